@@ -1,0 +1,73 @@
+// stream.hpp - streams of JSON objects in, one compact object per line out.
+//
+// Input is what jq accepts as a stream of objects: one per line, or any
+// whitespace-separated sequence, CRLF line ends, no final newline. Each
+// record's text is bounded (default 1 MiB): a longer one is an error
+// ("record too long"), never an out-of-memory kill.
+#pragma once
+
+#include <cstddef>
+#include <fstream>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "error.hpp"
+
+namespace setm {
+
+struct RawRecord {
+    std::string text;       // the object's JSON text, exactly as read
+    std::size_t line = 0;   // 1-based line where the object starts
+    std::size_t index = 0;  // 1-based position in the stream
+};
+
+class RecordReader {
+public:
+    explicit RecordReader(std::istream& in, std::size_t max_record_bytes = 1 << 20);
+    // The next record, std::nullopt at end of input, or an error naming the
+    // line: "bad JSON" (not an object, stray text, unterminated), "byte-order
+    // mark", "record too long".
+    Result<std::optional<RawRecord>> next();
+
+private:
+    std::istream& in_;
+    std::size_t max_;
+    std::size_t line_ = 1;
+    std::size_t count_ = 0;
+    bool first_ = true;
+};
+
+// "-" is stdin; anything else a file opened for reading (Exit::io on failure).
+class Input {
+public:
+    static Result<std::unique_ptr<Input>> open(const std::string& path);
+    std::istream& stream() { return *in_; }
+    const std::string& name() const { return name_; }
+
+private:
+    std::string name_;
+    std::unique_ptr<std::ifstream> file_;
+    std::istream* in_ = nullptr;
+};
+
+// All-or-nothing output file: written to a temporary file in the same
+// directory and renamed over PATH by commit(); destroyed uncommitted, it
+// leaves nothing behind. "-" writes to stdout at commit().
+class AtomicOutput {
+public:
+    static Result<std::unique_ptr<AtomicOutput>> open(const std::string& path, int mode = 0644);
+    ~AtomicOutput();
+    void write(const std::string& s) { buf_ += s; }
+    void line(const std::string& s) { buf_ += s; buf_ += '\n'; }
+    Status commit();
+
+private:
+    std::string path_;
+    int mode_ = 0644;
+    std::string buf_;
+    bool committed_ = false;
+};
+
+} // namespace setm
