@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "bytes.hpp"
 #include "error.hpp"
 

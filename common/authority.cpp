@@ -1,0 +1,150 @@
+#include "authority.hpp"
+
+#include <algorithm>
+
+#include "crypto.hpp"
+#include "units.hpp"
+
+namespace setm {
+
+Status check_identity(const Signed<Identity>& id) {
+    const std::string who = "identity " + participant_hex(id.body.signer()) + " (" + id.body.name + ")";
+    if (id.chain != kNoChain)
+        return make_error(Exit::rejected, "bad identity", who + " is bound to a chain");
+    if (!ed25519_public_key_acceptable(id.body.ed25519))
+        return make_error(Exit::rejected, "weak key", who + ": Ed25519 key of small order or not canonical");
+    if (!signature_valid(id, id.body.ed25519))
+        return make_error(Exit::rejected, "bad signature", who + ": no proof of possession of the key");
+    std::array<std::uint8_t, 32> probe{};
+    probe[0] = 1;
+    if (!x25519_agree(probe, id.body.x25519))
+        return make_error(Exit::rejected, "weak key", who + ": X25519 key of small order");
+    return ok_status();
+}
+
+Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretKey& authority,
+                                            const Signed<Identity>& id, const CredentialTerms& terms,
+                                            std::uint64_t serial) {
+    SETM_CHECK(check_identity(id));
+    if (authority.ed25519 != st.genesis().authority_ed25519)
+        return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
+    Credential c;
+    c.serial = serial;
+    c.participant = id.body.signer();
+    c.name = id.body.name;
+    c.ed25519 = id.body.ed25519;
+    c.x25519 = id.body.x25519;
+    c.roles = terms.roles;
+    c.zone = terms.zone;
+    c.meter = terms.meter;
+    c.max_energy_wh = terms.max_energy_wh;
+    c.valid_from = terms.valid_from;
+    c.valid_until = terms.valid_until;
+    c.authority = authority.id();
+    Signed<Credential> s = sign_record(c, st.chain_id(), authority.seed);
+    // The chain's own rules decide; run them now so a refusal comes early.
+    StateDelta trial(st);
+    Status ok = apply_record(trial, s, terms.valid_from, 0);
+    if (!ok) return ok.error();
+    return s;
+}
+
+Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
+                                            std::uint64_t serial, std::int64_t time,
+                                            const std::string& reason) {
+    if (authority.ed25519 != st.genesis().authority_ed25519)
+        return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
+    SETM_TRY(auto entry, st.credential(serial));
+    if (!entry) return make_error(Exit::bad_input, "unknown serial", "no credential with serial " + std::to_string(serial));
+    if (entry->revoked) return make_error(Exit::bad_input, "already revoked", "serial " + std::to_string(serial));
+    Revocation r{serial, entry->credential.body.participant, time, reason, authority.id()};
+    return sign_record(r, st.chain_id(), authority.seed);
+}
+
+const char* status_name(CredentialStatus s) {
+    switch (s) {
+    case CredentialStatus::active: return "active";
+    case CredentialStatus::revoked: return "revoked";
+    case CredentialStatus::expired: return "expired";
+    case CredentialStatus::not_yet_valid: return "not yet valid";
+    }
+    return "unknown";
+}
+
+CredentialStatus status_at(const RegistryEntry& e, std::int64_t t) {
+    if (e.revoked && e.revoked_at <= t) return CredentialStatus::revoked;
+    if (t >= e.credential.body.valid_until) return CredentialStatus::expired;
+    if (t < e.credential.body.valid_from) return CredentialStatus::not_yet_valid;
+    return CredentialStatus::active;
+}
+
+Result<std::array<std::uint8_t, 32>> mutual_key(const SecretKey& me, const PublicKey& peer_x25519,
+                                                const Hash32& chain, const std::string& context) {
+    auto shared = x25519_agree(me.x25519_private(), peer_x25519);
+    if (!shared) return shared.error();
+    const std::string tag = "setm/mutual/v1";
+    Bytes info(tag.begin(), tag.end());
+    const PublicKey& a = std::min(me.x25519, peer_x25519);
+    const PublicKey& b = std::max(me.x25519, peer_x25519);
+    info.insert(info.end(), a.begin(), a.end());
+    info.insert(info.end(), b.begin(), b.end());
+    info.insert(info.end(), context.begin(), context.end());
+    const Bytes k = hkdf_sha256(Bytes(shared->begin(), shared->end()), Bytes(chain.begin(), chain.end()), info, 32);
+    std::array<std::uint8_t, 32> out{};
+    std::copy(k.begin(), k.end(), out.begin());
+    return out;
+}
+
+namespace {
+Bytes note_aad(const ParticipantId& from, const ParticipantId& to, const std::string& context) {
+    const std::string tag = "setm/note/v1";
+    Bytes aad(tag.begin(), tag.end());
+    aad.insert(aad.end(), from.begin(), from.end());
+    aad.insert(aad.end(), to.begin(), to.end());
+    aad.insert(aad.end(), context.begin(), context.end());
+    return aad;
+}
+} // namespace
+
+SealedNote seal_note(const std::array<std::uint8_t, 32>& key, const ParticipantId& from,
+                     const ParticipantId& to, const std::string& context, const std::string& note) {
+    SealedNote n{from, to, context, {}, {}};
+    random_bytes(n.nonce.data(), n.nonce.size());
+    n.ciphertext = aead_seal(key, n.nonce, note_aad(from, to, context), Bytes(note.begin(), note.end()));
+    return n;
+}
+
+Result<std::string> open_note(const std::array<std::uint8_t, 32>& key, const SealedNote& n) {
+    auto plain = aead_open(key, n.nonce, note_aad(n.from, n.to, n.context), n.ciphertext);
+    if (!plain) return make_error(Exit::rejected, "decryption failed", "the note was tampered with or is not for this key");
+    return std::string(plain->begin(), plain->end());
+}
+
+std::string to_json(const SealedNote& n) {
+    JsonOut o;
+    o.begin_object();
+    o.field("type", "sealed-note");
+    o.field("from", participant_hex(n.from));
+    o.field("to", participant_hex(n.to));
+    o.field("context", n.context);
+    o.field("nonce", to_hex(n.nonce));
+    o.field("ciphertext", to_hex(n.ciphertext));
+    o.end_object();
+    return o.str();
+}
+
+Result<SealedNote> sealed_note_from_json(const rapidjson::Value& obj) {
+    ObjectReader in(obj);
+    SETM_TRY(std::string type, in.str("type"));
+    if (type != "sealed-note") return in.field_error("type", "expected \"sealed-note\"");
+    SealedNote n;
+    SETM_TRY(n.from, in.hex_fixed<16>("from"));
+    SETM_TRY(n.to, in.hex_fixed<16>("to"));
+    SETM_TRY(n.context, in.str("context"));
+    SETM_TRY(n.nonce, in.hex_fixed<24>("nonce"));
+    SETM_TRY(n.ciphertext, in.hex("ciphertext"));
+    SETM_CHECK(in.finish());
+    return n;
+}
+
+} // namespace setm

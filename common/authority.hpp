@@ -1,0 +1,69 @@
+// authority.hpp - the trusted server of the paper (user identification uI,
+// user authentication uA): admitting participants, revoking them, and the
+// mutual key two parties share (Figure 4).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain.hpp"
+#include "keyfile.hpp"
+#include "records.hpp"
+
+namespace setm {
+
+// Proof of possession: the identity's self-signature verifies, its keys are
+// not weak. Exit::rejected otherwise.
+Status check_identity(const Signed<Identity>& id);
+
+struct CredentialTerms {
+    std::uint8_t roles = 0;
+    std::string zone;
+    std::string meter;
+    std::int64_t max_energy_wh = 0;
+    std::int64_t valid_from = 0;
+    std::int64_t valid_until = 0;
+};
+
+// The credential the authority signs for an identity, after checking it
+// against the registry in `st` (one active credential per key, one per
+// meter) and the terms. Exit::rejected for a failed proof of possession,
+// Exit::bad_input for a refused registration.
+Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretKey& authority,
+                                            const Signed<Identity>& id, const CredentialTerms& terms,
+                                            std::uint64_t serial);
+
+Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
+                                            std::uint64_t serial, std::int64_t time,
+                                            const std::string& reason);
+
+// Status of a registry entry at time t.
+enum class CredentialStatus { active, revoked, expired, not_yet_valid };
+const char* status_name(CredentialStatus s);
+CredentialStatus status_at(const RegistryEntry& e, std::int64_t t);
+
+// The mutual key: X25519(my, peer), then HKDF-SHA256 with the chain id as
+// salt and info = "setm/mutual/v1" || both X25519 public keys in ascending
+// order || context. Both sides derive the same 32 bytes; nobody else can.
+Result<std::array<std::uint8_t, 32>> mutual_key(const SecretKey& me, const PublicKey& peer_x25519,
+                                                const Hash32& chain, const std::string& context);
+
+// A short private note sealed under the mutual key (XChaCha20-Poly1305,
+// random nonce; the additional data binds sender, receiver and context).
+struct SealedNote {
+    ParticipantId from{};
+    ParticipantId to{};
+    std::string context;
+    std::array<std::uint8_t, 24> nonce{};
+    Bytes ciphertext;
+};
+std::string to_json(const SealedNote& n);
+Result<SealedNote> sealed_note_from_json(const rapidjson::Value& obj);
+SealedNote seal_note(const std::array<std::uint8_t, 32>& key, const ParticipantId& from,
+                     const ParticipantId& to, const std::string& context, const std::string& note);
+// Exit::rejected "decryption failed" for a tampered note or the wrong key.
+Result<std::string> open_note(const std::array<std::uint8_t, 32>& key, const SealedNote& n);
+
+} // namespace setm

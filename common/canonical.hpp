@@ -1,0 +1,69 @@
+// canonical.hpp - the exact bytes that are signed and hashed.
+//
+// Every record type has one cereal `serialize` function. Its portable
+// binary archive (one flag byte, then fields in the order of `serialize`,
+// integers fixed-width little-endian, strings and vectors as a uint64
+// length followed by the bytes, fixed arrays as raw bytes) defines both
+//   - the canonical bytes: archive(domain tag, chain id, body), and
+//   - the value stored in LMDB.
+// The domain tag names the record type and format version
+// ("setm/offer/v1"), so bytes of one type never verify as another, and the
+// chain id (the genesis block hash) keeps a record from replaying on another
+// chain. The layout is documented in setm(7).
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "bytes.hpp"
+#include "crypto.hpp"
+#include "error.hpp"
+
+namespace setm {
+
+template <class T>
+Bytes encode_binary(const T& value) {
+    std::ostringstream os(std::ios::binary);
+    {
+        cereal::PortableBinaryOutputArchive ar(os);
+        ar(value);
+    }
+    const std::string s = os.str();
+    return Bytes(s.begin(), s.end());
+}
+
+// Only for bytes this program wrote itself (a record whose hash was checked,
+// a value in our own store): cereal trusts length fields.
+template <class T>
+Result<T> decode_binary(const void* p, std::size_t n) {
+    try {
+        std::istringstream is(std::string(static_cast<const char*>(p), n), std::ios::binary);
+        cereal::PortableBinaryInputArchive ar(is);
+        T value{};
+        ar(value);
+        if (is.peek() != std::char_traits<char>::eof())
+            return make_error(Exit::io, "store unreadable", "trailing bytes after a stored value");
+        return value;
+    } catch (const std::exception& e) {
+        return make_error(Exit::io, "store unreadable", e.what());
+    }
+}
+
+template <class Body>
+Bytes canonical_bytes(std::string_view domain_tag, const Hash32& chain_id, const Body& body) {
+    std::ostringstream os(std::ios::binary);
+    {
+        cereal::PortableBinaryOutputArchive ar(os);
+        ar(std::string(domain_tag), chain_id, body);
+    }
+    const std::string s = os.str();
+    return Bytes(s.begin(), s.end());
+}
+
+} // namespace setm

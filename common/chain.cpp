@@ -1,0 +1,463 @@
+#include "chain.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "merkle.hpp"
+#include "units.hpp"
+
+namespace setm {
+
+// ---- blocks ---------------------------------------------------------------------
+
+Hash32 merkle_root_of(const std::vector<Record>& records) {
+    std::vector<Hash32> ids;
+    ids.reserve(records.size());
+    for (const auto& r : records) ids.push_back(record_id(r));
+    return merkle_root(ids);
+}
+
+std::string block_to_json(const Block& b, std::uint64_t height) {
+    const auto raw = serialize_header(b.header);
+    JsonOut o;
+    o.begin_object();
+    o.field("type", "block");
+    o.field("height", static_cast<std::uint64_t>(height));
+    o.field("hash", hash_to_hex(block_hash(b.header)));
+    o.key("header").begin_object();
+    o.field("version", static_cast<std::int64_t>(b.header.version));
+    o.field("prev", hash_to_hex(b.header.prev));
+    o.field("merkle_root", hash_to_hex(b.header.merkle_root));
+    o.field("time", b.header.time);
+    o.field("bits", b.header.bits);
+    o.field("nonce", b.header.nonce);
+    o.end_object();
+    o.field("header_hex", to_hex(raw.data(), raw.size()));
+    o.key("records").begin_array();
+    for (const auto& r : b.records) write_json(o, r);
+    o.end_array();
+    o.end_object();
+    return o.str();
+}
+
+std::uint32_t median_time(const std::vector<std::uint32_t>& last_times) {
+    if (last_times.empty()) return 0;
+    std::vector<std::uint32_t> t(last_times.end() - std::min(last_times.size(), kMedianTimeSpan),
+                                 last_times.end());
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
+                    const std::vector<std::uint32_t>& prev_times, std::int64_t now) {
+    auto fail = [](const std::string& reason, const std::string& detail) {
+        return make_error(Exit::verify_failed, reason, detail);
+    };
+    const BlockHeader& h = b.header;
+    if (h.version != kBlockVersion)
+        return fail("bad version", "block version " + std::to_string(h.version));
+    if (h.prev != prev_hash)
+        return fail("bad link", "previous hash " + hash_to_hex(h.prev) + " is not the tip " +
+                                    hash_to_hex(prev_hash));
+    if (h.bits != bits)
+        return fail("bad target", "bits " + std::to_string(h.bits) + " differ from the chain's " +
+                                      std::to_string(bits));
+    if (!check_proof_of_work(block_hash(h), h.bits))
+        return fail("bad proof of work", "hash " + hash_to_hex(block_hash(h)) + " is above the target");
+    if (merkle_root_of(b.records) != h.merkle_root)
+        return fail("bad merkle root", "the records do not hash to " + hash_to_hex(h.merkle_root));
+    if (!prev_times.empty() && h.time <= median_time(prev_times))
+        return fail("bad time", format_utc(h.time) + " is not after the median of the last " +
+                                    std::to_string(kMedianTimeSpan) + " blocks, " +
+                                    format_utc(median_time(prev_times)));
+    if (static_cast<std::int64_t>(h.time) > now + kMaxFutureSeconds)
+        return fail("bad time", format_utc(h.time) + " is more than 2 hours after " + format_utc(now));
+    return ok_status();
+}
+
+// ---- state ----------------------------------------------------------------------
+
+template <class M, class K>
+auto find_opt(const M& m, const K& k) -> std::optional<typename M::mapped_type> {
+    auto it = m.find(k);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+}
+
+Result<std::optional<RegistryEntry>> StateDelta::credential(std::uint64_t s) const {
+    if (auto v = find_opt(credentials, s)) return v;
+    return base_.credential(s);
+}
+Result<std::optional<std::uint64_t>> StateDelta::serial_of(const ParticipantId& p) const {
+    if (auto v = find_opt(participants, p)) return v;
+    return base_.serial_of(p);
+}
+Result<std::optional<std::uint64_t>> StateDelta::serial_of_meter(const std::string& m) const {
+    if (auto v = find_opt(meters, m)) return v;
+    return base_.serial_of_meter(m);
+}
+Result<std::optional<OrderEntry>> StateDelta::order(const Hash32& id) const {
+    if (auto v = find_opt(orders, id)) return v;
+    return base_.order(id);
+}
+Result<bool> StateDelta::has_record(const Hash32& id) const {
+    if (records.count(id)) return true;
+    return base_.has_record(id);
+}
+
+Result<std::optional<RegistryEntry>> MemoryState::credential(std::uint64_t s) const {
+    return find_opt(credentials, s);
+}
+Result<std::optional<std::uint64_t>> MemoryState::serial_of(const ParticipantId& p) const {
+    return find_opt(participants, p);
+}
+Result<std::optional<std::uint64_t>> MemoryState::serial_of_meter(const std::string& m) const {
+    return find_opt(meters, m);
+}
+Result<std::optional<OrderEntry>> MemoryState::order(const Hash32& id) const {
+    return find_opt(orders, id);
+}
+Result<bool> MemoryState::has_record(const Hash32& id) const { return records.count(id) != 0; }
+
+void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
+    for (const auto& [k, v] : d.credentials) credentials[k] = v;
+    for (const auto& [k, v] : d.participants) participants[k] = v;
+    for (const auto& [k, v] : d.meters) meters[k] = v;
+    for (const auto& [k, v] : d.orders) orders[k] = v;
+    for (const auto& [k, v] : d.records) {
+        (void)v;
+        records[k] = height;
+    }
+}
+
+// ---- authentication (Algorithm 1) -------------------------------------------------
+
+namespace {
+
+Error wrong_user(const std::string& why) {
+    return make_error(Exit::rejected, "wrong user", why);
+}
+
+std::uint8_t role_needed(const Record& r) {
+    if (std::holds_alternative<Signed<Offer>>(r)) return role_producer;
+    if (std::holds_alternative<Signed<Request>>(r)) return role_consumer;
+    if (std::holds_alternative<Signed<Trade>>(r)) return role_agent;
+    return 0;
+}
+
+} // namespace
+
+bool record_signature_valid(const Record& r, const PublicKey& key) {
+    return std::visit([&](const auto& s) { return signature_valid(s, key); }, r);
+}
+
+std::optional<std::size_t> DeferredSignatures::verify(unsigned threads) const {
+    const std::size_t n = tasks_.size();
+    std::vector<char> ok(n, 1);
+    auto work = [&](std::size_t from) {
+        for (std::size_t i = from; i < n; i += threads)
+            ok[i] = record_signature_valid(*tasks_[i].record, tasks_[i].key) ? 1 : 0;
+    };
+    if (threads <= 1 || n < 2 * threads) {
+        threads = 1;
+        work(0);
+    } else {
+        std::vector<std::thread> pool;
+        for (unsigned k = 0; k < threads; ++k) pool.emplace_back(work, k);
+        for (auto& th : pool) th.join();
+    }
+    std::optional<std::size_t> worst;
+    for (std::size_t i = 0; i < n; ++i)
+        if (!ok[i] && (!worst || tasks_[i].index < *worst)) worst = tasks_[i].index;
+    return worst;
+}
+
+Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
+                    DeferredSignatures* deferred, std::size_t index) {
+    auto check_sig = [&](const PublicKey& key) {
+        if (deferred) {
+            deferred->add(index, r, key);
+            return true;
+        }
+        return record_signature_valid(r, key);
+    };
+    const ParticipantId signer = record_signer(r);
+    const std::string who = participant_hex(signer);
+    if (record_chain(r) != st.chain_id())
+        return make_error(Exit::rejected, "wrong chain",
+                          std::string(record_type(r)) + " is signed for chain " +
+                              to_hex(record_chain(r)) + ", not this chain");
+    if (std::holds_alternative<Signed<Genesis>>(r))
+        return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
+    const std::uint8_t need = role_needed(r);
+    if (need == 0) {   // credential, revocation: the authority signs
+        if (signer != participant_id(st.genesis().authority_ed25519))
+            return wrong_user(who + " is not this chain's authority");
+        if (!check_sig(st.genesis().authority_ed25519))
+            return wrong_user("bad signature by the authority");
+        return ok_status();
+    }
+    SETM_TRY(auto serial, st.serial_of(signer));
+    if (!serial) return wrong_user(who + " is not registered");
+    SETM_TRY(auto entry, st.credential(*serial));
+    if (!entry) return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+    const Credential& c = entry->credential.body;
+    if (entry->revoked && entry->revoked_at <= t)
+        return wrong_user(who + " (" + c.name + ") was revoked at " + format_utc(entry->revoked_at));
+    if (t < c.valid_from)
+        return wrong_user(who + " (" + c.name + ") is not valid before " + format_utc(c.valid_from));
+    if (t >= c.valid_until)
+        return wrong_user(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
+    if ((c.roles & need) != need)
+        return wrong_user(who + " (" + c.name + ") may not sign a " + record_type(r) +
+                          ": no " + role_names(need).front() + " role");
+    if (!check_sig(c.ed25519)) return wrong_user("bad signature by " + who + " (" + c.name + ")");
+    return ok_status();
+}
+
+// ---- record rules -------------------------------------------------------------------
+
+namespace {
+
+Error invalid(const std::string& reason, const std::string& detail) {
+    return make_error(Exit::bad_input, reason, detail);
+}
+
+Result<Credential> signer_credential(const StateReader& st, const ParticipantId& p) {
+    SETM_TRY(auto serial, st.serial_of(p));
+    SETM_TRY(auto entry, st.credential(serial.value_or(0)));
+    if (!entry) return make_error(Exit::rejected, "wrong user", participant_hex(p) + " is not registered");
+    return entry->credential.body;
+}
+
+Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64_t height) {
+    const Credential& c = s.body;
+    if (c.participant != participant_id(c.ed25519))
+        return invalid("bad credential", "participant id does not belong to its key");
+    if (!ed25519_public_key_acceptable(c.ed25519))
+        return invalid("weak key", "the credential's Ed25519 key is of small order or not canonical");
+    if (c.roles == 0 || (c.roles & ~(role_producer | role_consumer | role_agent)))
+        return invalid("bad credential", "no valid role");
+    if (c.valid_until <= c.valid_from) return invalid("bad credential", "empty validity window");
+    SETM_TRY(auto same_serial, st.credential(c.serial));
+    if (same_serial) return invalid("duplicate serial", "serial " + std::to_string(c.serial) + " is taken");
+    SETM_TRY(auto prior, st.serial_of(c.participant));
+    if (prior) {
+        SETM_TRY(auto old, st.credential(*prior));
+        if (old && !old->revoked && old->credential.body.valid_until > c.valid_from)
+            return invalid("already registered",
+                           participant_hex(c.participant) + " holds active credential serial " +
+                               std::to_string(*prior));
+    }
+    if (!c.meter.empty()) {
+        SETM_TRY(auto m, st.serial_of_meter(c.meter));
+        if (m) {
+            SETM_TRY(auto old, st.credential(*m));
+            if (old && !old->revoked)
+                return invalid("meter taken", "meter " + c.meter + " belongs to serial " + std::to_string(*m));
+        }
+        st.meters[c.meter] = c.serial;
+    }
+    st.credentials[c.serial] = RegistryEntry{s, false, 0, height};
+    st.participants[c.participant] = c.serial;
+    return ok_status();
+}
+
+Status apply_revocation(StateDelta& st, const Signed<Revocation>& s) {
+    const Revocation& v = s.body;
+    SETM_TRY(auto entry, st.credential(v.serial));
+    if (!entry) return invalid("unknown serial", "no credential with serial " + std::to_string(v.serial));
+    if (entry->credential.body.participant != v.participant)
+        return invalid("bad revocation", "serial " + std::to_string(v.serial) + " belongs to another participant");
+    if (entry->revoked) return invalid("already revoked", "serial " + std::to_string(v.serial));
+    entry->revoked = true;
+    entry->revoked_at = v.time;
+    st.credentials[v.serial] = *entry;
+    return ok_status();
+}
+
+template <class Order>
+Status check_order_common(const StateReader& st, const Order& o, const Credential& c, std::int64_t t,
+                          const char* what) {
+    const Genesis& g = st.genesis();
+    if (o.slot_minutes != g.slot_minutes)
+        return invalid("bad slot", std::string(what) + " for " + std::to_string(o.slot_minutes) +
+                                       "-minute slots on a chain of " + std::to_string(g.slot_minutes));
+    SETM_CHECK(check_slot_start(o.slot, static_cast<int>(o.slot_minutes)));
+    if (o.slot <= t) return invalid("slot begun", std::string(what) + " for " + format_utc(o.slot) +
+                                                     ", which has begun at " + format_utc(t));
+    if (o.expires <= t) return invalid("expired", std::string(what) + " expired at " + format_utc(o.expires));
+    if (o.energy_wh <= 0) return invalid("bad energy", std::string(what) + " of no energy");
+    if (c.max_energy_wh > 0 && o.energy_wh > c.max_energy_wh)
+        return invalid("over limit", format_energy(o.energy_wh) + " is above " + c.name + "'s limit of " +
+                                         format_energy(c.max_energy_wh) + " per slot");
+    if (o.zone != c.zone)
+        return invalid("bad zone", std::string(what) + " in zone \"" + o.zone + "\" but " + c.name +
+                                       " is registered in \"" + c.zone + "\"");
+    return ok_status();
+}
+
+Status apply_offer(StateDelta& st, const Signed<Offer>& s, std::int64_t t, std::uint64_t height) {
+    SETM_TRY(Credential c, signer_credential(st, s.body.producer));
+    SETM_CHECK(check_order_common(st, s.body, c, t, "offer"));
+    if (s.body.opening_price < s.body.floor_price)
+        return invalid("bad price", "opening price below the floor");
+    st.orders[s.id()] = OrderEntry{s, 0, height};
+    return ok_status();
+}
+
+Status apply_request(StateDelta& st, const Signed<Request>& s, std::int64_t t, std::uint64_t height) {
+    SETM_TRY(Credential c, signer_credential(st, s.body.consumer));
+    SETM_CHECK(check_order_common(st, s.body, c, t, "request"));
+    if (s.body.opening_price > s.body.ceiling_price)
+        return invalid("bad price", "opening price above the ceiling");
+    for (const auto& f : s.body.from)
+        if (f.size() != 32 && f.size() != 64)
+            return invalid("bad from", "\"" + f + "\" is neither a participant id nor an offer id");
+    st.orders[s.id()] = OrderEntry{s, 0, height};
+    return ok_status();
+}
+
+bool request_allows(const Request& rq, const Hash32& offer_id, const ParticipantId& seller) {
+    if (rq.from.empty()) return true;
+    const std::string oid = to_hex(offer_id), sid = participant_hex(seller);
+    return std::find(rq.from.begin(), rq.from.end(), oid) != rq.from.end() ||
+           std::find(rq.from.begin(), rq.from.end(), sid) != rq.from.end();
+}
+
+Status apply_trade(StateDelta& st, const Signed<Trade>& s) {
+    const Trade& tr = s.body;
+    SETM_TRY(auto oe, st.order(tr.offer));
+    SETM_TRY(auto re, st.order(tr.request));
+    if (!oe || !std::holds_alternative<Signed<Offer>>(oe->order))
+        return invalid("unknown offer", to_hex(tr.offer) + " is not an offer on the chain");
+    if (!re || !std::holds_alternative<Signed<Request>>(re->order))
+        return invalid("unknown request", to_hex(tr.request) + " is not a request on the chain");
+    const Offer& of = std::get<Signed<Offer>>(oe->order).body;
+    const Request& rq = std::get<Signed<Request>>(re->order).body;
+    if (tr.seller != of.producer || tr.buyer != rq.consumer)
+        return invalid("bad parties", "seller and buyer must be the offer's producer and the request's consumer");
+    if (tr.seller == tr.buyer) return invalid("self trade", participant_hex(tr.seller) + " trades with itself");
+    if (tr.slot != of.slot || tr.slot != rq.slot || tr.slot_minutes != of.slot_minutes ||
+        tr.slot_minutes != rq.slot_minutes)
+        return invalid("bad slot", "the trade's slot differs from its orders'");
+    if (!request_allows(rq, tr.offer, tr.seller))
+        return invalid("not chosen", "the request accepts only offers or producers it names");
+    if (tr.energy_wh <= 0) return invalid("bad energy", "a trade of no energy");
+    if (tr.price < of.floor_price)
+        return invalid("price out of limits", format_price(tr.price) + " is below the offer's floor " +
+                                                  format_price(of.floor_price));
+    if (tr.fee_price < 0) return invalid("bad fee", "negative network fee");
+    if (of.zone == rq.zone && tr.fee_price != 0)
+        return invalid("bad fee", "a network fee within one zone");
+    SETM_TRY(std::int64_t paid, checked_add(tr.price, tr.fee_price));
+    if (paid > rq.ceiling_price)
+        return invalid("price out of limits", format_price(paid) + " (price plus fee) is above the request's ceiling " +
+                                                  format_price(rq.ceiling_price));
+    SETM_TRY(std::int64_t amount, money_for(tr.energy_wh, tr.price));
+    SETM_TRY(std::int64_t fee, money_for(tr.energy_wh, tr.fee_price));
+    if (amount != tr.amount || fee != tr.fee)
+        return invalid("bad amount", "amount and fee must be energy times price and fee price exactly");
+    if (tr.mechanism != "pay-as-clear" && tr.mechanism != "pay-as-bid" && tr.mechanism != "negotiate")
+        return invalid("bad mechanism", "\"" + tr.mechanism + "\"");
+    SETM_TRY(std::int64_t of_filled, checked_add(oe->filled_wh, tr.energy_wh));
+    SETM_TRY(std::int64_t rq_filled, checked_add(re->filled_wh, tr.energy_wh));
+    if (of_filled > of.energy_wh)
+        return invalid("double selling", "offer " + to_hex(tr.offer) + " would sell " + format_energy(of_filled) +
+                                             " of " + format_energy(of.energy_wh));
+    if (rq_filled > rq.energy_wh)
+        return invalid("over filled", "request " + to_hex(tr.request) + " would buy " + format_energy(rq_filled) +
+                                          " of " + format_energy(rq.energy_wh));
+    oe->filled_wh = of_filled;
+    re->filled_wh = rq_filled;
+    st.orders[tr.offer] = *oe;
+    st.orders[tr.request] = *re;
+    return ok_status();
+}
+
+} // namespace
+
+Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
+                    DeferredSignatures* deferred, std::size_t index) {
+    const Hash32 id = record_id(r);
+    SETM_TRY(bool seen, st.has_record(id));
+    if (seen) return invalid("duplicate record", std::string(record_type(r)) + " " + to_hex(id) + " is already on the chain");
+    SETM_CHECK(authenticate(st, r, t, deferred, index));
+    Status s = ok_status();
+    if (auto* c = std::get_if<Signed<Credential>>(&r)) s = apply_credential(st, *c, height);
+    else if (auto* v = std::get_if<Signed<Revocation>>(&r)) s = apply_revocation(st, *v);
+    else if (auto* o = std::get_if<Signed<Offer>>(&r)) s = apply_offer(st, *o, t, height);
+    else if (auto* q = std::get_if<Signed<Request>>(&r)) s = apply_request(st, *q, t, height);
+    else if (auto* tr = std::get_if<Signed<Trade>>(&r)) s = apply_trade(st, *tr);
+    if (!s) return s;
+    st.records[id] = static_cast<std::uint32_t>(st.records.size());
+    return ok_status();
+}
+
+static Error bad_signature(const Record& r) {
+    return make_error(Exit::rejected, "wrong user", "bad signature by " + participant_hex(record_signer(r)));
+}
+
+Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
+                                 std::int64_t t, std::uint64_t height, unsigned threads,
+                                 std::size_t* bad_index) {
+    auto name = [&](std::size_t i, Error e) {
+        e.detail = std::string(record_type(records[i])) + " " + to_hex(record_id(records[i])) + ": " + e.detail;
+        if (bad_index) *bad_index = i;
+        return e;
+    };
+    const std::uint32_t max = base.genesis().max_records;
+    if (max != 0 && records.size() > max)
+        return invalid("block too large", std::to_string(records.size()) + " records, the chain allows " +
+                                              std::to_string(max));
+    StateDelta st(base);
+    DeferredSignatures deferred;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        Status s = apply_record(st, records[i], t, height, &deferred, i);
+        if (!s) {
+            // A rule failed; a bad signature before it is the first failure.
+            if (auto bad = deferred.verify(threads); bad && *bad < i)
+                return name(*bad, bad_signature(records[*bad]));
+            return name(i, s.error());
+        }
+    }
+    if (auto bad = deferred.verify(threads)) return name(*bad, bad_signature(records[*bad]));
+    return st;
+}
+
+// ---- genesis --------------------------------------------------------------------
+
+Result<Block> make_genesis_block(const Signed<Genesis>& g, std::int64_t now, unsigned threads) {
+    SETM_TRY(U256 target, decode_compact(g.body.bits));
+    Block b;
+    b.records.push_back(g);
+    b.header.version = kBlockVersion;
+    b.header.merkle_root = merkle_root_of(b.records);
+    b.header.time = static_cast<std::uint32_t>(now);
+    b.header.bits = g.body.bits;
+    for (;;) {
+        MineResult m = mine(b.header, target, threads, nullptr);
+        if (m.found) {
+            b.header = m.header;
+            return b;
+        }
+        ++b.header.time;   // nonce space exhausted: move the time on
+    }
+}
+
+Result<Hash32> check_genesis_block(const Block& b) {
+    if (b.records.size() != 1 || !std::holds_alternative<Signed<Genesis>>(b.records[0]))
+        return make_error(Exit::verify_failed, "bad genesis", "block 0 must hold exactly the genesis record");
+    const auto& g = std::get<Signed<Genesis>>(b.records[0]);
+    if (g.chain != kNoChain) return make_error(Exit::verify_failed, "bad genesis", "genesis bound to a chain");
+    if (!signature_valid(g, g.body.authority_ed25519))
+        return make_error(Exit::verify_failed, "bad genesis", "the authority's signature does not verify");
+    if (!valid_slot_minutes(static_cast<int>(g.body.slot_minutes)))
+        return make_error(Exit::verify_failed, "bad genesis", "slot length must be 15, 30 or 60 minutes");
+    auto target = decode_compact(g.body.bits);
+    if (!target) return make_error(Exit::verify_failed, "bad genesis", target.error().message());
+    SETM_CHECK(check_header(b, Hash32{}, g.body.bits, {}, static_cast<std::int64_t>(b.header.time)));
+    return block_hash(b.header);
+}
+
+} // namespace setm

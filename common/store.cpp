@@ -1,0 +1,283 @@
+#include "store.hpp"
+
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "canonical.hpp"
+
+namespace setm {
+
+namespace {
+
+using lmdb::as_val;
+
+std::array<std::uint8_t, 8> be64(std::uint64_t v) {
+    std::array<std::uint8_t, 8> b{};
+    for (int i = 7; i >= 0; --i, v >>= 8) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+    return b;
+}
+
+Result<std::uint64_t> read_be64(const Bytes& b, const char* what) {
+    if (b.size() != 8) return make_error(Exit::io, "store unreadable", std::string(what) + " is not 8 bytes");
+    std::uint64_t v = 0;
+    for (auto c : b) v = v << 8 | c;
+    return v;
+}
+
+template <class T>
+Bytes seal(const T& value) {
+    const Bytes body = encode_binary(value);
+    const Hash32 h = sha256(body);
+    Bytes out(h.begin(), h.end());
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+}
+
+template <class T>
+Result<T> unseal(const Bytes& v, const std::string& what) {
+    if (v.size() < 32 || sha256(v.data() + 32, v.size() - 32) != *reinterpret_cast<const Hash32*>(v.data()))
+        return make_error(Exit::io, "store damaged", what + ": stored value does not match its checksum");
+    return decode_binary<T>(v.data() + 32, v.size() - 32);
+}
+
+Status put_sealed_be(lmdb::Txn& txn, lmdb::Dbi db, std::uint64_t k, const Bytes& v) {
+    const auto key = be64(k);
+    return lmdb::put(txn, db, as_val(key.data(), key.size()), as_val(v));
+}
+
+template <std::size_t N>
+MDB_val key_of(const std::array<std::uint8_t, N>& a) { return as_val(a.data(), N); }
+
+Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
+    StoreDbs d;
+    const std::pair<lmdb::Dbi*, const char*> all[] = {
+        {&d.meta, "meta"},       {&d.blocks, "blocks"},           {&d.headers, "headers"},
+        {&d.block_index, "block_index"}, {&d.records, "records"}, {&d.credentials, "credentials"},
+        {&d.participants, "participants"}, {&d.meters, "meters"}, {&d.orders, "orders"}};
+    for (const auto& [dbi, name] : all) {
+        SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
+    }
+    return d;
+}
+
+Result<std::string> meta_get(lmdb::Txn& txn, const StoreDbs& d, const char* key) {
+    SETM_TRY(auto v, lmdb::get(txn, d.meta, as_val(std::string_view(key))));
+    if (!v) return make_error(Exit::io, "not a setm store", std::string("no ") + key + " in meta");
+    return std::string(v->begin(), v->end());
+}
+
+Status meta_put(lmdb::Txn& txn, const StoreDbs& d, const char* key, std::string_view value) {
+    return lmdb::put(txn, d.meta, as_val(std::string_view(key)), as_val(value));
+}
+
+Result<Hash32> to_hash32(const std::string& s, const char* what) {
+    if (s.size() != 32) return make_error(Exit::io, "store unreadable", std::string(what) + " is not 32 bytes");
+    Hash32 h{};
+    std::memcpy(h.data(), s.data(), 32);
+    return h;
+}
+
+// Writes block `height` and every index change of `delta` in txn.
+Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint64_t height,
+                   const StateDelta& delta) {
+    StoredBlock sb{serialize_header(b.header), b.records};
+    const Hash32 hash = block_hash(b.header);
+    const auto hkey = be64(height);
+    SETM_CHECK(put_sealed_be(txn, d.blocks, height, seal(sb)));
+    SETM_CHECK(lmdb::put(txn, d.headers, as_val(hkey.data(), 8), as_val(sb.header.data(), sb.header.size())));
+    SETM_CHECK(lmdb::put(txn, d.block_index, key_of(hash), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
+    for (const auto& r : b.records) {
+        const Hash32 id = record_id(r);
+        SETM_CHECK(lmdb::put(txn, d.records, key_of(id), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
+    }
+    for (const auto& [serial, entry] : delta.credentials)
+        SETM_CHECK(put_sealed_be(txn, d.credentials, serial, seal(entry)));
+    for (const auto& [p, serial] : delta.participants) {
+        const auto v = be64(serial);
+        SETM_CHECK(lmdb::put(txn, d.participants, key_of(p), as_val(v.data(), 8)));
+    }
+    for (const auto& [m, serial] : delta.meters) {
+        const auto v = be64(serial);
+        SETM_CHECK(lmdb::put(txn, d.meters, as_val(std::string_view(m)), as_val(v.data(), 8)));
+    }
+    for (const auto& [id, entry] : delta.orders)
+        SETM_CHECK(lmdb::put(txn, d.orders, key_of(id), as_val(seal(entry))));
+    SETM_CHECK(meta_put(txn, d, "height", std::string_view(reinterpret_cast<const char*>(hkey.data()), 8)));
+    SETM_CHECK(meta_put(txn, d, "tip", std::string_view(reinterpret_cast<const char*>(hash.data()), 32)));
+    return ok_status();
+}
+
+// Genesis of an opened store: block 0, checked on its own.
+Result<Genesis> read_genesis(TxnState& st) {
+    SETM_TRY(Block b, st.block(0));
+    if (b.records.size() != 1 || !std::holds_alternative<Signed<Genesis>>(b.records[0]))
+        return make_error(Exit::io, "not a setm store", "block 0 holds no genesis record");
+    return std::get<Signed<Genesis>>(b.records[0]).body;
+}
+
+bool file_exists(const std::string& path) {
+    struct stat st{};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+} // namespace
+
+// ---- TxnState --------------------------------------------------------------------
+
+Result<std::optional<RegistryEntry>> TxnState::credential(std::uint64_t serial) const {
+    const auto k = be64(serial);
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.credentials, as_val(k.data(), 8)));
+    if (!v) return std::optional<RegistryEntry>{};
+    SETM_TRY(RegistryEntry e, unseal<RegistryEntry>(*v, "credential " + std::to_string(serial)));
+    return std::optional<RegistryEntry>(std::move(e));
+}
+
+Result<std::optional<std::uint64_t>> TxnState::serial_of(const ParticipantId& p) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.participants, key_of(p)));
+    if (!v) return std::optional<std::uint64_t>{};
+    SETM_TRY(std::uint64_t s, read_be64(*v, "participant serial"));
+    return std::optional<std::uint64_t>(s);
+}
+
+Result<std::optional<std::uint64_t>> TxnState::serial_of_meter(const std::string& m) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.meters, as_val(std::string_view(m))));
+    if (!v) return std::optional<std::uint64_t>{};
+    SETM_TRY(std::uint64_t s, read_be64(*v, "meter serial"));
+    return std::optional<std::uint64_t>(s);
+}
+
+Result<std::optional<OrderEntry>> TxnState::order(const Hash32& id) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.orders, key_of(id)));
+    if (!v) return std::optional<OrderEntry>{};
+    SETM_TRY(OrderEntry e, unseal<OrderEntry>(*v, "order " + to_hex(id)));
+    return std::optional<OrderEntry>(std::move(e));
+}
+
+Result<bool> TxnState::has_record(const Hash32& id) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
+    return v.has_value();
+}
+
+Result<std::uint64_t> TxnState::height() const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.meta, as_val(std::string_view("height"))));
+    if (!v) return make_error(Exit::io, "not a setm store", "no height in meta");
+    return read_be64(*v, "height");
+}
+
+Result<BlockHeader> TxnState::header(std::uint64_t height) const {
+    const auto k = be64(height);
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.headers, as_val(k.data(), 8)));
+    if (!v) return make_error(Exit::io, "store damaged", "no header at height " + std::to_string(height));
+    return parse_header(v->data(), v->size());
+}
+
+Result<Block> TxnState::block(std::uint64_t height) const {
+    const auto k = be64(height);
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.blocks, as_val(k.data(), 8)));
+    if (!v) return make_error(Exit::io, "store damaged", "no block at height " + std::to_string(height));
+    SETM_TRY(StoredBlock sb, unseal<StoredBlock>(*v, "block " + std::to_string(height)));
+    SETM_TRY(BlockHeader h, parse_header(sb.header.data(), sb.header.size()));
+    return Block{h, std::move(sb.records)};
+}
+
+Result<Tip> TxnState::tip() const {
+    Tip t;
+    SETM_TRY(t.height, height());
+    SETM_TRY(BlockHeader h, header(t.height));
+    t.hash = block_hash(h);
+    const std::uint64_t first = t.height + 1 > kMedianTimeSpan ? t.height + 1 - kMedianTimeSpan : 0;
+    for (std::uint64_t i = first; i <= t.height; ++i) {
+        SETM_TRY(BlockHeader hi, header(i));
+        t.last_times.push_back(hi.time);
+    }
+    return t;
+}
+
+Status TxnState::each(lmdb::Dbi db,
+                      const std::function<Status(std::string_view k, std::string_view v)>& fn) const {
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn_, db));
+    SETM_TRY(bool more, c.first());
+    while (more) {
+        SETM_CHECK(fn(c.key(), c.value()));
+        SETM_TRY(more, c.next());
+    }
+    return ok_status();
+}
+
+// ---- Store -----------------------------------------------------------------------
+
+Result<Store> Store::create(const std::string& dir, const Block& genesis) {
+    if (file_exists(dir + "/data.mdb"))
+        return make_error(Exit::io, "store exists", dir + " already holds a store; setm-auth init never touches one")
+            .with_hint("choose a new --store directory");
+    SETM_TRY(Hash32 chain, check_genesis_block(genesis));
+    lmdb::Env::Options opt;
+    opt.create = true;
+    SETM_TRY(lmdb::Env env, lmdb::Env::open(dir, opt));
+    Store s;
+    s.dir_ = dir;
+    s.env_ = std::make_unique<lmdb::Env>(std::move(env));
+    s.chain_id_ = chain;
+    s.genesis_ = std::get<Signed<Genesis>>(genesis.records[0]).body;
+    Status st = lmdb::write_txn(*s.env_, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(StoreDbs d, open_dbs(txn, true));
+        SETM_TRY(auto existing, lmdb::get(txn, d.meta, as_val(std::string_view("format"))));
+        if (existing) return make_error(Exit::io, "store exists", dir);
+        SETM_CHECK(meta_put(txn, d, "format", kStoreFormat));
+        SETM_CHECK(meta_put(txn, d, "version", kStoreVersion));
+        SETM_CHECK(meta_put(txn, d, "chain", std::string_view(reinterpret_cast<const char*>(chain.data()), 32)));
+        TxnState base(txn, d, s.genesis_, s.chain_id_);
+        StateDelta delta(base);
+        delta.records[record_id(genesis.records[0])] = 0;
+        SETM_CHECK(write_block(txn, d, genesis, 0, delta));
+        s.dbs_ = d;
+        return ok_status();
+    });
+    if (!st) return st.error();
+    return s;
+}
+
+Result<Store> Store::open(const std::string& dir, bool read_only) {
+    lmdb::Env::Options opt;
+    opt.read_only = read_only;
+    SETM_TRY(lmdb::Env env, lmdb::Env::open(dir, opt));
+    Store s;
+    s.dir_ = dir;
+    s.env_ = std::make_unique<lmdb::Env>(std::move(env));
+    SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(*s.env_, false));
+    auto d = open_dbs(txn, false);
+    if (!d) return make_error(Exit::io, "not a setm store", dir + ": " + d.error().detail);
+    SETM_TRY(std::string format, meta_get(txn, d.value(), "format"));
+    if (format != kStoreFormat) return make_error(Exit::io, "not a setm store", dir + ": format \"" + format + "\"");
+    SETM_TRY(std::string version, meta_get(txn, d.value(), "version"));
+    if (version != kStoreVersion)
+        return make_error(Exit::io, "store version", dir + " is version " + version + "; this setm reads " + kStoreVersion);
+    SETM_TRY(std::string chain, meta_get(txn, d.value(), "chain"));
+    SETM_TRY(s.chain_id_, to_hash32(chain, "chain id"));
+    s.dbs_ = d.value();
+    TxnState st(txn, s.dbs_, s.genesis_, s.chain_id_);
+    SETM_TRY(s.genesis_, read_genesis(st));
+    SETM_CHECK(txn.commit());   // makes the database handles usable by later transactions
+    return s;
+}
+
+Result<std::unique_ptr<Snapshot>> Store::snapshot() {
+    SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
+    return std::unique_ptr<Snapshot>(new Snapshot(std::move(txn), dbs_, genesis_, chain_id_));
+}
+
+Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now) {
+    return lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
+        TxnState st(txn, dbs_, genesis_, chain_id_);
+        SETM_TRY(Tip tip, st.tip());
+        if (tip.hash != expected_tip)
+            return make_error(Exit::busy, "tip moved",
+                              "another writer appended block " + std::to_string(tip.height) + " first");
+        SETM_CHECK(check_header(block, tip.hash, genesis_.bits, tip.last_times, now));
+        SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time, tip.height + 1));
+        return write_block(txn, dbs_, block, tip.height + 1, delta);
+    });
+}
+
+} // namespace setm

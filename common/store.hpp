@@ -1,0 +1,126 @@
+// store.hpp - the chain store: one LMDB environment in a directory.
+//
+// Named databases (readable with mdb_stat -a and mdb_dump -s NAME):
+//   meta          "format" -> "setm-store", "version" -> "1",
+//                 "chain" -> chain id (32 bytes), "height" -> tip (8 bytes BE),
+//                 "tip" -> tip block hash
+//   blocks        height (8 bytes BE) -> SHA-256(value) || cereal StoredBlock
+//   headers       height -> the 80-byte header (for tip and median time)
+//   block_index   block hash -> height
+//   records       record id -> height
+//   credentials   serial (8 bytes BE) -> SHA-256 || cereal RegistryEntry
+//   participants  participant id -> serial
+//   meters        meter id -> serial
+//   orders        order id -> SHA-256 || cereal OrderEntry
+// Stored values carry their own SHA-256 so that a changed byte is reported
+// as such before cereal ever reads a length from it.
+//
+// append() writes a block and all its index updates in ONE write
+// transaction, after re-reading the tip inside it: a crash leaves either the
+// old or the new chain, and two writers never fork it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "chain.hpp"
+#include "lmdb.hpp"
+
+namespace setm {
+
+inline constexpr const char* kStoreFormat = "setm-store";
+inline constexpr const char* kStoreVersion = "1";
+
+struct Tip {
+    std::uint64_t height = 0;
+    Hash32 hash{};
+    std::vector<std::uint32_t> last_times;   // up to 11, oldest first
+};
+
+class Store;
+
+// The named databases of one environment.
+struct StoreDbs {
+    lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, meters, orders;
+};
+
+// The chain state as one transaction sees it.
+class TxnState : public StateReader {
+public:
+    TxnState(lmdb::Txn& txn, const StoreDbs& dbs, const Genesis& g, const Hash32& chain)
+        : txn_(txn), dbs_(dbs), genesis_(g), chain_id_(chain) {}
+    const Genesis& genesis() const override { return genesis_; }
+    const Hash32& chain_id() const override { return chain_id_; }
+    Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const override;
+    Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const override;
+    Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& m) const override;
+    Result<std::optional<OrderEntry>> order(const Hash32& id) const override;
+    Result<bool> has_record(const Hash32& id) const override;
+
+    Result<Tip> tip() const;
+    Result<Block> block(std::uint64_t height) const;
+    Result<BlockHeader> header(std::uint64_t height) const;
+    Result<std::uint64_t> height() const;
+    // Every entry of a database, in key order (setm-verify's index check).
+    Status each(lmdb::Dbi db, const std::function<Status(std::string_view k, std::string_view v)>& fn) const;
+    const StoreDbs& dbs() const { return dbs_; }
+
+private:
+    lmdb::Txn& txn_;
+    const StoreDbs& dbs_;
+    const Genesis& genesis_;
+    const Hash32& chain_id_;
+};
+
+// A consistent snapshot of the store (one LMDB read transaction), usable as
+// the chain state for validation.
+class Snapshot {
+public:
+    const TxnState& state() const { return state_; }
+
+private:
+    friend class Store;
+    Snapshot(lmdb::Txn txn, const StoreDbs& dbs, const Genesis& g, const Hash32& chain)
+        : txn_(std::move(txn)), dbs_(dbs), genesis_(g), chain_(chain),
+          state_(txn_, dbs_, genesis_, chain_) {}
+    Snapshot(const Snapshot&) = delete;
+    lmdb::Txn txn_;
+    StoreDbs dbs_;
+    Genesis genesis_;
+    Hash32 chain_;
+    TxnState state_;   // refers to the members above: keep it last
+};
+
+class Store {
+public:
+    // Creates DIR with its genesis block; refuses an existing store
+    // (Exit::io "store exists").
+    static Result<Store> create(const std::string& dir, const Block& genesis);
+    // Opens an existing store; checks format and version ("not a setm store",
+    // "store version N"). read_only opens the environment read-only.
+    static Result<Store> open(const std::string& dir, bool read_only);
+
+    Result<std::unique_ptr<Snapshot>> snapshot();
+
+    // Appends `block` only if the tip is still `expected_tip`; otherwise
+    // Exit::busy "tip moved". Validates the records against the state inside
+    // the transaction and writes block + every index update in one commit.
+    Status append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now);
+
+    const Hash32& chain_id() const { return chain_id_; }
+    const Genesis& genesis() const { return genesis_; }
+    const std::string& dir() const { return dir_; }
+
+private:
+    Store() = default;
+    std::string dir_;
+    std::unique_ptr<lmdb::Env> env_;
+    StoreDbs dbs_;
+    Genesis genesis_;
+    Hash32 chain_id_{};
+};
+
+} // namespace setm

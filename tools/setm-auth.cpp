@@ -1,0 +1,393 @@
+// setm-auth - the trusted authority: start a chain, admit and revoke
+// participants, check who signed what (Algorithm 1), and the mutual key.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "authority.hpp"
+#include "record_stream.hpp"
+#include "store.hpp"
+#include "tool.hpp"
+
+using namespace setm;
+
+namespace {
+
+const char* kTool = "setm-auth";
+
+struct Options {
+    std::string store, key, passphrase_file, now, input = "-";
+    // init
+    std::string chain_name = "setm";
+    unsigned difficulty = 16;
+    unsigned slot_minutes = 30;
+    unsigned max_records = 10000;
+    unsigned threads = tool::default_threads();
+    // register
+    std::vector<std::string> roles;
+    std::string zone, meter, max_energy, valid_from, valid_until;
+    unsigned days = 365;
+    std::uint64_t serial = 0;
+    // revoke
+    std::string reason = "revoked by the authority";
+    // mutual, seal, open
+    std::string peer, context;
+    std::string note;
+};
+
+Result<SecretKey> load_key(const Options& o) {
+    std::optional<std::string> file;
+    if (!o.passphrase_file.empty()) file = o.passphrase_file;
+    SETM_TRY(auto pass, load_passphrase(file, std::getenv("SETM_PASSPHRASE")));
+    return read_key_file(o.key, pass);
+}
+
+Result<std::unique_ptr<Input>> open_input(const std::string& path) { return Input::open(path); }
+
+// ---- init -------------------------------------------------------------------------
+Status cmd_init(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    if (!valid_slot_minutes(static_cast<int>(o.slot_minutes)))
+        return make_error(Exit::usage, "bad --slot-minutes", "use 15, 30 or 60");
+    SETM_TRY(std::uint32_t bits, bits_for_leading_zero_bits(o.difficulty));
+    SETM_TRY(SecretKey key, load_key(o));
+    Genesis g;
+    g.chain_name = o.chain_name;
+    g.authority_name = key.name;
+    g.authority_ed25519 = key.ed25519;
+    g.authority_x25519 = key.x25519;
+    g.bits = bits;
+    g.slot_minutes = o.slot_minutes;
+    g.max_records = o.max_records;
+    g.created = now;
+    SETM_TRY(Block b, make_genesis_block(sign_record(g, kNoChain, key.seed), now, o.threads));
+    SETM_TRY(Store s, Store::create(o.store, b));
+    std::cout << block_to_json(b, 0) << '\n' << std::flush;
+    if (tool::person_watching())
+        std::cerr << kTool << ": started chain \"" << g.chain_name << "\" in " << o.store
+                  << "\n" << kTool << ": chain id " << to_hex(s.chain_id())
+                  << " (the genesis block's hash; every record signs it)\n";
+    return ok_status();
+}
+
+// ---- register -----------------------------------------------------------------------
+Result<CredentialTerms> terms_of(const Options& o, std::int64_t now) {
+    CredentialTerms t;
+    if (o.roles.empty()) return make_error(Exit::usage, "missing --role", "give at least one --role");
+    for (const auto& r : o.roles) {
+        auto bit = parse_role(r);
+        if (!bit) return make_error(Exit::usage, "bad --role", bit.error().detail);
+        t.roles |= bit.value();
+    }
+    t.zone = o.zone;
+    t.meter = o.meter;
+    if (!o.max_energy.empty()) {
+        auto e = parse_energy(o.max_energy);
+        if (!e) return make_error(Exit::usage, "bad --max-energy", e.error().detail);
+        t.max_energy_wh = e.value();
+    }
+    t.valid_from = now;
+    if (!o.valid_from.empty()) {
+        auto v = parse_utc(o.valid_from);
+        if (!v) return make_error(Exit::usage, "bad --valid-from", v.error().detail);
+        t.valid_from = v.value();
+    }
+    t.valid_until = t.valid_from + static_cast<std::int64_t>(o.days) * 86400;
+    if (!o.valid_until.empty()) {
+        auto v = parse_utc(o.valid_until);
+        if (!v) return make_error(Exit::usage, "bad --valid-until", v.error().detail);
+        t.valid_until = v.value();
+    }
+    if (t.valid_until <= t.valid_from)
+        return make_error(Exit::usage, "bad validity", "--valid-until must be after --valid-from");
+    return t;
+}
+
+Result<std::uint64_t> next_serial(const TxnState& st) {
+    std::uint64_t max = 0;
+    SETM_CHECK(st.each(st.dbs().credentials, [&](std::string_view k, std::string_view) -> Status {
+        std::uint64_t v = 0;
+        for (unsigned char c : k) v = v << 8 | c;
+        max = std::max(max, v);
+        return ok_status();
+    }));
+    return max + 1;
+}
+
+Status cmd_register(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(CredentialTerms terms, terms_of(o, now));
+    SETM_TRY(SecretKey key, load_key(o));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    std::uint64_t serial = o.serial;
+    if (serial == 0) {
+        SETM_TRY(serial, next_serial(snap->state()));
+    }
+    SETM_TRY(auto in, open_input(o.input));
+    StateDelta batch(snap->state());   // identities earlier in the input count too
+    std::string out;
+    std::size_t n = 0;
+    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
+        SETM_TRY(Signed<Identity> id, identity_from_json(obj));
+        if (++n > 1 && !terms.meter.empty())
+            return make_error(Exit::usage, "one meter, one participant", "--meter with more than one identity");
+        SETM_TRY(Signed<Credential> c, issue_credential(batch, key, id, terms, serial++));
+        SETM_CHECK(apply_record(batch, c, terms.valid_from, 0));
+        out += to_json(Record(c)) + "\n";
+        return ok_status();
+    }));
+    std::cout << out << std::flush;   // all or nothing
+    if (tool::person_watching())
+        std::cerr << kTool << ": issued " << n << " credential(s); mine them with setm-mine to admit them\n";
+    return ok_status();
+}
+
+// ---- revoke -------------------------------------------------------------------------
+Status cmd_revoke(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(SecretKey key, load_key(o));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    SETM_TRY(Signed<Revocation> r, issue_revocation(snap->state(), key, o.serial, now, o.reason));
+    std::cout << to_json(Record(r)) << '\n' << std::flush;
+    return ok_status();
+}
+
+// ---- check (Algorithm 1) -------------------------------------------------------------
+Status cmd_check(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    SETM_TRY(auto in, open_input(o.input));
+    std::size_t bad = 0, good = 0;
+    std::string out;
+    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t line) -> Status {
+        SETM_TRY(Record r, record_from_json(obj));
+        Status s = authenticate(snap->state(), r, now);
+        if (s) {
+            ++good;
+            out += to_json(r) + "\n";
+        } else {
+            ++bad;
+            std::cerr << kTool << ": error: " << s.error().reason << ": " << record_type(r) << " "
+                      << to_hex(record_id(r)) << ": " << s.error().detail << " (line " << line << ")\n";
+        }
+        return ok_status();
+    }));
+    std::cout << out << std::flush;
+    if (tool::person_watching())
+        std::cerr << kTool << ": " << good << " record(s) authenticated, " << bad << " rejected\n";
+    if (bad) return make_error(Exit::rejected, "wrong user", std::to_string(bad) + " record(s) rejected");
+    return ok_status();
+}
+
+// ---- list -------------------------------------------------------------------------------
+Status cmd_list(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    const TxnState& st = snap->state();
+    std::string out;
+    SETM_CHECK(st.each(st.dbs().credentials, [&](std::string_view k, std::string_view) -> Status {
+        std::uint64_t serial = 0;
+        for (unsigned char c : k) serial = serial << 8 | c;
+        SETM_TRY(auto e, st.credential(serial));
+        if (!e) return ok_status();
+        const Credential& c = e->credential.body;
+        JsonOut j;
+        j.begin_object().field("type", "registry-entry").field("serial", c.serial);
+        j.field("participant", participant_hex(c.participant)).field("name", c.name);
+        j.key("roles").begin_array();
+        for (const auto& r : role_names(c.roles)) j.str(r);
+        j.end_array();
+        j.field("zone", c.zone).field("meter", c.meter).field("max_energy_wh", c.max_energy_wh);
+        j.field("valid_from", format_utc(c.valid_from)).field("valid_until", format_utc(c.valid_until));
+        j.field("status", status_name(status_at(*e, now)));
+        if (e->revoked) j.field("revoked_at", format_utc(e->revoked_at));
+        j.field("height", static_cast<std::uint64_t>(e->height));
+        j.end_object();
+        out += j.str() + "\n";
+        return ok_status();
+    }));
+    std::cout << out << std::flush;
+    return ok_status();
+}
+
+// ---- mutual, seal, open ---------------------------------------------------------------
+Result<PublicKey> peer_x25519(const std::string& path, ParticipantId* id) {
+    SETM_TRY(auto in, open_input(path));
+    std::optional<PublicKey> key;
+    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
+        if (key) return make_error(Exit::bad_input, "bad peer", path + " holds more than one record");
+        auto t = obj.FindMember("type");
+        if (t != obj.MemberEnd() && t->value.IsString() && std::string(t->value.GetString()) == "identity") {
+            SETM_TRY(Signed<Identity> i, identity_from_json(obj));
+            SETM_CHECK(check_identity(i));
+            *id = i.body.signer();
+            key = i.body.x25519;
+            return ok_status();
+        }
+        SETM_TRY(Record r, record_from_json(obj));
+        auto* c = std::get_if<Signed<Credential>>(&r);
+        if (!c) return make_error(Exit::bad_input, "bad peer", "expected an identity or a credential");
+        *id = c->body.participant;
+        key = c->body.x25519;
+        return ok_status();
+    }));
+    if (!key) return make_error(Exit::bad_input, "bad peer", path + " is empty");
+    return *key;
+}
+
+Result<std::array<std::uint8_t, 32>> derive(const Options& o, const SecretKey& me, ParticipantId* peer) {
+    SETM_TRY(PublicKey px, peer_x25519(o.peer, peer));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    return mutual_key(me, px, store.chain_id(), o.context);
+}
+
+Status cmd_mutual(const Options& o) {
+    SETM_TRY(SecretKey me, load_key(o));
+    ParticipantId peer{};
+    SETM_TRY(auto k, derive(o, me, &peer));
+    JsonOut j;
+    j.begin_object().field("type", "mutual-key").field("me", participant_hex(me.id()));
+    j.field("peer", participant_hex(peer)).field("context", o.context).field("key", to_hex(k)).end_object();
+    std::cout << j.str() << '\n' << std::flush;
+    return ok_status();
+}
+
+Status cmd_seal(const Options& o) {
+    SETM_TRY(SecretKey me, load_key(o));
+    ParticipantId peer{};
+    SETM_TRY(auto k, derive(o, me, &peer));
+    std::string note = o.note;
+    if (note.empty()) {
+        std::ostringstream ss;
+        ss << std::cin.rdbuf();
+        note = ss.str();
+        if (note.size() > 4096) return make_error(Exit::bad_input, "note too long", "at most 4096 bytes");
+    }
+    std::cout << to_json(seal_note(k, me.id(), peer, o.context, note)) << '\n' << std::flush;
+    return ok_status();
+}
+
+Status cmd_open(const Options& o) {
+    SETM_TRY(SecretKey me, load_key(o));
+    ParticipantId peer{};
+    SETM_TRY(PublicKey px, peer_x25519(o.peer, &peer));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto in, open_input(o.input));
+    std::string out;
+    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
+        SETM_TRY(SealedNote n, sealed_note_from_json(obj));
+        if (n.to != me.id() || n.from != peer)
+            return make_error(Exit::rejected, "not for this key", "the note is from " + participant_hex(n.from) +
+                                                                   " to " + participant_hex(n.to));
+        SETM_TRY(auto k, mutual_key(me, px, store.chain_id(), n.context));
+        SETM_TRY(std::string text, open_note(k, n));
+        out += text;
+        return ok_status();
+    }));
+    std::cout << out << std::flush;
+    return ok_status();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"The setm authority: start a chain, admit and revoke participants, check signers.",
+                 kTool};
+    tool::version_flag(app);
+    app.require_subcommand(1);
+    Options o;
+    auto store_opt = [&](CLI::App* s) {
+        s->add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
+    };
+    auto key_opt = [&](CLI::App* s, const char* what) {
+        s->add_option("-k,--key", o.key, what)->required()->option_text("FILE");
+        s->add_option("--passphrase-file", o.passphrase_file,
+                      "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
+            ->option_text("FILE");
+    };
+    auto now_opt = [&](CLI::App* s) {
+        s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")->option_text("TIME");
+    };
+
+    auto* init = app.add_subcommand("init", "Create a new store whose genesis block commits the authority and the chain's parameters");
+    store_opt(init);
+    key_opt(init, "The authority's key");
+    init->add_option("--chain-name", o.chain_name, "Name of the chain (default setm)")->option_text("NAME");
+    init->add_option("--difficulty", o.difficulty, "Proof of work: leading zero bits of a block hash (default 16)")
+        ->check(CLI::Range(1u, 64u))->option_text("BITS");
+    init->add_option("--slot-minutes", o.slot_minutes, "Length of a delivery slot: 15, 30 or 60 (default 30)")
+        ->option_text("N");
+    init->add_option("--max-records", o.max_records, "Most records in one block (default 10000; 0 = no limit)")
+        ->option_text("N");
+    init->add_option("--threads", o.threads, "Threads mining the genesis block (default: every core)")
+        ->check(CLI::Range(1u, 256u))->option_text("N");
+    now_opt(init);
+
+    auto* reg = app.add_subcommand("register", "Admit the participants whose identities are on the input: print their credentials");
+    store_opt(reg);
+    key_opt(reg, "The authority's key");
+    reg->add_option("-r,--role", o.roles, "producer, consumer, prosumer or agent (repeatable)")->option_text("ROLE");
+    reg->add_option("--zone", o.zone, "Grid zone of the participant")->option_text("ZONE");
+    reg->add_option("--meter", o.meter, "Meter id (one participant per meter)")->option_text("ID");
+    reg->add_option("--max-energy", o.max_energy, "Most energy per slot and order (e.g. 5kWh)")->option_text("ENERGY");
+    reg->add_option("--valid-from", o.valid_from, "Start of validity (default: now)")->option_text("TIME");
+    reg->add_option("--valid-until", o.valid_until, "End of validity (default: --days after the start)")->option_text("TIME");
+    reg->add_option("--days", o.days, "Days of validity (default 365)")->option_text("N");
+    reg->add_option("--serial", o.serial, "First serial number (default: one above the highest on the chain)")->option_text("N");
+    reg->add_option("-i,--input", o.input, "Identities to read (default - for stdin)")->option_text("FILE");
+    now_opt(reg);
+
+    auto* rev = app.add_subcommand("revoke", "Print a signed revocation of the credential with a serial number");
+    store_opt(rev);
+    key_opt(rev, "The authority's key");
+    rev->add_option("--serial", o.serial, "Serial number of the credential")->required()->option_text("N");
+    rev->add_option("--reason", o.reason, "Why, in words")->option_text("TEXT");
+    now_opt(rev);
+
+    auto* check = app.add_subcommand("check", "Identify and authenticate the signer of every record on the input (Algorithm 1)");
+    store_opt(check);
+    check->add_option("-i,--input", o.input, "Records to check (default - for stdin)")->option_text("FILE");
+    now_opt(check);
+
+    auto* list = app.add_subcommand("list", "Print the registry at the tip: active, revoked, expired");
+    store_opt(list);
+    now_opt(list);
+
+    auto peer_opts = [&](CLI::App* s) {
+        store_opt(s);
+        key_opt(s, "Your own key");
+        s->add_option("-p,--peer", o.peer, "The other party's identity or credential (JSON)")->required()->option_text("FILE");
+    };
+    auto* mutual = app.add_subcommand("mutual", "Print the mutual key you share with a peer for a context");
+    peer_opts(mutual);
+    mutual->add_option("-c,--context", o.context, "What the key is for, e.g. a trade id")->required()->option_text("ID");
+    auto* seal = app.add_subcommand("seal", "Encrypt a short note (stdin or --note) for a peer under the mutual key");
+    peer_opts(seal);
+    seal->add_option("-c,--context", o.context, "What the note is about, e.g. a trade id")->required()->option_text("ID");
+    seal->add_option("--note", o.note, "The note (default: read stdin, at most 4096 bytes)")->option_text("TEXT");
+    auto* open = app.add_subcommand("open", "Decrypt sealed notes from a peer");
+    peer_opts(open);
+    open->add_option("-i,--input", o.input, "Sealed notes (default - for stdin)")->option_text("FILE");
+
+    app.footer(std::string("Examples:\n"
+                           "  setm-auth init --store chain --key authority.key --difficulty 16\n"
+                           "  setm-keygen --out alice.key --name alice | setm-auth register --store chain --key authority.key --role producer | setm-mine --store chain\n"
+                           "  setm-auth check --store chain < orders.jsonl\n\n") +
+               tool::exit_codes_footer());
+    if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    Status s = ok_status();
+    if (*init) s = cmd_init(o);
+    else if (*reg) s = cmd_register(o);
+    else if (*rev) s = cmd_revoke(o);
+    else if (*check) s = cmd_check(o);
+    else if (*list) s = cmd_list(o);
+    else if (*mutual) s = cmd_mutual(o);
+    else if (*seal) s = cmd_seal(o);
+    else if (*open) s = cmd_open(o);
+    return tool::finish(kTool, s);
+}

@@ -1,0 +1,79 @@
+// tool.hpp - what every setm tool's main() shares: argument-error mapping,
+// the one-line error format, and whether a person is watching.
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "error.hpp"
+
+namespace setm::tool {
+
+// Parses argv. Returns an exit code when main should stop now (--help,
+// --version, or a usage error mapped to Exit::usage), nullopt to go on.
+inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) {
+            app.exit(e);
+            return 0;
+        }
+        std::fprintf(stderr, "%s: error: usage: %s\n", app.get_name().c_str(), e.what());
+        std::fprintf(stderr, "%s: hint: see '%s --help'\n", app.get_name().c_str(),
+                     app.get_name().c_str());
+        return static_cast<int>(Exit::usage);
+    }
+    return std::nullopt;
+}
+
+// Prints "setm-TOOL: error: REASON: detail (line N)" and a hint line, and
+// returns the exit code for main.
+inline int fail(const std::string& tool, const Error& e) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), e.message().c_str());
+    if (!e.hint.empty()) std::fprintf(stderr, "%s: hint: %s\n", tool.c_str(), e.hint.c_str());
+    return static_cast<int>(e.code);
+}
+
+inline int finish(const std::string& tool, const Status& st) {
+    return st ? 0 : fail(tool, st.error());
+}
+
+// A person is reading stderr: narrate. Scripts get silence.
+inline bool person_watching() { return ::isatty(STDERR_FILENO) == 1; }
+
+inline void version_flag(CLI::App& app) {
+    app.set_version_flag("--version", std::string(app.get_name()) + " " SETM_VERSION);
+}
+
+inline const char* exit_codes_footer() {
+    return "Exit status: 0 ok, 64 usage, 65 bad input, 66 key file, 67 rejected signature or\n"
+           "credential, 68 verification failed, 70 internal, 74 storage or I/O, 75 busy (retry).";
+}
+
+} // namespace setm::tool
+
+#include <ctime>
+#include "units.hpp"
+
+namespace setm::tool {
+
+// --now TIME, or the clock.
+inline Result<std::int64_t> now_or(const std::string& given) {
+    if (given.empty()) return static_cast<std::int64_t>(std::time(nullptr));
+    auto t = parse_utc(given);
+    if (!t) return make_error(Exit::usage, "bad --now", t.error().detail);
+    return t;
+}
+
+inline unsigned default_threads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n;
+}
+
+} // namespace setm::tool
