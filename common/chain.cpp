@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "merkle.hpp"
+#include "miner.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -428,21 +429,7 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
 // ---- genesis --------------------------------------------------------------------
 
 Result<Block> make_genesis_block(const Signed<Genesis>& g, std::int64_t now, unsigned threads) {
-    SETM_TRY(U256 target, decode_compact(g.body.bits));
-    Block b;
-    b.records.push_back(g);
-    b.header.version = kBlockVersion;
-    b.header.merkle_root = merkle_root_of(b.records);
-    b.header.time = static_cast<std::uint32_t>(now);
-    b.header.bits = g.body.bits;
-    for (;;) {
-        MineResult m = mine(b.header, target, threads, nullptr);
-        if (m.found) {
-            b.header = m.header;
-            return b;
-        }
-        ++b.header.time;   // nonce space exhausted: move the time on
-    }
+    return mine_block({g}, Hash32{}, static_cast<std::uint32_t>(now), g.body.bits, threads);
 }
 
 Result<Hash32> check_genesis_block(const Block& b) {

@@ -99,9 +99,11 @@ Result<rapidjson::Document> parse_json_object(std::string_view text) {
                                rapidjson::kParseFullPrecisionFlag |
                                rapidjson::kParseIterativeFlag;
     d.Parse<flags>(text.data(), text.size());
-    if (d.HasParseError())
-        return bad_json(std::string(rapidjson::GetParseError_En(d.GetParseError())) +
-                        " at offset " + std::to_string(d.GetErrorOffset()));
+    if (d.HasParseError()) {
+        std::string what = rapidjson::GetParseError_En(d.GetParseError());
+        if (!what.empty() && what.back() == '.') what.pop_back();
+        return bad_json(what + " at offset " + std::to_string(d.GetErrorOffset()));
+    }
     if (!d.IsObject()) return bad_json("expected an object");
     SETM_CHECK(check_value(d, {}, 0));
     return d;

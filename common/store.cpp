@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <map>
 
 #include "canonical.hpp"
 
@@ -267,7 +268,8 @@ Result<std::unique_ptr<Snapshot>> Store::snapshot() {
     return std::unique_ptr<Snapshot>(new Snapshot(std::move(txn), dbs_, genesis_, chain_id_));
 }
 
-Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now) {
+Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,
+                            unsigned threads) {
     return lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
         TxnState st(txn, dbs_, genesis_, chain_id_);
         SETM_TRY(Tip tip, st.tip());
@@ -275,9 +277,76 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
             return make_error(Exit::busy, "tip moved",
                               "another writer appended block " + std::to_string(tip.height) + " first");
         SETM_CHECK(check_header(block, tip.hash, genesis_.bits, tip.last_times, now));
-        SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time, tip.height + 1));
+        SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time, tip.height + 1, threads));
         return write_block(txn, dbs_, block, tip.height + 1, delta);
     });
+}
+
+// ---- index check (setm-verify) ---------------------------------------------------
+
+namespace {
+
+using Entries = std::map<std::string, std::string>;
+
+std::string str_of(const void* p, std::size_t n) { return std::string(static_cast<const char*>(p), n); }
+template <std::size_t N>
+std::string str_of(const std::array<std::uint8_t, N>& a) { return str_of(a.data(), N); }
+std::string str_of(const Bytes& b) { return str_of(b.data(), b.size()); }
+
+Status compare_db(const TxnState& st, lmdb::Dbi db, const char* name, const Entries& want) {
+    std::size_t seen = 0;
+    SETM_CHECK(st.each(db, [&](std::string_view k, std::string_view v) -> Status {
+        auto it = want.find(std::string(k));
+        if (it == want.end())
+            return make_error(Exit::verify_failed, "bad index",
+                              std::string(name) + " holds an entry the chain does not explain: " +
+                                  to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()));
+        if (it->second != v)
+            return make_error(Exit::verify_failed, "bad index",
+                              std::string(name) + " entry " +
+                                  to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()) +
+                                  " differs from the replay");
+        ++seen;
+        return ok_status();
+    }));
+    if (seen != want.size())
+        return make_error(Exit::verify_failed, "bad index",
+                          std::string(name) + " lacks " + std::to_string(want.size() - seen) +
+                              " entr" + (want.size() - seen == 1 ? "y" : "ies") + " of the replay");
+    return ok_status();
+}
+
+} // namespace
+
+Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
+                            const std::vector<BlockHeader>& headers) {
+    const StoreDbs& d = st.dbs();
+    Entries hdr, idx, recs, creds, parts, meters, orders;
+    for (std::size_t h = 0; h < headers.size(); ++h) {
+        const auto key = str_of(be64(h));
+        hdr[key] = str_of(serialize_header(headers[h]));
+        idx[str_of(block_hash(headers[h]))] = key;
+    }
+    for (const auto& [id, h] : replay.records) recs[str_of(id)] = str_of(be64(h));
+    for (const auto& [serial, e] : replay.credentials) creds[str_of(be64(serial))] = str_of(seal(e));
+    for (const auto& [p, serial] : replay.participants) parts[str_of(p)] = str_of(be64(serial));
+    for (const auto& [m, serial] : replay.meters) meters[m] = str_of(be64(serial));
+    for (const auto& [id, e] : replay.orders) orders[str_of(id)] = str_of(seal(e));
+    SETM_CHECK(compare_db(st, d.headers, "headers", hdr));
+    SETM_CHECK(compare_db(st, d.block_index, "block_index", idx));
+    SETM_CHECK(compare_db(st, d.records, "records", recs));
+    SETM_CHECK(compare_db(st, d.credentials, "credentials", creds));
+    SETM_CHECK(compare_db(st, d.participants, "participants", parts));
+    SETM_CHECK(compare_db(st, d.meters, "meters", meters));
+    SETM_CHECK(compare_db(st, d.orders, "orders", orders));
+    SETM_TRY(std::uint64_t height, st.height());
+    if (headers.empty() || height != headers.size() - 1)
+        return make_error(Exit::verify_failed, "bad index", "meta height " + std::to_string(height) +
+                                                               " differs from the replay");
+    SETM_TRY(auto tip, lmdb::get(st.txn(), d.meta, as_val(std::string_view("tip"))));
+    if (!tip || str_of(*tip) != str_of(block_hash(headers.back())))
+        return make_error(Exit::verify_failed, "bad index", "meta tip differs from the replay");
+    return ok_status();
 }
 
 } // namespace setm

@@ -67,6 +67,7 @@ public:
     // Every entry of a database, in key order (setm-verify's index check).
     Status each(lmdb::Dbi db, const std::function<Status(std::string_view k, std::string_view v)>& fn) const;
     const StoreDbs& dbs() const { return dbs_; }
+    lmdb::Txn& txn() const { return txn_; }
 
 private:
     lmdb::Txn& txn_;
@@ -108,10 +109,16 @@ public:
     // Appends `block` only if the tip is still `expected_tip`; otherwise
     // Exit::busy "tip moved". Validates the records against the state inside
     // the transaction and writes block + every index update in one commit.
-    Status append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now);
+    Status append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,
+                         unsigned threads = 1);
 
     const Hash32& chain_id() const { return chain_id_; }
     const Genesis& genesis() const { return genesis_; }
+
+    // setm-verify: the stored indexes agree with a replay of the chain
+    // (every entry present, equal, and nothing more). Exit::verify_failed.
+    static Status check_indexes(const TxnState& st, const MemoryState& replay,
+                                const std::vector<BlockHeader>& headers);
     const std::string& dir() const { return dir_; }
 
 private:

@@ -130,10 +130,10 @@ std::string dir_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
-// mkstemp in PATH's directory; returns the fd and sets tmp.
+// A new file in PATH's directory; returns the fd and sets tmp.
 int make_temp(const std::string& path, std::string& tmp) {
     tmp = path + ".tmp-XXXXXX";
-    return ::mkstemp(tmp.data());
+    return ::mkostemp(tmp.data(), O_CLOEXEC);
 }
 
 Status write_all(int fd, const std::string& s, const std::string& name) {
@@ -181,6 +181,7 @@ Result<std::unique_ptr<AtomicOutput>> AtomicOutput::open(const std::string& path
     out->path_ = path;
     out->mode_ = mode;
     if (path == "-") return out;
+    if (path.empty()) return io_error("cannot create", "''", ENOENT);
     struct stat st;
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         return io_error("cannot create", path, EISDIR);

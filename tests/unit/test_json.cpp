@@ -49,7 +49,7 @@ TEST_CASE("json: syntax errors name RapidJSON's message and the offset") {
     auto r = parse_json_object(R"({"a":})");
     REQUIRE(!r.ok());
     CHECK(r.error().reason == "bad JSON");
-    CHECK(r.error().detail == "Invalid value. at offset 5");
+    CHECK(r.error().detail == "Invalid value at offset 5");
     CHECK(parse_reason(R"({"a":1,})") == "bad JSON");
     CHECK(parse_reason(R"({'a':1})") == "bad JSON");
     CHECK(parse_reason(R"({"a":01})") == "bad JSON");

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -363,6 +364,7 @@ TEST_CASE("stream: AtomicOutput refuses an unusable place at open") {
     REQUIRE(!missing.ok());
     CHECK(missing.error().code == Exit::io);
     CHECK(missing.error().reason == "cannot create");
+    CHECK(AtomicOutput::open("").error().code == Exit::io);
     auto isdir = AtomicOutput::open(dir.path);
     REQUIRE(!isdir.ok());
     CHECK(isdir.error().code == Exit::io);
@@ -372,4 +374,32 @@ TEST_CASE("stream: AtomicOutput refuses an unusable place at open") {
         CHECK(!ro.ok());
         ::chmod(dir.path.c_str(), 0700);
     }
+}
+
+TEST_CASE("stream: AtomicOutput to - writes stdout at commit") {
+    TempDir dir;
+    std::string file = dir.path + "/stdout";
+    std::fflush(stdout);
+    int saved = ::dup(1);
+    REQUIRE(saved >= 0);
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, 1);
+    ::close(fd);
+    Status st = Status(make_error(Exit::internal, "not run"));
+    std::string before;
+    {
+        auto out = AtomicOutput::open("-");
+        if (out.ok()) {
+            (*out)->line("{\"a\":1}");
+            std::fflush(stdout);
+            before = slurp(file);
+            st = (*out)->commit();
+        }
+    }
+    ::dup2(saved, 1);
+    ::close(saved);
+    CHECK(before.empty());
+    CHECK(st.ok());
+    CHECK(slurp(file) == "{\"a\":1}\n");
 }
