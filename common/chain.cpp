@@ -187,7 +187,7 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
     if (record_chain(r) != st.chain_id())
         return make_error(Exit::rejected, "wrong chain",
                           std::string(record_type(r)) + " is signed for chain " +
-                              to_hex(record_chain(r)) + ", not this chain");
+                              hash_to_hex(record_chain(r)) + ", not this chain");
     if (std::holds_alternative<Signed<Genesis>>(r))
         return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
     const std::uint8_t need = role_needed(r);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "block.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -157,7 +158,7 @@ void write_signed(JsonOut& o, const Signed<Body>& s) {
     o.field("type", Body::type);
     o.field("id", to_hex(s.id()));
     write_body(o, s.body);
-    o.field("chain", to_hex(s.chain));
+    o.field("chain", hash_to_hex(s.chain));   // a block hash: shown as blocks are
     o.field("signature", to_hex(s.signature));
     o.end_object();
 }
@@ -313,7 +314,10 @@ Result<Signed<Body>> read_signed(const rapidjson::Value& obj) {
     Signed<Body> s;
     SETM_TRY(Hash32 claimed, in.hex_fixed<32>("id"));
     SETM_CHECK(read_body(in, s.body));
-    SETM_TRY(s.chain, in.hex_fixed<32>("chain"));
+    SETM_TRY(std::string chain_hex, in.str("chain"));
+    auto chain = hash_from_hex(chain_hex);
+    if (!chain) return in.field_error("chain", chain.error().detail);
+    s.chain = chain.value();
     SETM_TRY(s.signature, in.hex_fixed<64>("signature"));
     SETM_CHECK(in.finish());
     if (s.id() != claimed)

@@ -66,7 +66,7 @@ Status cmd_init(const Options& o) {
     std::cout << block_to_json(b, 0) << '\n' << std::flush;
     if (tool::person_watching())
         std::cerr << kTool << ": started chain \"" << g.chain_name << "\" in " << o.store
-                  << "\n" << kTool << ": chain id " << to_hex(s.chain_id())
+                  << "\n" << kTool << ": chain id " << hash_to_hex(s.chain_id())
                   << " (the genesis block's hash; every record signs it)\n";
     return ok_status();
 }

@@ -22,7 +22,7 @@ struct Options {
 std::string report_json(const VerifyReport& r) {
     JsonOut o;
     o.begin_object().field("type", "verify-report").field("ok", true);
-    o.field("chain", to_hex(r.chain)).field("height", r.height).field("tip", hash_to_hex(r.tip));
+    o.field("chain", hash_to_hex(r.chain)).field("height", r.height).field("tip", hash_to_hex(r.tip));
     o.field("records", r.records).field("signatures", r.signatures);
     o.key("by_type").begin_object();
     for (const auto& [t, n] : r.by_type) o.field(t, n);
@@ -71,7 +71,7 @@ Status run(const Options& o) {
     const VerifyReport& r = v->report;
     if (o.json) std::cout << report_json(r) << '\n' << std::flush;
     if (tool::person_watching())
-        std::cerr << kTool << ": chain " << to_hex(r.chain).substr(0, 16) << "… verified: " << r.height + 1
+        std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16) << "… verified: " << r.height + 1
                   << " block(s), " << r.records << " record(s), tip " << hash_to_hex(r.tip) << "\n";
     return ok_status();
 }
