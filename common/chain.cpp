@@ -210,7 +210,8 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
     if (t >= c.valid_until)
         return wrong_user(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
     if ((c.roles & need) != need)
-        return wrong_user(who + " (" + c.name + ") may not sign a " + record_type(r) +
+        return wrong_user(who + " (" + c.name + ") may not sign " +
+                          (need == role_producer ? "an " : "a ") + record_type(r) +
                           ": no " + role_names(need).front() + " role");
     if (!check_sig(c.ed25519)) return wrong_user("bad signature by " + who + " (" + c.name + ")");
     return ok_status();

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "statement.hpp"
 #include "store.hpp"
 #include "tool.hpp"
 #include "verify.hpp"
@@ -16,7 +17,8 @@ const char* kTool = "setm-verify";
 struct Options {
     std::string store, now;
     unsigned threads = tool::default_threads();
-    bool json = false;
+    bool json = false, explain = false, statement = false;
+    std::string from, to, format = "json";
 };
 
 std::string report_json(const VerifyReport& r) {
@@ -55,13 +57,61 @@ BlockObserver progress() {
     };
 }
 
+// --explain: what was checked in each block, as a teacher would say it.
+std::string signer_words(const Record& r, const MemoryState& st) {
+    const ParticipantId p = record_signer(r);
+    if (std::holds_alternative<Signed<Genesis>>(r) || std::holds_alternative<Signed<Credential>>(r) ||
+        std::holds_alternative<Signed<Revocation>>(r))
+        return "signed by the authority " + st.genesis().authority_name + ": signature valid";
+    auto serial = st.serial_of(p);
+    if (!serial || !serial.value()) return "signer " + participant_hex(p);
+    auto e = st.credential(*serial.value());
+    if (!e || !e.value()) return "signer " + participant_hex(p);
+    const Credential& c = e.value()->credential.body;
+    std::string roles;
+    for (const auto& n : role_names(c.roles)) roles += (roles.empty() ? "" : "+") + n;
+    return "identified " + c.name + " (uI: credential serial " + std::to_string(c.serial) + ", " + roles +
+           "), authenticated (uA: valid at the block's time, not revoked, role allowed, signature valid)";
+}
+
+BlockObserver narrator(BlockObserver next) {
+    return [next](const Block& b, std::uint64_t h, const MemoryState& st) {
+        std::cerr << "block " << h << " " << hash_to_hex(block_hash(b.header)) << " at " << format_utc(b.header.time) << "\n";
+        if (h == 0)
+            std::cerr << "  genesis: chain \"" << st.genesis().chain_name << "\", authority " << st.genesis().authority_name
+                      << ", its hash is the chain id every record signs\n";
+        else
+            std::cerr << "  proof of work: hash below the target " << b.header.bits << " (compact); links to block "
+                      << h - 1 << "; time after the median of the last 11\n";
+        std::cerr << "  merkle root over " << b.records.size() << " record id(s) matches the header\n";
+        for (std::size_t i = 0; i < b.records.size(); ++i) {
+            const Record& r = b.records[i];
+            std::cerr << "  " << i + 1 << ". " << record_type(r) << " " << to_hex(record_id(r)).substr(0, 16) << "…: "
+                      << signer_words(r, st) << "\n";
+        }
+        if (next) next(b, h, st);
+    };
+}
+
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     auto store = Store::open(o.store, true);
     if (!store) return as_verification(store.error());
     auto snap = store->snapshot();
     if (!snap) return as_verification(snap.error());
-    auto v = verify_chain(snap.value()->state(), now, o.threads, progress());
+    std::optional<std::int64_t> from, to;
+    SETM_TRY(from, tool::time_arg(o.from, "--from"));
+    SETM_TRY(to, tool::time_arg(o.to, "--to"));
+    StatementBuilder statement(from, to);
+    Status collected = ok_status();
+    BlockObserver observer = o.explain ? narrator({}) : progress();
+    if (o.statement) {
+        observer = [&, inner = observer](const Block& b, std::uint64_t h, const MemoryState& st) {
+            if (collected) collected = statement.add_block(b, st);
+            if (inner) inner(b, h, st);
+        };
+    }
+    auto v = verify_chain(snap.value()->state(), now, o.threads, observer);
     if (tool::person_watching()) std::fputs("\r\033[K", stderr);
     if (!v) {
         Error e = as_verification(v.error());
@@ -70,6 +120,19 @@ Status run(const Options& o) {
     }
     const VerifyReport& r = v->report;
     if (o.json) std::cout << report_json(r) << '\n' << std::flush;
+    if (o.statement) {
+        SETM_CHECK(collected);
+        SETM_TRY(Statement st, statement.finish());
+        std::string out;
+        if (o.format == "csv") {
+            out = statement_csv(st);
+        } else {
+            for (const auto& l : st.lines) out += statement_line_json(l, "statement-line") + "\n";
+            for (const auto& t : st.totals) out += statement_line_json(t, "statement-total") + "\n";
+            out += statement_balance_json(st) + "\n";
+        }
+        std::cout << out << std::flush;
+    }
     if (tool::person_watching())
         std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16) << "… verified: " << r.height + 1
                   << " block(s), " << r.records << " record(s), tip " << hash_to_hex(r.tip) << "\n";
@@ -87,6 +150,12 @@ int main(int argc, char** argv) {
     app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
         ->check(CLI::Range(1u, 256u))->option_text("N");
     app.add_flag("--json", o.json, "Print a machine-readable report on stdout");
+    app.add_flag("--explain", o.explain, "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
+    app.add_flag("--statement", o.statement, "Print the settlement statement of a chain that verifies");
+    app.add_option("--from", o.from, "With --statement: only slots from TIME on")->option_text("TIME");
+    app.add_option("--to", o.to, "With --statement: only slots before TIME")->option_text("TIME");
+    app.add_option("--format", o.format, "With --statement: json (default) or csv")
+        ->check(CLI::IsMember({"json", "csv"}))->option_text("FORMAT");
     app.footer(std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
                            "'REASON height=H: detail'.\n\n"
                            "Examples:\n"

@@ -71,6 +71,21 @@ inline Result<std::int64_t> now_or(const std::string& given) {
     return t;
 }
 
+// An optional TIME option (empty = not given).
+inline Result<std::optional<std::int64_t>> time_arg(const std::string& given, const char* flag) {
+    if (given.empty()) return std::optional<std::int64_t>{};
+    auto t = parse_utc(given);
+    if (!t) return make_error(Exit::usage, std::string("bad ") + flag, t.error().detail);
+    return std::optional<std::int64_t>(t.value());
+}
+
+// A price option in EUR/MWh (up to two decimals) as cEUR/MWh.
+inline Result<std::int64_t> price_arg(const std::string& s, const char* flag) {
+    auto p = parse_price(s);
+    if (!p) return make_error(Exit::usage, std::string("bad ") + flag, p.error().detail);
+    return p;
+}
+
 inline unsigned default_threads() {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : n;

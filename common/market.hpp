@@ -1,0 +1,191 @@
+// market.hpp - the market engine: match offers and requests of each slot.
+//
+// Pure and deterministic: no I/O, no signing, no chain. The caller (the
+// market agent, setm-negotiate) authenticates the orders, subtracts what the
+// chain already filled, calls clear_market(), and signs the matches.
+//
+// Units as everywhere in setm: energy in Wh, prices in cEUR/MWh. Every rule
+// below can be checked by hand from the orders.
+//
+// Rules common to all mechanisms
+//  - Each slot is cleared on its own. Orders with no remaining energy take
+//    no part (they are neither counted nor left over).
+//  - Nobody trades with itself: seller != buyer (a prosumer's request never
+//    takes its own offer).
+//  - A request's `from` list, when not empty, is honoured: it may trade only
+//    with an offer whose id (to_hex, 64 lower-case hex digits) or whose
+//    producer (participant_hex, 32 lower-case hex digits) is in the list.
+//    Entries are compared exactly as the chain compares them (request_allows
+//    in chain.cpp), so an upper-case entry names nothing.
+//  - Network fee: fee_price = network_fee when the seller's and the buyer's
+//    zones differ, else 0. The seller receives `price` per MWh, the buyer
+//    pays price + fee_price per MWh. A pair is compatible only if
+//        offer floor <= price   and   price + fee_price <= request ceiling,
+//    exactly as the chain checks each trade (apply_trade in chain.cpp).
+//  - Nothing is allocated beyond an order's remaining energy; an offer may
+//    serve many requests and a request may buy from many offers.
+//  - Merit order: offers by floor ascending, requests by ceiling descending,
+//    ties by order id ascending (bytes, i.e. hex order). Results therefore
+//    never depend on the order of the input.
+//  - Rounding: "floor" below means rounding towards minus infinity, also for
+//    negative prices (floor(-4401 / 2) = -2201).
+//
+// pay-as-clear (uniform price, k = 1/2 double auction)
+//  1. Crossing, ignoring `from`, zones and owners: walk the merit-ordered
+//     offers and requests energy block by energy block while the request's
+//     ceiling >= the offer's floor. The last offer and the last request that
+//     took part in that walk are the marginal pair; the crossing quantity is
+//     the energy walked (SlotReport::crossing_wh).
+//  2. Clearing price P = floor((marginal floor + marginal ceiling) / 2).
+//     No crossing (every ceiling below every floor, or a side empty): no
+//     price, no trades.
+//  3. Allocation at P: requests with ceiling >= P, in merit order, each take
+//     from the offers with floor <= P in merit order, skipping an offer that
+//     is sold out, its own, not in its `from` list, or in another zone when
+//     P + network_fee > its ceiling. Every trade of the slot has price P.
+//     Because of `from`, self trade and fees, less than the crossing quantity
+//     may be traded (never more); what is not traded is left over.
+//
+// pay-as-bid (discriminatory price)
+//  Requests in merit order each take from the offers in merit order,
+//  skipping an offer that is sold out, its own, not in its `from` list, or
+//  incompatible: floor + fee_price > ceiling. Price = the request's ceiling
+//  minus fee_price, so the buyer pays exactly its ceiling per MWh in total.
+//
+// negotiate (the paper's negotiable prices; N = MarketParams::rounds)
+//  1. Requests in merit order (ceiling descending, id ascending).
+//  2. Each request ranks the offers available to it (remaining energy > 0,
+//     allowed by `from`, not its own) by: its own zone first ("producers
+//     nearby"), then opening ask + fee_price ascending, then offer id.
+//  3. With each candidate in turn until the request is filled, rounds
+//     k = 0, 1, ..., N:
+//        bid  b_k = opening_bid + floor((ceiling - opening_bid) * k / N)
+//        ask  a_k = opening_ask - floor((opening_ask - floor) * k / N)
+//     (each side rounds in its own favour; at k = N they reach their limits
+//     exactly). The bid is what the buyer pays in total, so they agree at
+//     the first k with b_k - fee_price >= a_k, at
+//        price = floor((b_k - fee_price + a_k) / 2),
+//     and trade min(both remaining energies). Match::round = k, the paper's
+//     agreement time (AT). Every negotiation is kept, round by round, in
+//     SlotReport::negotiations.
+//  4. b_k only rises and a_k only falls, so a pair with
+//     floor + fee_price > ceiling can never agree (not even at k = N): such
+//     a candidate is passed over without rounds and without a record, and
+//     every recorded negotiation ends in agreement.
+//
+// Output order: matches by slot, then in the order they were made (request
+// by request in merit order, each request's offers in the order taken);
+// slot reports by slot; leftovers by slot, offers before requests, then id.
+//
+// Errors (nothing is matched): Exit::usage "bad fee" (network_fee < 0 or
+// above kMaxMarketPrice), "bad rounds" (negotiate, rounds outside
+// 1..kMaxRounds); Exit::bad_input "bad energy" (negative), "bad price"
+// (|price| > kMaxMarketPrice, offer opening below its floor, request
+// opening above its ceiling), "bad from" (an offer with a from list),
+// "duplicate order" (one id twice in a slot), "overflow" (a slot's total
+// energy beyond int64). The price bound makes every sum and product of the
+// engine fit in int64.
+//
+// Cost: O(n log n) per slot (sorting, and an O(log n) search tree over the
+// offers to find the next one a request may take). Memory: the input
+// (sizeof(MarketOrder) = 144 bytes on x86-64, plus the zone string when it
+// is longer than 15 bytes, plus `from`) is moved into the leftovers; the
+// engine adds 32 bytes per order for sorting and, for the largest slot,
+// about 60 bytes per order of working arrays (3 search trees more for
+// negotiate or with a network fee); each Match is 136 bytes, each curve step
+// 16, each negotiation round 24.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bytes.hpp"
+#include "error.hpp"
+#include "records.hpp"
+
+namespace setm {
+
+// Prices (and the network fee) beyond this are refused: 1e13 EUR/MWh.
+inline constexpr std::int64_t kMaxMarketPrice = 1'000'000'000'000'000;
+inline constexpr std::uint32_t kMaxRounds = 1000;
+
+enum class Mechanism { pay_as_clear, pay_as_bid, negotiate };
+
+// "pay-as-clear", "pay-as-bid", "negotiate"
+const char* mechanism_name(Mechanism m);
+// Exit::usage "bad mechanism" for any other name.
+Result<Mechanism> parse_mechanism(std::string_view name);
+
+struct MarketOrder {
+    Hash32 id{};                    // order id (record id)
+    bool is_offer = false;
+    ParticipantId owner{};          // producer or consumer
+    std::int64_t slot = 0;          // slot start (Unix seconds)
+    std::int64_t energy_wh = 0;     // REMAINING energy (the caller subtracted fills)
+    std::int64_t limit_price = 0;   // offer: floor (won't sell below); request: ceiling (won't pay above)
+    std::int64_t opening_price = 0; // offer: opening ask (>= floor); request: opening bid (<= ceiling)
+    std::string zone;
+    std::vector<std::string> from;  // request only: allowed offer ids (64 hex) or producer ids (32 hex); empty = any
+};
+
+struct MarketParams {
+    Mechanism mechanism = Mechanism::pay_as_clear;
+    std::uint32_t rounds = 10;      // negotiate: N, 1..kMaxRounds
+    std::int64_t network_fee = 0;   // cEUR/MWh between zones, >= 0
+};
+
+struct Match {
+    Hash32 offer{}, request{};
+    ParticipantId seller{}, buyer{};
+    std::int64_t slot = 0;
+    std::int64_t energy_wh = 0;
+    std::int64_t price = 0;         // to the seller, cEUR/MWh
+    std::int64_t fee_price = 0;     // network fee, cEUR/MWh (0 within a zone)
+    std::uint32_t round = 0;        // negotiate: round of agreement (AT); else 0
+};
+
+struct NegotiationRound {
+    std::uint32_t round = 0;
+    std::int64_t bid = 0;           // b_k, what the buyer would pay in total
+    std::int64_t ask = 0;           // a_k, what the seller would receive
+};
+
+struct Negotiation {
+    Hash32 offer{}, request{};
+    std::int64_t fee_price = 0;
+    std::vector<NegotiationRound> rounds;
+    bool agreed = false;
+    std::int64_t price = 0;
+};
+
+struct SlotReport {
+    std::int64_t slot = 0;
+    std::size_t offers = 0, requests = 0;
+    std::int64_t offered_wh = 0, requested_wh = 0, traded_wh = 0;
+    std::optional<std::int64_t> clearing_price;        // pay-as-clear only
+    std::int64_t crossing_wh = 0;                      // pay-as-clear: where the curves cross
+    // Stepped merit-order curves: (price, energy of that step), one step per
+    // distinct floor (supply, ascending) or ceiling (demand, descending).
+    std::vector<std::pair<std::int64_t, std::int64_t>> supply, demand;
+    std::vector<Negotiation> negotiations;             // negotiate only
+};
+
+struct MarketResult {
+    std::vector<Match> matches;
+    std::vector<MarketOrder> leftovers;                // energy_wh = what remains
+    std::vector<SlotReport> slots;                     // slots with any order, ascending
+};
+
+Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p);
+
+// For a person (setm-negotiate --explain): one slot's stepped supply and
+// demand curves as an ASCII chart (price up, cumulative energy across, at
+// most 80 columns), the clearing point marked 'X', and for negotiate the
+// rounds of each pair, bid 'b' and ask 'a' converging.
+std::string explain_slot(const SlotReport& s);
+
+} // namespace setm

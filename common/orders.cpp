@@ -1,0 +1,115 @@
+#include "orders.hpp"
+
+#include <sstream>
+
+#include "units.hpp"
+
+namespace setm {
+
+Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+    Offer o;
+    o.producer = key.id();
+    o.slot = t.slot;
+    o.slot_minutes = t.slot_minutes;
+    o.energy_wh = t.energy_wh;
+    o.floor_price = t.price;
+    o.opening_price = t.opening.value_or(t.price);
+    o.zone = t.zone;
+    o.expires = t.expires.value_or(t.slot);
+    o.nonce = t.nonce;
+    return sign_record(o, chain, key.seed);
+}
+
+Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+    Request r;
+    r.consumer = key.id();
+    r.slot = t.slot;
+    r.slot_minutes = t.slot_minutes;
+    r.energy_wh = t.energy_wh;
+    r.ceiling_price = t.price;
+    r.opening_price = t.opening.value_or(t.price);
+    r.zone = t.zone;
+    r.from = t.from;
+    r.expires = t.expires.value_or(t.slot);
+    r.nonce = t.nonce;
+    return sign_record(r, chain, key.seed);
+}
+
+Status check_order(const StateReader& st, const Record& order, std::int64_t now) {
+    StateDelta trial(st);
+    return apply_record(trial, order, now, 0);
+}
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+    std::vector<std::string> cells;
+    std::string cell;
+    std::istringstream ss(line);
+    while (std::getline(ss, cell, ',')) {
+        const auto b = cell.find_first_not_of(" \t"), e = cell.find_last_not_of(" \t\r");
+        cells.push_back(b == std::string::npos ? std::string() : cell.substr(b, e - b + 1));
+    }
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    return cells;
+}
+
+Error csv_error(std::size_t line, const std::string& reason, const std::string& detail) {
+    return make_error(Exit::bad_input, reason, detail).at_line(line);
+}
+
+} // namespace
+
+Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
+    std::vector<ProfileRow> rows;
+    std::string line;
+    std::size_t n = 0;
+    int col_slot = -1, col_energy = -1, col_price = -1, col_opening = -1;
+    std::size_t width = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.size() > 4096) return csv_error(n, "bad CSV", "line longer than 4096 bytes");
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos || line[line.find_first_not_of(" \t")] == '#')
+            continue;
+        auto cells = split_csv_line(line);
+        if (col_slot < 0) {   // the header
+            width = cells.size();
+            for (std::size_t i = 0; i < cells.size(); ++i) {
+                const std::string& c = cells[i];
+                int* col = c == "slot" ? &col_slot : c == "energy" ? &col_energy : c == "price" ? &col_price
+                         : c == "opening" ? &col_opening : nullptr;
+                if (!col) return csv_error(n, "bad CSV", "unknown column \"" + c + "\" (use slot, energy, price, opening)");
+                if (*col >= 0) return csv_error(n, "bad CSV", "column \"" + c + "\" twice");
+                *col = static_cast<int>(i);
+            }
+            if (col_slot < 0 || col_energy < 0 || col_price < 0)
+                return csv_error(n, "bad CSV", "the header must name slot, energy and price");
+            continue;
+        }
+        if (cells.size() != width)
+            return csv_error(n, "bad CSV", std::to_string(cells.size()) + " cells, the header has " + std::to_string(width));
+        ProfileRow r;
+        r.line = n;
+        auto fail = [&](const Error& e) { return csv_error(n, e.reason, e.detail); };
+        auto slot = parse_utc(cells[static_cast<std::size_t>(col_slot)]);
+        if (!slot) return fail(slot.error());
+        auto energy = parse_energy(cells[static_cast<std::size_t>(col_energy)]);
+        if (!energy) return fail(energy.error());
+        auto price = parse_price(cells[static_cast<std::size_t>(col_price)]);
+        if (!price) return fail(price.error());
+        r.slot = slot.value();
+        r.energy_wh = energy.value();
+        r.price = price.value();
+        if (col_opening >= 0 && !cells[static_cast<std::size_t>(col_opening)].empty()) {
+            auto opening = parse_price(cells[static_cast<std::size_t>(col_opening)]);
+            if (!opening) return fail(opening.error());
+            r.opening = opening.value();
+        }
+        rows.push_back(r);
+    }
+    if (col_slot < 0) return csv_error(n == 0 ? 1 : n, "bad CSV", "no header line");
+    return rows;
+}
+
+} // namespace setm

@@ -1,0 +1,50 @@
+// orders.hpp - making signed SHARE offers and REQUESTs, one by one or from
+// a CSV profile (a day's forecast becoming 48 or 96 orders).
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain.hpp"
+#include "keyfile.hpp"
+#include "records.hpp"
+
+namespace setm {
+
+// What a participant says about one order, in user units already parsed.
+struct OrderTerms {
+    std::int64_t slot = 0;
+    std::uint32_t slot_minutes = 30;
+    std::int64_t energy_wh = 0;
+    std::int64_t price = 0;                  // offer: floor; request: ceiling
+    std::optional<std::int64_t> opening;     // default: the price
+    std::string zone;
+    std::optional<std::int64_t> expires;     // default: the slot's start
+    std::uint64_t nonce = 0;
+    std::vector<std::string> from;           // requests only
+};
+
+Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t);
+Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const OrderTerms& t);
+
+// The chain's own rules for an order placed at `now` (role, credential valid,
+// zone, limit per slot, slot length and alignment, slot not begun, not
+// expired, prices ordered), so a refusal comes when the order is made.
+Status check_order(const StateReader& st, const Record& order, std::int64_t now);
+
+// A profile: CSV with a header naming the columns slot, energy, price and
+// optionally opening (any order); '#' comments and blank lines are skipped.
+// Each row parses like the command-line options. Errors name the line.
+struct ProfileRow {
+    std::int64_t slot = 0;
+    std::int64_t energy_wh = 0;
+    std::int64_t price = 0;
+    std::optional<std::int64_t> opening;
+    std::size_t line = 0;
+};
+Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in);
+
+} // namespace setm

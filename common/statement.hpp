@@ -1,0 +1,59 @@
+// statement.hpp - settlement statements from a verified chain.
+//
+// Per participant and slot: energy bought and sold, money paid and
+// received, network fees paid; totals per participant; and the balance of
+// the whole: what buyers pay equals what sellers receive plus fees, to the
+// last unit (1e-8 EUR), because every amount is energy_wh * price exactly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain.hpp"
+
+namespace setm {
+
+struct StatementLine {
+    ParticipantId participant{};
+    std::string name;
+    std::int64_t slot = 0;
+    std::int64_t bought_wh = 0, sold_wh = 0;
+    std::int64_t paid = 0;       // money: amounts + fees of its purchases
+    std::int64_t received = 0;   // money: amounts of its sales
+    std::int64_t fees = 0;       // money: network fees among `paid`
+    std::uint32_t trades = 0;
+};
+
+struct Statement {
+    std::vector<StatementLine> lines;    // by participant, then slot
+    std::vector<StatementLine> totals;   // one per participant (slot = 0)
+    std::int64_t paid = 0, received = 0, fees = 0, energy_wh = 0;
+    std::uint64_t trades = 0;
+    bool balanced() const { return paid == received + fees; }
+};
+
+// Collects trades block by block (an observer of verify_chain), keeping
+// those whose slot lies in [from, to).
+class StatementBuilder {
+public:
+    StatementBuilder(std::optional<std::int64_t> from, std::optional<std::int64_t> to) : from_(from), to_(to) {}
+    Status add_block(const Block& b, const StateReader& state);
+    Result<Statement> finish() const;
+
+private:
+    Status add(const ParticipantId& p, const std::string& name, std::int64_t slot,
+               std::int64_t bought, std::int64_t sold, std::int64_t paid, std::int64_t received, std::int64_t fees);
+    std::optional<std::int64_t> from_, to_;
+    std::map<std::pair<ParticipantId, std::int64_t>, StatementLine> lines_;
+    std::uint64_t trades_ = 0;
+};
+
+std::string statement_line_json(const StatementLine& l, const char* type);
+std::string statement_balance_json(const Statement& s);
+// CSV: type,participant,name,slot,bought_wh,sold_wh,paid,received,fees,trades
+std::string statement_csv(const Statement& s);
+
+} // namespace setm

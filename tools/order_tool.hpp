@@ -1,0 +1,167 @@
+// order_tool.hpp - the front end shared by setm-offer and setm-request:
+// they differ only in the side of the market and the meaning of --price.
+#pragma once
+
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include "block.hpp"
+#include "orders.hpp"
+#include "store.hpp"
+#include "stream.hpp"
+#include "tool.hpp"
+
+namespace setm::tool {
+
+enum class Side { offer, request };
+
+struct OrderOptions {
+    std::string key, passphrase_file, store, chain, slot, energy, price, opening, zone, expires, csv, now;
+    std::optional<std::uint64_t> nonce;
+    unsigned slot_minutes = 30;
+    std::vector<std::string> from;
+};
+
+// Where the order will live: the chain id, its slot length, and (with a
+// store) the signer's zone and the chain's rules to check the order against.
+struct OrderContext {
+    Hash32 chain{};
+    std::uint32_t slot_minutes = 30;
+    std::string zone;
+    std::optional<Store> store;
+    std::unique_ptr<Snapshot> snap;
+};
+
+inline Result<OrderContext> order_context(const OrderOptions& o, const SecretKey& key) {
+    OrderContext c;
+    if (!o.store.empty()) {
+        SETM_TRY(Store s, Store::open(o.store, true));
+        c.chain = s.chain_id();
+        c.slot_minutes = s.genesis().slot_minutes;
+        c.store.emplace(std::move(s));
+        SETM_TRY(c.snap, c.store->snapshot());
+        SETM_TRY(auto serial, c.snap->state().serial_of(key.id()));
+        if (!serial)
+            return make_error(Exit::rejected, "wrong user", participant_hex(key.id()) + " (" + key.name +
+                                                                 ") is not registered on this chain")
+                .with_hint("ask the authority: setm-auth register");
+        SETM_TRY(auto entry, c.snap->state().credential(*serial));
+        if (entry) c.zone = entry->credential.body.zone;
+    } else {
+        auto h = hash_from_hex(o.chain);
+        if (!h) return make_error(Exit::usage, "bad --chain", h.error().detail);
+        c.chain = h.value();
+        c.slot_minutes = o.slot_minutes;
+    }
+    if (!o.zone.empty()) c.zone = o.zone;
+    return c;
+}
+
+inline Result<std::vector<ProfileRow>> rows_from_args(const OrderOptions& o) {
+    if (!o.csv.empty()) {
+        if (!o.slot.empty() || !o.energy.empty() || !o.price.empty() || !o.opening.empty())
+            return make_error(Exit::usage, "usage", "--csv takes slot, energy, price and opening from the file");
+        SETM_TRY(auto in, Input::open(o.csv));
+        return read_profile_csv(in->stream());
+    }
+    if (o.slot.empty() || o.energy.empty() || o.price.empty())
+        return make_error(Exit::usage, "usage", "give --slot, --energy and --price, or --csv FILE");
+    ProfileRow r;
+    auto slot = parse_utc(o.slot);
+    if (!slot) return make_error(Exit::usage, "bad --slot", slot.error().detail);
+    auto energy = parse_energy(o.energy);
+    if (!energy) return make_error(Exit::usage, "bad --energy", energy.error().detail);
+    r.slot = slot.value();
+    r.energy_wh = energy.value();
+    SETM_TRY(r.price, price_arg(o.price, "--price"));
+    if (!o.opening.empty()) {
+        SETM_TRY(r.opening, price_arg(o.opening, "--opening"));
+    }
+    return std::vector<ProfileRow>{r};
+}
+
+inline std::uint64_t random_nonce() {
+    std::uint64_t n = 0;
+    random_bytes(reinterpret_cast<std::uint8_t*>(&n), sizeof n);
+    return n;
+}
+
+inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o) {
+    SETM_TRY(std::int64_t now, now_or(o.now));
+    SETM_TRY(std::vector<ProfileRow> rows, rows_from_args(o));
+    std::optional<std::int64_t> expires;
+    if (!o.expires.empty()) {
+        auto e = parse_utc(o.expires);
+        if (!e) return make_error(Exit::usage, "bad --expires", e.error().detail);
+        expires = e.value();
+    }
+    std::optional<std::string> pass_file;
+    if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
+    SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
+    SETM_TRY(SecretKey key, read_key_file(o.key, pass));
+    SETM_TRY(OrderContext ctx, order_context(o, key));
+    const std::uint64_t first_nonce = o.nonce ? *o.nonce : random_nonce();
+    std::string out;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const ProfileRow& r = rows[i];
+        OrderTerms t;
+        t.slot = r.slot;
+        t.slot_minutes = ctx.slot_minutes;
+        t.energy_wh = r.energy_wh;
+        t.price = r.price;
+        t.opening = r.opening;
+        t.zone = ctx.zone;
+        t.expires = expires;
+        t.nonce = first_nonce + i;
+        t.from = o.from;
+        Record rec = side == Side::offer ? Record(make_offer(key, ctx.chain, t)) : Record(make_request(key, ctx.chain, t));
+        if (ctx.snap) {
+            Status s = check_order(ctx.snap->state(), rec, now);
+            if (!s) {
+                Error e = s.error();
+                if (r.line) e.at_line(r.line);
+                return e;
+            }
+        }
+        out += to_json(rec) + "\n";
+        if (person_watching())
+            std::cerr << tool << ": " << (side == Side::offer ? "offer " : "request ") << format_energy(r.energy_wh)
+                      << " for " << format_utc(r.slot) << (side == Side::offer ? ", floor " : ", ceiling ")
+                      << format_price(r.price) << " EUR/MWh, opening " << format_price(t.opening.value_or(r.price))
+                      << ": " << to_hex(record_id(rec)).substr(0, 16) << "…\n";
+    }
+    std::cout << out << std::flush;   // all or nothing
+    return ok_status();
+}
+
+inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
+    const bool offer = side == Side::offer;
+    app.add_option("-k,--key", o.key, offer ? "The producer's key" : "The consumer's key")->required()->option_text("FILE");
+    app.add_option("--passphrase-file", o.passphrase_file,
+                   "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")->option_text("FILE");
+    auto* store = app.add_option("-s,--store", o.store, "The chain store: gives the chain id, slot length and zone, and checks the order")
+                      ->option_text("DIR");
+    auto* chain = app.add_option("--chain", o.chain, "Sign for the chain with this id, without a store")->option_text("HASH");
+    store->excludes(chain);
+    app.add_option("--slot-minutes", o.slot_minutes, "Slot length with --chain (default 30)")->option_text("N")->needs(chain);
+    app.add_option("--slot", o.slot, "Start of the delivery slot, UTC (2026-11-25T10:00Z)")->option_text("TIME");
+    app.add_option("-e,--energy", o.energy, offer ? "Energy offered: Wh, kWh or MWh (5kWh)" : "Energy wanted: Wh, kWh or MWh (2kWh)")
+        ->option_text("ENERGY");
+    app.add_option("-p,--price", o.price, offer ? "Floor price in EUR/MWh: never sells below (Table 1 min bid)"
+                                                : "Ceiling price in EUR/MWh: never pays above (Table 1 max bid)")
+        ->option_text("EUR/MWH");
+    app.add_option("--opening", o.opening, offer ? "Opening ask in EUR/MWh for negotiation (default: the floor)"
+                                                 : "Opening bid in EUR/MWh for negotiation (default: the ceiling)")
+        ->option_text("EUR/MWH");
+    app.add_option("--zone", o.zone, "Grid zone (default: the zone of the credential)")->option_text("ZONE");
+    app.add_option("--expires", o.expires, "The order lapses at TIME (default: when the slot begins)")->option_text("TIME");
+    app.add_option("--nonce", o.nonce, "First nonce (default: random); equal orders need distinct nonces")->option_text("N");
+    app.add_option("--csv", o.csv, "Sign one order per row of a CSV profile: slot,energy,price[,opening] (- for stdin)")
+        ->option_text("FILE");
+    if (!offer)
+        app.add_option("--from", o.from, "Accept only this offer id or producer id (repeatable)")->option_text("ID");
+    app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")->option_text("TIME");
+}
+
+} // namespace setm::tool
