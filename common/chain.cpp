@@ -299,16 +299,18 @@ Status check_order_common(const StateReader& st, const Order& o, const Credentia
     return ok_status();
 }
 
-Status apply_offer(StateDelta& st, const Signed<Offer>& s, std::int64_t t, std::uint64_t height) {
+Status apply_offer(StateDelta& st, const Signed<Offer>& s, const Hash32& id, std::int64_t t,
+                   std::uint64_t height) {
     SETM_TRY(Credential c, signer_credential(st, s.body.producer));
     SETM_CHECK(check_order_common(st, s.body, c, t, "offer"));
     if (s.body.opening_price < s.body.floor_price)
         return invalid("bad price", "opening price below the floor");
-    st.orders[s.id()] = OrderEntry{s, 0, height};
+    st.orders[id] = OrderEntry{s, 0, height};
     return ok_status();
 }
 
-Status apply_request(StateDelta& st, const Signed<Request>& s, std::int64_t t, std::uint64_t height) {
+Status apply_request(StateDelta& st, const Signed<Request>& s, const Hash32& id, std::int64_t t,
+                     std::uint64_t height) {
     SETM_TRY(Credential c, signer_credential(st, s.body.consumer));
     SETM_CHECK(check_order_common(st, s.body, c, t, "request"));
     if (s.body.opening_price > s.body.ceiling_price)
@@ -316,7 +318,7 @@ Status apply_request(StateDelta& st, const Signed<Request>& s, std::int64_t t, s
     for (const auto& f : s.body.from)
         if (f.size() != 32 && f.size() != 64)
             return invalid("bad from", "\"" + f + "\" is neither a participant id nor an offer id");
-    st.orders[s.id()] = OrderEntry{s, 0, height};
+    st.orders[id] = OrderEntry{s, 0, height};
     return ok_status();
 }
 
@@ -383,13 +385,13 @@ Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64
                     DeferredSignatures* deferred, std::size_t index) {
     const Hash32 id = record_id(r);
     SETM_TRY(bool seen, st.has_record(id));
-    if (seen) return invalid("duplicate record", std::string(record_type(r)) + " " + to_hex(id) + " is already on the chain");
+    if (seen) return invalid("duplicate record", "already on the chain or earlier in this block");
     SETM_CHECK(authenticate(st, r, t, deferred, index));
     Status s = ok_status();
     if (auto* c = std::get_if<Signed<Credential>>(&r)) s = apply_credential(st, *c, height);
     else if (auto* v = std::get_if<Signed<Revocation>>(&r)) s = apply_revocation(st, *v);
-    else if (auto* o = std::get_if<Signed<Offer>>(&r)) s = apply_offer(st, *o, t, height);
-    else if (auto* q = std::get_if<Signed<Request>>(&r)) s = apply_request(st, *q, t, height);
+    else if (auto* o = std::get_if<Signed<Offer>>(&r)) s = apply_offer(st, *o, id, t, height);
+    else if (auto* q = std::get_if<Signed<Request>>(&r)) s = apply_request(st, *q, id, t, height);
     else if (auto* tr = std::get_if<Signed<Trade>>(&r)) s = apply_trade(st, *tr);
     if (!s) return s;
     st.records[id] = static_cast<std::uint32_t>(st.records.size());

@@ -81,6 +81,27 @@ Status check_store(const std::string& dir, bool create) {
     return ok_status();
 }
 
+// A data.mdb cut short (a copy that stopped, a full disk) still opens:
+// LMDB reads its meta pages with read(2) but maps the rest, and touching a
+// page past the end of the file kills the process with SIGBUS. Refuse it
+// here, while that is still an error message and not a signal.
+Status check_length(MDB_env* env, const std::string& dir) {
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(env, &info);
+    if (rc == 0) rc = mdb_env_stat(env, &st);
+    if (rc != 0) return error_from(rc, dir);
+    const std::string data = dir + "/data.mdb";
+    struct stat fs;
+    if (stat(data.c_str(), &fs) == -1) return io_error("storage error", data, errno);
+    const std::uint64_t need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
+    if (static_cast<std::uint64_t>(fs.st_size) < need)
+        return make_error(Exit::io, "store unreadable",
+                          data + ": truncated: " + std::to_string(fs.st_size) + " bytes, but its pages end at " +
+                              std::to_string(need));
+    return ok_status();
+}
+
 Error open_error(int rc, const std::string& dir) {
     if (rc == EACCES || rc == EPERM) return io_error("permission denied", dir, rc);
     if (rc == ENOENT) return no_store(dir, "no data.mdb");
@@ -118,6 +139,7 @@ Result<Env> Env::open(const std::string& dir, const Options& opt) {
     unsigned flags = MDB_NOTLS | (opt.read_only ? MDB_RDONLY : 0);
     rc = mdb_env_open(env.env_, dir.c_str(), flags, 0644);
     if (rc != 0) return open_error(rc, dir);
+    SETM_CHECK(check_length(env.env_, dir));
 
     // A reader killed inside a read transaction keeps its slot, and with it
     // the pages it saw, until someone clears it.

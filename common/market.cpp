@@ -187,7 +187,6 @@ private:
     void take(Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price, std::uint32_t round);
     std::int64_t fee_between(const Item& r, const Item& of) const { return r.zone != of.zone ? p_.network_fee : 0; }
     bool self(const Item& r, const Item& of) const { return r.o->owner == of.o->owner; }
-    bool zones_matter() const { return p_.network_fee > 0 || p_.mechanism == Mechanism::negotiate; }
 
     std::vector<MarketOrder>& orders_;
     const std::vector<std::uint32_t>& zones_;
@@ -526,6 +525,155 @@ Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketP
     return out;
 }
 
-std::string explain_slot(const SlotReport&) { return {}; }
+// ---- explaining a slot to a person ---------------------------------------------------
+
+namespace {
+
+using Curve = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+std::string pad_left(std::string s, std::size_t width) {
+    if (s.size() < width) s.insert(0, width - s.size(), ' ');
+    return s;
+}
+
+std::string short_id(const Hash32& id) { return to_hex(id).substr(0, 16); }
+
+std::int64_t curve_energy(const Curve& c) {
+    std::int64_t sum = 0;
+    for (const auto& step : c) sum += step.second;   // the slot's checked total
+    return sum;
+}
+
+// The price of a stepped curve at cumulative energy e; nullopt past its end.
+std::optional<std::int64_t> price_at(const Curve& c, double e) {
+    double end = 0;
+    for (const auto& [price, wh] : c) {
+        end += static_cast<double>(wh);
+        if (e < end) return price;
+    }
+    return std::nullopt;
+}
+
+// Price up (kRows rows), cumulative energy across; 'S' supply, 'D' demand,
+// '*' both, 'X' the clearing point with '-' leading to it.
+std::string chart(const SlotReport& s) {
+    constexpr int kRows = 16;
+    std::int64_t pmin = std::numeric_limits<std::int64_t>::max(), pmax = std::numeric_limits<std::int64_t>::min();
+    auto see = [&](std::int64_t p) { pmin = std::min(pmin, p); pmax = std::max(pmax, p); };
+    for (const Curve* c : {&s.supply, &s.demand})
+        for (const auto& step : *c) see(step.first);
+    if (s.clearing_price) see(*s.clearing_price);
+    if (pmin > pmax) return "  (no orders)\n";
+    auto row_of = [&](std::int64_t p) {
+        if (pmax == pmin) return kRows / 2;
+        return static_cast<int>(static_cast<double>(pmax - p) * (kRows - 1) / static_cast<double>(pmax - pmin) + 0.5);
+    };
+    // Label a row with the first step price drawn on it; the clearing price wins.
+    std::vector<std::string> labels(kRows);
+    for (const Curve* c : {&s.supply, &s.demand})
+        for (const auto& step : *c)
+            if (labels[row_of(step.first)].empty()) labels[row_of(step.first)] = format_price(step.first);
+    if (s.clearing_price) labels[row_of(*s.clearing_price)] = format_price(*s.clearing_price);
+    labels[0] = labels[0].empty() ? format_price(pmax) : labels[0];
+    std::size_t label_width = 7;
+    for (const auto& l : labels) label_width = std::max(label_width, l.size());
+    const int width = static_cast<int>(std::min<std::size_t>(60, 80 - 2 - label_width));
+
+    const std::int64_t total = std::max({curve_energy(s.supply), curve_energy(s.demand), std::int64_t{1}});
+    const double per_col = static_cast<double>(total) / width;
+    std::vector<std::string> grid(kRows, std::string(static_cast<std::size_t>(width), ' '));
+    auto put = [&](int row, int col, char ch) {
+        char& cell = grid[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)];
+        cell = (cell == ' ' || cell == ch) ? ch : '*';
+    };
+    for (const auto& [curve, ch] : {std::pair{&s.supply, 'S'}, std::pair{&s.demand, 'D'}}) {
+        int prev = -1;
+        for (int col = 0; col < width; ++col) {
+            auto p = price_at(*curve, (col + 0.5) * per_col);
+            if (!p) break;
+            const int row = row_of(*p);
+            if (prev >= 0)   // the riser of a step
+                for (int r = std::min(prev, row) + 1; r < std::max(prev, row); ++r) put(r, col, ch);
+            put(row, col, ch);
+            prev = row;
+        }
+    }
+    if (s.clearing_price) {
+        const int row = row_of(*s.clearing_price);
+        int col = static_cast<int>(static_cast<double>(s.crossing_wh) / per_col + 0.5) - 1;
+        col = std::clamp(col, 0, width - 1);
+        for (int c = 0; c < col; ++c)
+            if (grid[static_cast<std::size_t>(row)][static_cast<std::size_t>(c)] == ' ')
+                grid[static_cast<std::size_t>(row)][static_cast<std::size_t>(c)] = '-';
+        grid[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)] = 'X';
+    }
+
+    std::string out = pad_left("EUR/MWh", label_width) + "\n";
+    for (int r = 0; r < kRows; ++r) {
+        std::string line = pad_left(labels[static_cast<std::size_t>(r)], label_width) + " |" +
+                           grid[static_cast<std::size_t>(r)];
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out += line + "\n";
+    }
+    out += std::string(label_width + 1, ' ') + "+" + std::string(static_cast<std::size_t>(width), '-') + "\n";
+    const std::string right = format_energy(total);
+    std::string axis = std::string(label_width + 2, ' ') + "0";
+    axis += pad_left(right, static_cast<std::size_t>(width) - 1);
+    out += axis + "\n";
+    out += "  S supply (offers by floor), D demand (requests by ceiling), * both\n";
+    if (s.clearing_price) out += "  X clearing point\n";
+    return out;
+}
+
+// One pair's rounds: bid less fee 'b' and ask 'a' on a strip, meeting at agreement.
+std::string rounds(const Negotiation& n) {
+    constexpr int kStrip = 30;
+    std::string out = "offer " + short_id(n.offer) + " request " + short_id(n.request) + " fee " +
+                      format_price(n.fee_price) + "\n";
+    out += n.agreed ? "  agreed in round " + std::to_string(n.rounds.back().round) + " at " +
+                          format_price(n.price) + " EUR/MWh\n"
+                    : std::string("  no agreement\n");
+    std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
+    for (const auto& r : n.rounds) {
+        lo = std::min({lo, r.bid - n.fee_price, r.ask});
+        hi = std::max({hi, r.bid - n.fee_price, r.ask});
+    }
+    auto col = [&](std::int64_t v) {
+        if (hi == lo) return 0;
+        return static_cast<int>(static_cast<double>(v - lo) * (kStrip - 1) / static_cast<double>(hi - lo) + 0.5);
+    };
+    out += "  round        bid        ask\n";
+    for (const auto& r : n.rounds) {
+        std::string strip(kStrip, ' ');
+        const int b = col(r.bid - n.fee_price), a = col(r.ask);
+        strip[static_cast<std::size_t>(b)] = 'b';
+        strip[static_cast<std::size_t>(a)] = a == b ? '*' : 'a';
+        out += pad_left(std::to_string(r.round), 7) + pad_left(format_price(r.bid), 11) +
+               pad_left(format_price(r.ask), 11) + "  |" + strip + "|\n";
+    }
+    return out;
+}
+
+} // namespace
+
+std::string explain_slot(const SlotReport& s) {
+    constexpr std::size_t kMaxShown = 40;
+    std::string out = "slot " + format_utc(s.slot) + "\n";
+    out += "  offers:   " + std::to_string(s.offers) + ", " + format_energy(s.offered_wh) + "\n";
+    out += "  requests: " + std::to_string(s.requests) + ", " + format_energy(s.requested_wh) + "\n";
+    out += "  traded:   " + format_energy(s.traded_wh) + "\n";
+    if (s.clearing_price)
+        out += "  clearing point X: " + format_price(*s.clearing_price) + " EUR/MWh at " +
+               format_energy(s.crossing_wh) + "\n";
+    out += chart(s);
+    if (!s.negotiations.empty()) {
+        out += "negotiations: " + std::to_string(s.negotiations.size()) +
+               " (b = bid less fee, a = ask; they agree when b >= a)\n";
+        for (std::size_t i = 0; i < s.negotiations.size() && i < kMaxShown; ++i) out += rounds(s.negotiations[i]);
+        if (s.negotiations.size() > kMaxShown)
+            out += "... and " + std::to_string(s.negotiations.size() - kMaxShown) + " more\n";
+    }
+    return out;
+}
 
 } // namespace setm

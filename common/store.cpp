@@ -332,6 +332,14 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     for (const auto& [p, serial] : replay.participants) parts[str_of(p)] = str_of(be64(serial));
     for (const auto& [m, serial] : replay.meters) meters[m] = str_of(be64(serial));
     for (const auto& [id, e] : replay.orders) orders[str_of(id)] = str_of(seal(e));
+    std::size_t blocks = 0;
+    SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
+        if (!hdr.count(std::string(k)))
+            return make_error(Exit::verify_failed, "bad index", "blocks holds a block beyond the tip");
+        ++blocks;
+        return ok_status();
+    }));
+    if (blocks != headers.size()) return make_error(Exit::verify_failed, "bad index", "blocks lacks a block");
     SETM_CHECK(compare_db(st, d.headers, "headers", hdr));
     SETM_CHECK(compare_db(st, d.block_index, "block_index", idx));
     SETM_CHECK(compare_db(st, d.records, "records", recs));

@@ -51,6 +51,9 @@ Status cmd_init(const Options& o) {
     if (!valid_slot_minutes(static_cast<int>(o.slot_minutes)))
         return make_error(Exit::usage, "bad --slot-minutes", "use 15, 30 or 60");
     SETM_TRY(std::uint32_t bits, bits_for_leading_zero_bits(o.difficulty));
+    if (::access((o.store + "/data.mdb").c_str(), F_OK) == 0)   // refuse before mining, not after
+        return make_error(Exit::io, "store exists", o.store + " already holds a store; setm-auth init never touches one")
+            .with_hint("choose a new --store directory");
     SETM_TRY(SecretKey key, load_key(o));
     Genesis g;
     g.chain_name = o.chain_name;
@@ -266,8 +269,9 @@ Status cmd_seal(const Options& o) {
         std::ostringstream ss;
         ss << std::cin.rdbuf();
         note = ss.str();
-        if (note.size() > 4096) return make_error(Exit::bad_input, "note too long", "at most 4096 bytes");
     }
+    // The same bound for --note as for stdin: a sealed note is a short message.
+    if (note.size() > 4096) return make_error(Exit::bad_input, "note too long", "at most 4096 bytes");
     std::cout << to_json(seal_note(k, me.id(), peer, o.context, note)) << '\n' << std::flush;
     return ok_status();
 }
@@ -287,6 +291,7 @@ Status cmd_open(const Options& o) {
         SETM_TRY(auto k, mutual_key(me, px, store.chain_id(), n.context));
         SETM_TRY(std::string text, open_note(k, n));
         out += text;
+        if (!text.empty() && text.back() != '\n') out += '\n';   // one note, one line at least
         return ok_status();
     }));
     std::cout << out << std::flush;

@@ -59,19 +59,7 @@ FNR == 1 {
     next
 }
 
-{
-    if ($0 !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[03]0Z,[0-9][0-9]*Wh$/)
-        bad("bad history row", "\"" $0 "\" (want YYYY-MM-DDTHH:MMZ,NWh with MM 00 or 30)")
-    d = parse_date(substr($0, 1, 10))
-    h = substr($0, 12, 2) + 0
-    if (d < 0 || h > 23) bad("bad history row", "\"" $0 "\" (no such date or hour)")
-    if (length($2) > 14) bad("bad history row", "\"" $0 "\" (energy too large)")
-    if (d >= target) next
-    s = h * 2 + (substr($0, 15, 1) == "3")
-    if ((d, s) in energy) bad("bad history row", "\"" $0 "\" (slot given twice)")
-    energy[d, s] = substr($2, 1, length($2) - 2) + 0
-    if (!(d in seen)) { seen[d] = 1; ndays++ }
-}
+{ read_row() }
 
 END {
     if (failed) exit failed
@@ -79,6 +67,27 @@ END {
         complain("empty history", "no day before " day " in " (FILENAME == "" ? "the input" : FILENAME))
         exit 65
     }
+    write_forecast()
+}
+
+# One history row into energy[DAY, SLOT] (DAY in days since 1970-01-01,
+# SLOT 0..47); seen[DAY] marks the days before the traded day.
+function read_row(    d, h, s) {
+    if ($0 !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[03]0Z,[0-9][0-9]*Wh$/)
+        bad("bad history row", "\"" $0 "\" (want YYYY-MM-DDTHH:MMZ,NWh with MM 00 or 30)")
+    d = parse_date(substr($0, 1, 10))
+    h = substr($0, 12, 2) + 0
+    if (d < 0 || h > 23) bad("bad history row", "\"" $0 "\" (no such date or hour)")
+    if (length($2) > 14) bad("bad history row", "\"" $0 "\" (energy too large)")
+    if (d >= target) return
+    s = h * 2 + (substr($0, 15, 1) == "3")
+    if ((d, s) in energy) bad("bad history row", "\"" $0 "\" (slot given twice)")
+    energy[d, s] = substr($2, 1, length($2) - 2) + 0
+    if (!(d in seen)) { seen[d] = 1; ndays++ }
+}
+
+# The profile of the traded day, slot by slot (see Method above).
+function write_forecast(    weekly, k, s, d, sum, n, e) {
     weekly = 0
     if (ndays >= 7)
         for (k = 1; k <= 4; k++)

@@ -73,31 +73,35 @@ BEGIN {
     household_shape()
 }
 
-FNR == 1 {
-    for (i = 1; i <= NF; i++) col[$i] = i
-    need = "name kind days scale seed profile"
-    n = split(need, want, " ")
-    for (i = 1; i <= n; i++)
-        if (!(want[i] in col)) fail("the header lacks the column \"" want[i] "\"", FNR)
-    width = NF
-    next
-}
+FNR == 1 { header(); next }
 
-{
-    if (NF != width) fail(NF " cells, the header has " width, FNR)
-    name = $col["name"]; profile = $col["profile"]
-    days = $col["days"]; scale = $col["scale"]; seed = $col["seed"]
-    if (name !~ /^[a-z0-9_-]+$/) fail("bad name \"" name "\"", FNR)
-    if (profile != "household" && profile != "industrial" && profile != "solar")
-        fail("bad profile \"" profile "\" (household, industrial or solar)", FNR)
-    if (days !~ /^[1-9][0-9]*$/ || days > 100000) fail("bad days \"" days "\"", FNR)
-    if (scale !~ /^[0-9]+(\.[0-9]+)?$/) fail("bad scale \"" scale "\"", FNR)
-    if (seed !~ /^[1-9][0-9]*$/ || seed + 0 >= M) fail("bad seed \"" seed "\" (1..2147483646)", FNR)
-    write_history(outdir "/" name ".csv", profile, days + 0, scale + 0, seed + 0)
-}
+{ stakeholder(FNR) }
 
 END {
     if (failed) exit failed
+}
+
+# The header names the columns; col[NAME] is the column's number.
+function header(    i, n, want) {
+    for (i = 1; i <= NF; i++) col[$i] = i
+    n = split("name kind days scale seed profile", want, " ")
+    for (i = 1; i <= n; i++)
+        if (!(want[i] in col)) fail("the header lacks the column \"" want[i] "\"", FNR)
+    width = NF
+}
+
+# One row of the table: check it and write its history.
+function stakeholder(line,    name, profile, days, scale, seed) {
+    if (NF != width) fail(NF " cells, the header has " width, line)
+    name = $col["name"]; profile = $col["profile"]
+    days = $col["days"]; scale = $col["scale"]; seed = $col["seed"]
+    if (name !~ /^[a-z0-9_-]+$/) fail("bad name \"" name "\"", line)
+    if (profile != "household" && profile != "industrial" && profile != "solar")
+        fail("bad profile \"" profile "\" (household, industrial or solar)", line)
+    if (days !~ /^[1-9][0-9]*$/ || days > 100000) fail("bad days \"" days "\"", line)
+    if (scale !~ /^[0-9]+(\.[0-9]+)?$/) fail("bad scale \"" scale "\"", line)
+    if (seed !~ /^[1-9][0-9]*$/ || seed + 0 >= M) fail("bad seed \"" seed "\" (1..2147483646)", line)
+    write_history(outdir "/" name ".csv", profile, days + 0, scale + 0, seed + 0)
 }
 
 function fail(msg, line) {

@@ -1,34 +1,73 @@
 #!/usr/bin/env bash
 # check-docs.sh SRCDIR BINDIR - every tool has a man page that lints clean
 # and documents every flag its --help lists, and bash, zsh and fish
-# completions that parse and name every flag.
+# completions that parse and name every flag; the bash completion offers
+# every flag (of every subcommand) and every subcommand.
 set -uo pipefail
 src=$1 bin=$2
-fail=0
+fail=0 failed_tools=0
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+# The subcommands a --help lists: the lines under "Subcommands:" up to the
+# first blank line (the footer's examples are not subcommands).
+subcommands() { sed -n '/^Subcommands:/,/^$/p' | awk '/^  [a-z]/{print $1}'; }
+# The long flags a --help defines: the first column of its option lines
+# ("  -s,--store DIR  ..."), not flags that descriptions or examples mention.
+flags() { awk '/^ +-/{print $1}' | grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
+# FILE holds the flag NAME (without --) as a whole word, written as PREFIX.
+has() { grep -Eq -- "$2$3([^a-z0-9-]|\$)" "$1" 2>/dev/null; }
+# What the bash completion of tool $1 offers for the command line "$@" (the
+# last word being completed).
+bash_offers() {
+    bash -c 'source "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        fn=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\).*/\1/p")
+        "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+        printf "%s\n" "${COMPREPLY[@]}"' _ "$src/completions/bash/$1" "$@" 2>&1
+}
+
 tools=$(cd "$src/tools" && ls setm-*.cpp | sed 's/\.cpp$//')
 for t in $tools; do
+    before=$fail
     man="$src/man/$t.1"
-    [ -f "$man" ] || { bad "$t: no man page"; continue; }
+    [ -f "$man" ] || { bad "$t: no man page"; failed_tools=$((failed_tools + 1)); continue; }
     out=$(mandoc -Tlint -W warning "$man" 2>&1) || bad "$t: mandoc: $out"
-    [ -x "$bin/$t" ] || { bad "$t: not built"; continue; }
-    # every long flag in --help (including subcommands' help) is documented
-    flags=$("$bin/$t" --help 2>&1; for s in $("$bin/$t" --help 2>&1 | sed -n '/^Subcommands:/,$p' | awk 'NR>1 && /^  [a-z]/{print $1}'); do "$bin/$t" "$s" --help 2>&1; done)
-    for f in $(grep -o -- '--[a-z][a-z0-9-]*' <<<"$flags" | sort -u); do
-        grep -q -- "${f#--}" "$man" || bad "$t: $f missing from man page"
-        grep -q -- "${f#--}" "$src/completions/bash/$t" 2>/dev/null || bad "$t: $f missing from bash completion"
-        grep -q -- "${f#--}" "$src/completions/zsh/_$t" 2>/dev/null || bad "$t: $f missing from zsh completion"
-        grep -q -- "${f#--}" "$src/completions/fish/$t.fish" 2>/dev/null || bad "$t: $f missing from fish completion"
-        grep -q -- "$f" "$src/README.md" || bad "$t: $f missing from README.md"
+    [ -x "$bin/$t" ] || { bad "$t: not built"; failed_tools=$((failed_tools + 1)); continue; }
+    subs=$("$bin/$t" --help 2>&1 | subcommands)
+    # every long flag of the tool and of each subcommand is documented
+    for s in "" $subs; do
+        # shellcheck disable=SC2086 # $s is one word or none
+        for f in $("$bin/$t" $s --help 2>&1 | flags); do
+            n=${f#--}
+            has "$man" 'Fl \\?-' "$n" || bad "$t${s:+ $s}: $f missing from man page (as Fl -$n)"
+            has "$src/completions/bash/$t" '--' "$n" || bad "$t${s:+ $s}: $f missing from bash completion"
+            has "$src/completions/zsh/_$t" '--' "$n" || bad "$t${s:+ $s}: $f missing from zsh completion"
+            has "$src/completions/fish/$t.fish" '(-l |--)' "$n" || bad "$t${s:+ $s}: $f missing from fish completion"
+            has "$src/README.md" '--' "$n" || bad "$t${s:+ $s}: $f missing from README.md"
+        done
     done
     bash -n "$src/completions/bash/$t" || bad "$t: bash completion does not parse"
     if command -v zsh >/dev/null; then zsh -n "$src/completions/zsh/_$t" || bad "$t: zsh completion does not parse"; fi
     if command -v fish >/dev/null; then fish --no-execute "$src/completions/fish/$t.fish" || bad "$t: fish completion does not parse"; fi
-    # the completion actually completes the flags (bash)
-    got=$(bash -c "source '$src/completions/bash/$t'; COMP_WORDS=($t --); COMP_CWORD=1; COMP_LINE='$t --'; COMP_POINT=\${#COMP_LINE}; \$(complete -p $t | sed -n 's/.*-F \([^ ]*\).*/\1/p') $t -- $t; printf '%s\n' \"\${COMPREPLY[@]}\"" 2>&1)
-    grep -q -- '--' <<<"$got" || bad "$t: bash completion offers no flags: $got"
+    # the bash completion actually completes: each subcommand's flags after
+    # the subcommand, the tool's own flags, and the subcommands' names
+    for s in "" $subs; do
+        # shellcheck disable=SC2086
+        got=$(bash_offers "$t" $s --)
+        # shellcheck disable=SC2086
+        for f in $("$bin/$t" $s --help 2>&1 | flags); do
+            grep -qx -- "$f" <<<"$got" || bad "$t${s:+ $s}: bash completion does not offer $f: $(tr '\n' ' ' <<<"$got")"
+        done
+    done
+    if [ -n "$subs" ]; then
+        got=$(bash_offers "$t" "")
+        for s in $subs; do
+            grep -qx -- "$s" <<<"$got" || bad "$t: bash completion does not offer the subcommand $s"
+        done
+    fi
+    [ "$fail" -eq "$before" ] || failed_tools=$((failed_tools + 1))
 done
 [ -f "$src/man/setm.7" ] && { out=$(mandoc -Tlint -W warning "$src/man/setm.7" 2>&1) || bad "setm.7: mandoc: $out"; }
 n=$(wc -w <<<"$tools")
-echo "docs: $((n - (fail > n ? n : fail))) passed, $fail failed"
+echo "docs: $((n - failed_tools)) of $n tools passed, $fail failure(s)"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,45 @@
+// negotiation.hpp - the market agent's batch (the paper's MiM agent):
+// authenticate orders against the chain (Algorithm 1), subtract what the
+// chain already filled, clear the market, and sign the trades.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keyfile.hpp"
+#include "market.hpp"
+#include "record_stream.hpp"
+#include "store.hpp"
+
+namespace setm {
+
+struct BatchOptions {
+    MarketParams market;
+    std::int64_t now = 0;
+    unsigned threads = 1;
+    bool skip_invalid = false;   // reject bad orders by name and go on
+};
+
+struct Rejected {
+    std::size_t line = 0;
+    Hash32 id{};
+    std::string type;
+    Error error;
+};
+
+struct BatchResult {
+    std::vector<Record> new_orders;      // matched orders not yet on the chain, once each
+    std::vector<Signed<Trade>> trades;
+    std::vector<Record> unmatched;       // orders with energy left, to carry to the next batch
+    std::vector<std::int64_t> unmatched_remaining_wh;
+    std::vector<Rejected> rejected;      // with skip_invalid
+    MarketResult market;
+};
+
+// The agent's key must hold a valid agent credential at `now`.
+Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
+                              const std::vector<LineRecord>& input, const BatchOptions& opt);
+
+} // namespace setm

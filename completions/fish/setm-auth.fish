@@ -1,0 +1,50 @@
+# fish completion for setm-auth
+set -l subcommands init register revoke check list mutual seal open
+set -l keyed init register revoke mutual seal open
+set -l timed init register revoke check list
+set -l peered mutual seal open
+
+complete -c setm-auth -f
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a init -d 'Create a new store and its genesis block'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a register -d 'Admit the participants whose identities are on the input'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a revoke -d 'Print a signed revocation of a credential'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a check -d 'Identify and authenticate signers (Algorithm 1)'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a list -d 'Print the registry at the tip'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a mutual -d 'Print the mutual key shared with a peer'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a seal -d 'Encrypt a short note for a peer'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a open -d 'Decrypt sealed notes from a peer'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -l version -d 'Show version'
+complete -c setm-auth -s h -l help -d 'Show help'
+
+# every subcommand
+complete -c setm-auth -n "__fish_seen_subcommand_from $subcommands" -s s -l store -x -a '(__fish_complete_directories (commandline -ct))' -d 'The chain store directory'
+# subcommands that load a key
+complete -c setm-auth -n "__fish_seen_subcommand_from $keyed" -s k -l key -r -F -d 'Secret key FILE'
+complete -c setm-auth -n "__fish_seen_subcommand_from $keyed" -l passphrase-file -r -F -d 'Passphrase of an encrypted key on FILE\'s first line'
+complete -c setm-auth -n "__fish_seen_subcommand_from $timed" -l now -x -d 'Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock'
+complete -c setm-auth -n "__fish_seen_subcommand_from register check open" -s i -l input -r -F -d 'Read from FILE (default - for stdin)'
+
+# init
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l chain-name -x -d 'Name of the chain (default setm)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l difficulty -x -d 'Leading zero bits of a block hash (default 16)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l slot-minutes -x -a '15 30 60' -d 'Length of a delivery slot (default 30)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l max-records -x -d 'Most records in one block (default 10000; 0 = no limit)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l threads -x -d 'Threads mining the genesis block'
+
+# register
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -s r -l role -x -a 'producer consumer prosumer agent' -d 'A role the credential grants (repeatable)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l zone -x -d 'Grid zone of the participant'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l meter -x -d 'Meter id (one participant per meter)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l max-energy -x -d 'Most energy per slot and order (e.g. 5kWh)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l valid-from -x -d 'Start of validity (default now)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l valid-until -x -d 'End of validity (default --days after the start)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l days -x -d 'Days of validity (default 365)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register revoke' -l serial -x -d 'Serial number'
+
+# revoke
+complete -c setm-auth -n '__fish_seen_subcommand_from revoke' -l reason -x -d 'Why, in words'
+
+# mutual, seal, open
+complete -c setm-auth -n "__fish_seen_subcommand_from $peered" -s p -l peer -r -F -d 'The other party\'s identity or credential'
+complete -c setm-auth -n '__fish_seen_subcommand_from mutual seal' -s c -l context -x -d 'What the key or note is for, e.g. a trade id'
+complete -c setm-auth -n '__fish_seen_subcommand_from seal' -l note -x -d 'The note (default: read stdin)'

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# run.sh [DIR] - the case study of Ko & Praça (2021), Table 1, end to end.
+#
+# An authority, a market agent and the seven stakeholders of Table 1 (five
+# personal consumers, one industrial consumer, one solar generation):
+# keys, registration, one day of 30-minute slots forecast from each
+# stakeholder's history, offers and requests, negotiation, mining,
+# verification and the settlement statement. Everything is seeded and
+# every tool gets --now, so the same run gives the same chain every time.
+#
+# DIR (default: a new temporary directory) receives the keys, the store and
+# every intermediate file. On a terminal each step is narrated on stderr and
+# the statement is shown as a table; piped, stdout is the statement as JSON
+# lines and nothing else.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/setm-case-study.XXXXXX")}
+mkdir -p "$work"
+cd "$work"
+[ -e chain ] && { echo "run.sh: $work/chain exists; give a new directory" >&2; exit 64; }
+
+DAY=2026-11-26                # the day traded
+T_INIT=2026-11-25T18:00Z      # the authority starts the chain
+T_ADMIT=2026-11-25T18:05Z     # credentials are mined
+T_ORDER=2026-11-25T20:00Z     # stakeholders sign their orders for tomorrow
+T_TRADE=2026-11-25T21:00Z     # the market agent negotiates; trades are mined
+T_CHECK=2026-11-25T22:00Z     # anyone verifies
+FEE=5                         # EUR/MWh network fee between zones
+MECHANISM=${SETM_MECHANISM:-negotiate}
+
+tty=false; [ -t 2 ] && tty=true
+say() { if $tty; then printf '\n\033[1m== %s\033[0m\n' "$1" >&2; shift; for l in "$@"; do printf '   %s\n' "$l" >&2; done; fi; }
+seed() { printf '%064x' "$1"; }   # a reproducible 32-byte key seed
+
+say "1. Keys" "Every participant makes its own key: Ed25519 to sign, X25519 for mutual keys." \
+    "setm-keygen prints a self-signed identity, like a certificate request."
+setm-keygen --out authority.key --name "trusted server (uA, uI)" --seed "$(seed 1)" > authority.id.json
+setm-keygen --out agent.key --name "MiM agent" --seed "$(seed 2)" > agent.id.json
+n=10
+while IFS=, read -r name label kind days min max zone scale rngseed profile; do
+    [ "$name" = name ] && continue
+    setm-keygen --out "$name.key" --name "$name" --seed "$(seed $n)" > "$name.id.json"
+    n=$((n + 1))
+done < "$here/stakeholders.csv"
+
+say "2. The chain" "The authority starts a chain: its genesis block commits the authority's key" \
+    "and the rules (30-minute slots, proof of work of 20 leading zero bits)." \
+    "The genesis block's hash becomes the chain id that every record signs."
+setm-auth init --store chain --key authority.key --chain-name "setm case study" --difficulty 20 \
+    --slot-minutes 30 --threads 1 --now "$T_INIT" > genesis.json
+
+say "3. Identification and authentication (Algorithm 1)" \
+    "The authority checks each identity's self-signature and issues credentials:" \
+    "the MiM agent, the solar generation (producer), five households and a factory (consumers)." \
+    "Home solar (pc1) is a prosumer: it may offer and request."
+reg() { setm-auth register --store chain --key authority.key --now "$T_INIT" "$@"; }
+{
+    reg --serial 1 --role agent < agent.id.json
+    reg --serial 2 --role producer --zone north --max-energy 50kWh < g1.id.json
+    reg --serial 3 --role prosumer --zone north --max-energy 10kWh < pc1.id.json
+    cat pc2.id.json pc3.id.json pc4.id.json pc5.id.json | reg --serial 4 --role consumer --zone north --max-energy 10kWh
+    reg --serial 8 --role consumer --zone south --max-energy 50kWh < ic1.id.json
+} > credentials.jsonl
+setm-mine --store chain --threads 1 --now "$T_ADMIT" < credentials.jsonl > block-credentials.json
+$tty && setm-auth list --store chain --now "$T_ADMIT" | jq -r '"   \(.serial)  \(.name|.[0:24])  \(.roles|join("+"))  zone \(.zone)  \(.status)"' >&2
+
+say "4. Forecasts become orders" \
+    "Each stakeholder forecasts $DAY from its history (Table 1's days for forecasting)" \
+    "and signs one order per slot: consumers a REQUEST (opening = Table 1 min bid," \
+    "ceiling = max bid), the generation a SHARE offer (opening = max bid, floor = min bid)."
+: > orders.jsonl
+nonce=1
+while IFS=, read -r name label kind days min max zone scale rngseed profile; do
+    [ "$name" = name ] && continue
+    awk -v stakeholders="$here/stakeholders.csv" -v name="$name" -v day="$DAY" \
+        -f "$here/forecast.awk" "$here/history/$name.csv" > "$name.forecast.csv"
+    tool=setm-request; [ "$kind" = generation ] && tool=setm-offer
+    $tool --key "$name.key" --store chain --csv "$name.forecast.csv" --nonce $((nonce * 1000)) \
+        --now "$T_ORDER" >> orders.jsonl
+    $tty && printf '   %-4s %-42s %2d orders, %s Wh over the day\n' "$name" "$label" \
+        "$(($(wc -l < "$name.forecast.csv") - 1))" \
+        "$(awk -F, 'NR > 1 { sub(/Wh/, "", $2); s += $2 } END { print s + 0 }' "$name.forecast.csv")" >&2
+    nonce=$((nonce + 1))
+done < "$here/stakeholders.csv"
+
+say "5. The MiM agent negotiates" \
+    "It authenticates every order against the chain, then clears each slot ($MECHANISM):" \
+    "buyers concede from their opening bid toward their ceiling, the seller from its opening" \
+    "ask toward its floor; they agree where the bid reaches the ask, at the midpoint." \
+    "Producers nearby come first; trades between zones pay a $FEE EUR/MWh network fee."
+explain=(); $tty && [ "${SETM_EXPLAIN:-0}" = 1 ] && explain=(--explain)
+setm-negotiate --store chain --key agent.key --mechanism "$MECHANISM" --network-fee "$FEE" \
+    --unmatched unmatched.jsonl --report slots.jsonl --now "$T_TRADE" "${explain[@]}" < orders.jsonl > trades.jsonl
+$tty && jq -r 'select(.traded_wh > 0) | "   \(.slot)  offered \(.offered_wh) Wh, requested \(.requested_wh) Wh, traded \(.traded_wh) Wh"' slots.jsonl >&2
+
+say "6. Mining (Algorithm 2)" "The matched orders and the agent's trades go into one proof-of-work block."
+setm-mine --store chain --threads 1 --now "$T_TRADE" < trades.jsonl > block-trades.json
+$tty && jq -r '"   block \(.height) \(.hash): \(.records|length) records"' block-trades.json >&2
+
+say "7. Verification" "Anyone replays the chain from genesis: proof of work, links, merkle roots," \
+    "every signature and credential, every trade within both parties' limits."
+setm-verify --store chain --now "$T_CHECK" --json > verify.json
+$tty && jq -r '"   valid: \(.height + 1) blocks, \(.records) records, tip \(.tip)"' verify.json >&2
+
+say "8. Settlement statement" "Per participant: energy bought and sold, money paid and received." \
+    "What buyers pay equals what sellers receive plus network fees, to 1e-8 EUR."
+setm-verify --store chain --now "$T_CHECK" --statement > statement.jsonl
+if [ -t 1 ]; then
+    jq -r 'select(.type == "statement-total") |
+        "\(.name|.[0:24]|. + " " * (24 - length)) bought \(.bought_wh) Wh  sold \(.sold_wh) Wh  paid \(.paid_eur) EUR  received \(.received_eur) EUR"' statement.jsonl
+    jq -r 'select(.type == "statement-balance") |
+        "balance: \(.trades) trades, \(.energy_wh) Wh; paid \(.paid_eur) = received \(.received_eur) + fees \(.fees_eur) EUR: \(if .balanced then "balanced" else "NOT BALANCED" end)"' statement.jsonl
+    echo "(files in $work)"
+else
+    cat statement.jsonl
+fi

@@ -1,0 +1,135 @@
+// setm-negotiate - the market agent (the paper's MiM agent): authenticate
+// orders, match each slot, negotiate prices, and sign the trades.
+#include <cstdlib>
+#include <iostream>
+
+#include "negotiation.hpp"
+#include "tool.hpp"
+
+using namespace setm;
+
+namespace {
+
+const char* kTool = "setm-negotiate";
+
+struct Options {
+    std::string store, key, passphrase_file, input = "-", mechanism = "pay-as-clear", network_fee, now;
+    std::string unmatched, report, rejects;
+    unsigned rounds = 10;
+    unsigned threads = tool::default_threads();
+    bool skip_invalid = false, explain = false;
+};
+
+std::string slot_report_json(const SlotReport& s, const char* mechanism) {
+    JsonOut o;
+    o.begin_object().field("type", "slot-report").field("slot", format_utc(s.slot)).field("mechanism", mechanism);
+    o.field("offers", static_cast<std::uint64_t>(s.offers)).field("requests", static_cast<std::uint64_t>(s.requests));
+    o.field("offered_wh", s.offered_wh).field("requested_wh", s.requested_wh).field("traded_wh", s.traded_wh);
+    if (s.clearing_price) o.field("clearing_price", *s.clearing_price);
+    o.end_object();
+    return o.str();
+}
+
+std::string rejected_json(const Rejected& r) {
+    JsonOut o;
+    o.begin_object().field("type", "rejected").field("line", static_cast<std::uint64_t>(r.line));
+    o.field("record", r.type).field("id", to_hex(r.id)).field("reason", r.error.reason);
+    o.field("detail", r.error.detail).field("exit", static_cast<int>(r.error.code)).end_object();
+    return o.str();
+}
+
+Status run(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(Mechanism mech, parse_mechanism(o.mechanism));
+    BatchOptions opt;
+    opt.market.mechanism = mech;
+    opt.market.rounds = o.rounds;
+    if (!o.network_fee.empty()) {
+        SETM_TRY(opt.market.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
+        if (opt.market.network_fee < 0) return make_error(Exit::usage, "bad --network-fee", "must not be negative");
+    }
+    opt.now = now;
+    opt.threads = o.threads;
+    opt.skip_invalid = o.skip_invalid;
+    std::optional<std::string> pass_file;
+    if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
+    SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
+    SETM_TRY(SecretKey agent, read_key_file(o.key, pass));
+    SETM_TRY(auto input, Input::open(o.input));
+    SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream()));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    SETM_TRY(BatchResult res, run_batch(snap->state(), agent, orders, opt));
+
+    // Open every output before writing any, so a bad path leaves nothing half-written.
+    std::unique_ptr<AtomicOutput> unmatched, report, rejects;
+    if (!o.unmatched.empty()) {
+        SETM_TRY(unmatched, AtomicOutput::open(o.unmatched));
+    }
+    if (!o.report.empty()) {
+        SETM_TRY(report, AtomicOutput::open(o.report));
+    }
+    if (!o.rejects.empty()) {
+        SETM_TRY(rejects, AtomicOutput::open(o.rejects));
+    }
+
+    std::string out;
+    for (const auto& r : res.new_orders) out += to_json(r) + "\n";
+    for (const auto& t : res.trades) out += to_json(Record(t)) + "\n";
+    if (unmatched)
+        for (const auto& r : res.unmatched) unmatched->line(to_json(r));
+    for (const auto& r : res.rejected) {
+        if (rejects) rejects->line(rejected_json(r));
+        std::cerr << kTool << ": rejected: " << r.error.message() << "\n";
+    }
+    const bool watching = tool::person_watching();
+    for (const auto& s : res.market.slots) {
+        if (report) report->line(slot_report_json(s, o.mechanism.c_str()));
+        if (o.explain) std::cerr << explain_slot(s) << "\n";
+        else if (watching && s.traded_wh > 0)
+            std::cerr << kTool << ": " << format_utc(s.slot) << ": " << format_energy(s.traded_wh) << " traded of "
+                      << format_energy(s.offered_wh) << " offered, " << format_energy(s.requested_wh) << " requested"
+                      << (s.clearing_price ? ", clearing at " + format_price(*s.clearing_price) + " EUR/MWh" : "") << "\n";
+    }
+    if (unmatched) SETM_CHECK(unmatched->commit());
+    if (report) SETM_CHECK(report->commit());
+    if (rejects) SETM_CHECK(rejects->commit());
+    std::cout << out << std::flush;
+    if (watching)
+        std::cerr << kTool << ": " << res.trades.size() << " trade(s) signed, " << res.unmatched.size()
+                  << " order(s) left over, " << res.rejected.size() << " rejected; pipe the output to setm-mine\n";
+    return ok_status();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"The market agent: authenticate orders, match each slot, negotiate prices, sign trades.", kTool};
+    tool::version_flag(app);
+    Options o;
+    app.add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
+    app.add_option("-k,--key", o.key, "The market agent's key (its credential holds the agent role)")->required()->option_text("FILE");
+    app.add_option("--passphrase-file", o.passphrase_file, "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
+        ->option_text("FILE");
+    app.add_option("-i,--input", o.input, "Orders to match (default - for stdin)")->option_text("FILE");
+    app.add_option("-m,--mechanism", o.mechanism, "pay-as-clear (default), pay-as-bid or negotiate")->option_text("M");
+    app.add_option("--rounds", o.rounds, "Negotiation rounds for 'negotiate' (default 10)")->check(CLI::Range(1u, 1000u))->option_text("N");
+    app.add_option("--network-fee", o.network_fee, "Fee in EUR/MWh on trades between zones, paid by the buyer")->option_text("EUR/MWH");
+    app.add_option("--unmatched", o.unmatched, "Write the orders left over (with energy left) to FILE")->option_text("FILE");
+    app.add_option("--report", o.report, "Write a summary per slot to FILE (JSON lines)")->option_text("FILE");
+    app.add_flag("--skip-invalid", o.skip_invalid, "Reject invalid orders by name and go on (default: stop, write nothing)");
+    app.add_option("--rejects", o.rejects, "With --skip-invalid: write the rejected orders and reasons to FILE")->option_text("FILE");
+    app.add_flag("--explain", o.explain, "Show each slot's supply and demand curves and negotiation rounds on stderr");
+    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")->check(CLI::Range(1u, 256u))->option_text("N");
+    app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock")->option_text("TIME");
+    app.footer(std::string("Prints the matched orders (once each) and then the trades signed by the agent,\n"
+                           "ready for setm-mine. The same orders in any order give the same output.\n\n"
+                           "Examples:\n"
+                           "  cat orders/*.jsonl | setm-negotiate --store chain --key agent.key --mechanism negotiate | setm-mine --store chain\n"
+                           "  setm-negotiate --store chain --key agent.key --unmatched carry.jsonl --explain < orders.jsonl > trades.jsonl\n\n") +
+               tool::exit_codes_footer());
+    if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    if (!o.rejects.empty() && !o.skip_invalid)
+        return tool::fail(kTool, make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
+    return tool::finish(kTool, run(o));
+}
