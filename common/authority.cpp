@@ -72,7 +72,7 @@ const char* status_name(CredentialStatus s) {
 }
 
 CredentialStatus status_at(const RegistryEntry& e, std::int64_t t) {
-    if (e.revoked && e.revoked_at <= t) return CredentialStatus::revoked;
+    if (e.revoked && e.revoked_at <= t) return CredentialStatus::revoked;   // as of t, historically
     if (t >= e.credential.body.valid_until) return CredentialStatus::expired;
     if (t < e.credential.body.valid_from) return CredentialStatus::not_yet_valid;
     return CredentialStatus::active;

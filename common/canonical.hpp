@@ -27,11 +27,17 @@
 
 namespace setm {
 
+// cereal's default is the host's byte order (its flag byte says which);
+// the canonical bytes must be the same on every host: always little-endian.
+inline cereal::PortableBinaryOutputArchive::Options canonical_byte_order() {
+    return cereal::PortableBinaryOutputArchive::Options::LittleEndian();
+}
+
 template <class T>
 Bytes encode_binary(const T& value) {
     std::ostringstream os(std::ios::binary);
     {
-        cereal::PortableBinaryOutputArchive ar(os);
+        cereal::PortableBinaryOutputArchive ar(os, canonical_byte_order());
         ar(value);
     }
     const std::string s = os.str();
@@ -59,7 +65,7 @@ template <class Body>
 Bytes canonical_bytes(std::string_view domain_tag, const Hash32& chain_id, const Body& body) {
     std::ostringstream os(std::ios::binary);
     {
-        cereal::PortableBinaryOutputArchive ar(os);
+        cereal::PortableBinaryOutputArchive ar(os, canonical_byte_order());
         ar(std::string(domain_tag), chain_id, body);
     }
     const std::string s = os.str();

@@ -203,7 +203,7 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
     SETM_TRY(auto entry, st.credential(*serial));
     if (!entry) return make_error(Exit::io, "store unreadable", "registry names a missing credential");
     const Credential& c = entry->credential.body;
-    if (entry->revoked && entry->revoked_at <= t)
+    if (entry->revoked_for(t))
         return wrong_user(who + " (" + c.name + ") was revoked at " + format_utc(entry->revoked_at));
     if (t < c.valid_from)
         return wrong_user(who + " (" + c.name + ") is not valid before " + format_utc(c.valid_from));
@@ -254,18 +254,20 @@ Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64
     if (!c.meter.empty()) {
         SETM_TRY(auto m, st.serial_of_meter(c.meter));
         if (m) {
+            // As for keys: taken while its credential lasts, so that a
+            // credential can be renewed for when the old one ends.
             SETM_TRY(auto old, st.credential(*m));
-            if (old && !old->revoked)
+            if (old && !old->revoked && old->credential.body.valid_until > c.valid_from)
                 return invalid("meter taken", "meter " + c.meter + " belongs to serial " + std::to_string(*m));
         }
         st.meters[c.meter] = c.serial;
     }
-    st.credentials[c.serial] = RegistryEntry{s, false, 0, height};
+    st.credentials[c.serial] = RegistryEntry{s, false, 0, 0, height};
     st.participants[c.participant] = c.serial;
     return ok_status();
 }
 
-Status apply_revocation(StateDelta& st, const Signed<Revocation>& s) {
+Status apply_revocation(StateDelta& st, const Signed<Revocation>& s, std::int64_t t) {
     const Revocation& v = s.body;
     SETM_TRY(auto entry, st.credential(v.serial));
     if (!entry) return invalid("unknown serial", "no credential with serial " + std::to_string(v.serial));
@@ -274,6 +276,7 @@ Status apply_revocation(StateDelta& st, const Signed<Revocation>& s) {
     if (entry->revoked) return invalid("already revoked", "serial " + std::to_string(v.serial));
     entry->revoked = true;
     entry->revoked_at = v.time;
+    entry->revoked_block_time = t;
     st.credentials[v.serial] = *entry;
     return ok_status();
 }
@@ -315,9 +318,12 @@ Status apply_request(StateDelta& st, const Signed<Request>& s, const Hash32& id,
     SETM_CHECK(check_order_common(st, s.body, c, t, "request"));
     if (s.body.opening_price > s.body.ceiling_price)
         return invalid("bad price", "opening price above the ceiling");
+    // Trades match these against lower-case hex ids: anything else could
+    // never match, and the request would silently never fill.
     for (const auto& f : s.body.from)
-        if (f.size() != 32 && f.size() != 64)
-            return invalid("bad from", "\"" + f + "\" is neither a participant id nor an offer id");
+        if ((f.size() != 32 && f.size() != 64) ||
+            f.find_first_not_of("0123456789abcdef") != std::string::npos)
+            return invalid("bad from", "\"" + f + "\" is neither a participant id nor an offer id (lower-case hex)");
     st.orders[id] = OrderEntry{s, 0, height};
     return ok_status();
 }
@@ -329,8 +335,12 @@ bool request_allows(const Request& rq, const Hash32& offer_id, const Participant
            std::find(rq.from.begin(), rq.from.end(), sid) != rq.from.end();
 }
 
-Status apply_trade(StateDelta& st, const Signed<Trade>& s) {
+Status apply_trade(StateDelta& st, const Signed<Trade>& s, std::int64_t t) {
     const Trade& tr = s.body;
+    if (tr.slot <= t)
+        return invalid("slot begun", "a trade for " + format_utc(tr.slot) + ", which has begun at " + format_utc(t));
+    if (tr.time > t + kMaxFutureSeconds)
+        return invalid("bad time", "a trade made at " + format_utc(tr.time) + ", after its block's time");
     SETM_TRY(auto oe, st.order(tr.offer));
     SETM_TRY(auto re, st.order(tr.request));
     if (!oe || !std::holds_alternative<Signed<Offer>>(oe->order))
@@ -389,10 +399,10 @@ Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64
     SETM_CHECK(authenticate(st, r, t, deferred, index));
     Status s = ok_status();
     if (auto* c = std::get_if<Signed<Credential>>(&r)) s = apply_credential(st, *c, height);
-    else if (auto* v = std::get_if<Signed<Revocation>>(&r)) s = apply_revocation(st, *v);
+    else if (auto* v = std::get_if<Signed<Revocation>>(&r)) s = apply_revocation(st, *v, t);
     else if (auto* o = std::get_if<Signed<Offer>>(&r)) s = apply_offer(st, *o, id, t, height);
     else if (auto* q = std::get_if<Signed<Request>>(&r)) s = apply_request(st, *q, id, t, height);
-    else if (auto* tr = std::get_if<Signed<Trade>>(&r)) s = apply_trade(st, *tr);
+    else if (auto* tr = std::get_if<Signed<Trade>>(&r)) s = apply_trade(st, *tr, t);
     if (!s) return s;
     st.records[id] = static_cast<std::uint32_t>(st.records.size());
     return ok_status();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -50,9 +51,17 @@ std::string block_to_json(const Block& b, std::uint64_t height);
 struct RegistryEntry {
     Signed<Credential> credential;
     bool revoked = false;
-    std::int64_t revoked_at = 0;
-    std::uint64_t height = 0;      // block that admitted it
-    template <class A> void serialize(A& ar) { ar(credential, revoked, revoked_at, height); }
+    std::int64_t revoked_at = 0;          // the revocation's own time
+    std::int64_t revoked_block_time = 0;  // time of the block that carried it
+    std::uint64_t height = 0;             // block that admitted it
+    template <class A> void serialize(A& ar) { ar(credential, revoked, revoked_at, revoked_block_time, height); }
+    // Revoked for a record at time t: from the revocation's own time on (it
+    // may be scheduled ahead), and never later than the time of the block
+    // that carries it: block times may step back (only the median of 11
+    // must rise), and a backdated block must not let a revoked key sign.
+    bool revoked_for(std::int64_t t) const {
+        return revoked && revoked_at <= std::max(t, revoked_block_time);
+    }
 };
 
 struct OrderEntry {

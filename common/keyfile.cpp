@@ -63,7 +63,9 @@ std::string render(const SecretKey& key, const std::optional<std::string>& pass,
 }
 
 Result<std::string> read_small_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer, forever, before the "not a regular file" check below.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return key_error("cannot read key", path, std::strerror(errno));
     struct stat st{};
     if (::fstat(fd, &st) != 0) {

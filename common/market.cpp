@@ -89,20 +89,38 @@ bool parse_lower_hex(std::string_view s, std::array<std::uint8_t, N>& out) {
 
 // ---- sorting -------------------------------------------------------------------
 
-// Compact sort key, so that sorting a million orders touches 32 bytes each.
-// id8 is the id's first 8 bytes big-endian: comparing it compares those bytes.
+// Compact sort key, so that sorting a million orders moves 32 bytes each
+// and rarely looks at the orders themselves.
 struct SortKey {
     std::int64_t slot;
-    std::int64_t price;      // offer: floor; request: ~ceiling (descending, cannot overflow)
-    std::uint64_t id8;
-    std::uint32_t side;      // 0 offer, 1 request
+    std::uint64_t rank;      // side << 62 | merit price biased to be non-negative
+    std::uint64_t id8;       // the id's first 8 bytes, big-endian: compares as the bytes do
     std::uint32_t index;     // into the orders
+    std::uint32_t zone;      // interned zone, 0 when zones do not matter
 };
+
+constexpr int kSideShift = 62;
+
+// Offers first, by floor ascending; then requests, by ceiling descending.
+// |price| <= kMaxMarketPrice < 2^50, so the biased price fits below bit 62.
+std::uint64_t merit_rank(const MarketOrder& o) {
+    constexpr std::int64_t bias = std::int64_t{1} << 60;
+    if (o.is_offer) return static_cast<std::uint64_t>(o.limit_price + bias);
+    return std::uint64_t{1} << kSideShift | static_cast<std::uint64_t>(bias - o.limit_price);
+}
+
+bool is_request(const SortKey& k) { return (k.rank >> kSideShift) != 0; }
 
 std::uint64_t id_prefix(const Hash32& id) {
     std::uint64_t v = 0;
     for (int i = 0; i < 8; ++i) v = v << 8 | id[i];
     return v;
+}
+
+std::array<std::uint64_t, 2> owner_words(const ParticipantId& p) {
+    std::array<std::uint64_t, 2> w;
+    std::memcpy(w.data(), p.data(), sizeof w);
+    return w;
 }
 
 // ---- one slot's working data ---------------------------------------------------------
@@ -112,6 +130,7 @@ struct Item {
     std::int64_t limit;      // floor or ceiling
     std::int64_t opening;
     std::int64_t left;       // remaining energy
+    std::array<std::uint64_t, 2> owner;   // a copy, to refuse self trade without a memcmp
     std::uint32_t zone;      // interned; all 0 when zones do not matter
 };
 
@@ -164,14 +183,14 @@ private:
 
 class Engine {
 public:
-    Engine(std::vector<MarketOrder>& orders, const std::vector<std::uint32_t>& zones, const MarketParams& p,
-           MarketResult& out)
-        : orders_(orders), zones_(zones), p_(p), out_(out) {}
+    Engine(std::vector<MarketOrder>& orders, const MarketParams& p, MarketResult& out)
+        : orders_(orders), p_(p), out_(out) {}
 
-    // One slot: keys[begin, mid) are its offers, [mid, end) its requests, in merit order.
-    Status slot(const std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end);
-    // Orders with energy left after their slot: (slot, side, id8, index, left).
-    std::vector<SortKey>& rest() { return rest_; }
+    // One slot: keys[begin, mid) are its offers, [mid, end) its requests, in
+    // merit order. Writes what each order has left into its energy_wh, and the
+    // keys of those with any left to keys[kept...] (kept <= begin: in place).
+    Status slot(std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end,
+                std::size_t& kept);
 
 private:
     Status load(const std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end);
@@ -186,10 +205,9 @@ private:
     void chosen(const Item& r, std::vector<std::uint32_t>& out);
     void take(Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price, std::uint32_t round);
     std::int64_t fee_between(const Item& r, const Item& of) const { return r.zone != of.zone ? p_.network_fee : 0; }
-    bool self(const Item& r, const Item& of) const { return r.o->owner == of.o->owner; }
+    bool self(const Item& r, const Item& of) const { return r.owner == of.owner; }
 
     std::vector<MarketOrder>& orders_;
-    const std::vector<std::uint32_t>& zones_;
     const MarketParams& p_;
     MarketResult& out_;
     SlotReport* report_ = nullptr;
@@ -201,7 +219,6 @@ private:
     std::vector<OfferQueue*> live_;       // queues to update when an offer sells out
     std::vector<std::uint32_t> scratch_, by_id_, by_owner_, candidates_;
     bool lookup_built_ = false;
-    std::vector<SortKey> rest_;
 };
 
 Status Engine::load(const std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end) {
@@ -209,9 +226,11 @@ Status Engine::load(const std::vector<SortKey>& keys, std::size_t begin, std::si
     requests_.clear();
     SlotReport& s = *report_;
     for (std::size_t k = begin; k < end; ++k) {
+        // The orders lie scattered in memory: ask for the next ones early.
+        if (k + 8 < end) __builtin_prefetch(&orders_[keys[k + 8].index]);
         MarketOrder& o = orders_[keys[k].index];
-        const std::uint32_t zone = zones_.empty() ? 0 : zones_[keys[k].index];
-        (k < mid ? offers_ : requests_).push_back(Item{&o, o.limit_price, o.opening_price, o.energy_wh, zone});
+        (k < mid ? offers_ : requests_)
+            .push_back(Item{&o, o.limit_price, o.opening_price, o.energy_wh, owner_words(o.owner), keys[k].zone});
         auto& total = k < mid ? s.offered_wh : s.requested_wh;
         SETM_TRY(total, checked_add(total, o.energy_wh));
         // One step per distinct price; merit order puts equal prices side by side.
@@ -227,7 +246,8 @@ Status Engine::load(const std::vector<SortKey>& keys, std::size_t begin, std::si
     return ok_status();
 }
 
-Status Engine::slot(const std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end) {
+Status Engine::slot(std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end,
+                    std::size_t& kept) {
     out_.slots.emplace_back();
     report_ = &out_.slots.back();
     report_->slot = keys[begin].slot;
@@ -236,12 +256,14 @@ Status Engine::slot(const std::vector<SortKey>& keys, std::size_t begin, std::si
     if (p_.mechanism == Mechanism::negotiate) negotiate();
     else if (p_.mechanism == Mechanism::pay_as_clear) pay_as_clear();
     else allocate(std::nullopt);
+    // The items now hold everything the slot's keys did: the keys may be overwritten.
     for (const auto* side : {&offers_, &requests_})
-        for (const Item& it : *side)
+        for (const Item& it : *side) {
+            it.o->energy_wh = it.left;
             if (it.left > 0)
-                rest_.push_back(SortKey{report_->slot, it.left, id_prefix(it.o->id),
-                                        it.o->is_offer ? 0u : 1u,
-                                        static_cast<std::uint32_t>(it.o - orders_.data())});
+                keys[kept++] = SortKey{report_->slot, it.o->is_offer ? 0 : std::uint64_t{1} << kSideShift,
+                                       id_prefix(it.o->id), static_cast<std::uint32_t>(it.o - orders_.data()), 0};
+        }
     return ok_status();
 }
 
@@ -389,25 +411,33 @@ void Engine::negotiate() {
         return x.opening != y.opening ? x.opening < y.opening : x.o->id < y.o->id;
     });
     build_queues(all_, by_zone_);
-    for (Item& r : requests_) {
-        if (!r.o->from.empty()) {
-            chosen(r, candidates_);
-            std::sort(candidates_.begin(), candidates_.end(), [&](std::uint32_t a, std::uint32_t b) {
-                const bool fa = offers_[a].zone != r.zone, fb = offers_[b].zone != r.zone;
-                return fa != fb ? fb : all_.position(a) < all_.position(b);
-            });
-            for (std::uint32_t op : candidates_) {
-                if (r.left == 0) break;
-                negotiate_pair(r, op);
+    // Pass 1, producers nearby: every request, in merit order, with the
+    // offers of its own zone. Pass 2: what is left, with the offers of other
+    // zones (paying the fee). So a far buyer with a high ceiling does not
+    // take a zone's local supply before its own neighbours have had it.
+    for (int pass = 1; pass <= 2; ++pass) {
+        for (Item& r : requests_) {
+            if (r.left == 0) continue;
+            if (!r.o->from.empty()) {
+                chosen(r, candidates_);
+                std::sort(candidates_.begin(), candidates_.end(), [&](std::uint32_t a, std::uint32_t b) {
+                    return all_.position(a) < all_.position(b);
+                });
+                for (std::uint32_t op : candidates_) {
+                    if (r.left == 0) break;
+                    if ((offers_[op].zone == r.zone) == (pass == 1)) negotiate_pair(r, op);
+                }
+                continue;
             }
-            continue;
+            if (pass == 1) {
+                auto [lo, hi] = zone_range(by_zone_, r.zone);
+                scan(by_zone_, lo, hi, r.limit, r, [&](std::uint32_t op) { negotiate_pair(r, op); });
+            } else {
+                scan(all_, 0, all_.size(), r.limit - fee, r, [&](std::uint32_t op) {
+                    if (offers_[op].zone != r.zone) negotiate_pair(r, op);
+                });
+            }
         }
-        auto [lo, hi] = zone_range(by_zone_, r.zone);
-        scan(by_zone_, lo, hi, r.limit, r, [&](std::uint32_t op) { negotiate_pair(r, op); });
-        // Offers of the own zone met again here were passed over above (its own).
-        scan(all_, 0, all_.size(), r.limit - fee, r, [&](std::uint32_t op) {
-            if (offers_[op].zone != r.zone) negotiate_pair(r, op);
-        });
     }
 }
 
@@ -461,67 +491,82 @@ void Engine::take(Item& r, std::uint32_t op, std::int64_t price, std::int64_t fe
         for (OfferQueue* q : live_) q->remove_offer(op);
 }
 
+// Moves orders[keep[0].index], orders[keep[1].index], ... to the front of
+// `orders` in that order, by swaps (no second copy of the orders), and drops
+// the rest.
+void gather_front(std::vector<MarketOrder>& orders, const std::vector<SortKey>& keep) {
+    std::vector<std::uint32_t> at(orders.size()), where(orders.size());   // position <-> original index
+    for (std::uint32_t i = 0; i < at.size(); ++i) at[i] = where[i] = i;
+    for (std::uint32_t j = 0; j < keep.size(); ++j) {
+        const std::uint32_t want = keep[j].index, from = where[want], displaced = at[j];
+        if (from == j) continue;
+        std::swap(orders[j], orders[from]);
+        at[from] = displaced;
+        where[displaced] = from;
+        at[j] = want;
+        where[want] = j;
+    }
+    orders.resize(keep.size());
+}
+
 } // namespace
 
 Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p) {
     SETM_CHECK(check_params(p));
     if (orders.size() > std::numeric_limits<std::uint32_t>::max())
         return make_error(Exit::bad_input, "too many orders", std::to_string(orders.size()));
+    // Zones matter only for fees and for negotiate's "producers nearby".
+    const bool zones = p.network_fee > 0 || p.mechanism == Mechanism::negotiate;
+    std::unordered_map<std::string_view, std::uint32_t> zone_ids;
     std::vector<SortKey> keys;
     keys.reserve(orders.size());
     for (std::size_t i = 0; i < orders.size(); ++i) {
         const MarketOrder& o = orders[i];
         SETM_CHECK(check_order(o));
         if (o.energy_wh == 0) continue;   // filled already: takes no part
-        keys.push_back(SortKey{o.slot, o.is_offer ? o.limit_price : ~o.limit_price, id_prefix(o.id),
-                               o.is_offer ? 0u : 1u, static_cast<std::uint32_t>(i)});
+        const std::uint32_t zone =
+            zones ? zone_ids.emplace(o.zone, static_cast<std::uint32_t>(zone_ids.size())).first->second : 0;
+        keys.push_back(SortKey{o.slot, merit_rank(o), id_prefix(o.id), static_cast<std::uint32_t>(i), zone});
     }
-    auto merit = [&](const SortKey& a, const SortKey& b) {
-        if (a.slot != b.slot) return a.slot < b.slot;
-        if (a.side != b.side) return a.side < b.side;
-        if (a.price != b.price) return a.price < b.price;
-        if (a.id8 != b.id8) return a.id8 < b.id8;
-        if (orders[a.index].id != orders[b.index].id) return orders[a.index].id < orders[b.index].id;
-        return a.index < b.index;   // the same order twice: refused below
+    // Ids compare as bytes; the orders are looked at only when 8 bytes tie.
+    auto id_order = [&](const SortKey& a, const SortKey& b) {
+        if (a.id8 != b.id8) return a.id8 < b.id8 ? -1 : 1;
+        return std::memcmp(orders[a.index].id.data(), orders[b.index].id.data(), sizeof(Hash32));
     };
-    std::sort(keys.begin(), keys.end(), merit);
+    std::sort(keys.begin(), keys.end(), [&](const SortKey& a, const SortKey& b) {
+        if (a.slot != b.slot) return a.slot < b.slot;
+        if (a.rank != b.rank) return a.rank < b.rank;
+        if (int c = id_order(a, b); c != 0) return c < 0;
+        return a.index < b.index;   // the same order twice: refused below
+    });
     for (std::size_t k = 1; k < keys.size(); ++k)
-        if (keys[k].slot == keys[k - 1].slot && orders[keys[k].index].id == orders[keys[k - 1].index].id)
+        if (keys[k].slot == keys[k - 1].slot && keys[k].id8 == keys[k - 1].id8 &&
+            orders[keys[k].index].id == orders[keys[k - 1].index].id)
             return order_error(orders[keys[k].index], "duplicate order", "given twice");
 
-    // Zones matter only for fees and for negotiate's "producers nearby".
-    std::vector<std::uint32_t> zones;
-    if (p.network_fee > 0 || p.mechanism == Mechanism::negotiate) {
-        std::unordered_map<std::string_view, std::uint32_t> ids;
-        zones.resize(orders.size());
-        for (const SortKey& k : keys)
-            zones[k.index] = ids.emplace(orders[k.index].zone, static_cast<std::uint32_t>(ids.size())).first->second;
-    }
-
     MarketResult out;
-    Engine engine(orders, zones, p, out);
+    out.matches.reserve(keys.size());   // each match fills a request or sells out an offer
+    Engine engine(orders, p, out);
+    std::size_t kept = 0;
     for (std::size_t begin = 0; begin < keys.size();) {
+        const std::int64_t slot = keys[begin].slot;
         std::size_t mid = begin, end = begin;
-        while (mid < keys.size() && keys[mid].slot == keys[begin].slot && keys[mid].side == 0) ++mid;
+        while (mid < keys.size() && keys[mid].slot == slot && !is_request(keys[mid])) ++mid;
         end = mid;
-        while (end < keys.size() && keys[end].slot == keys[begin].slot) ++end;
-        SETM_CHECK(engine.slot(keys, begin, mid, end));
+        while (end < keys.size() && keys[end].slot == slot) ++end;
+        SETM_CHECK(engine.slot(keys, begin, mid, end, kept));
         begin = end;
     }
 
     // Leftovers: by slot, offers first, then id.
-    auto& rest = engine.rest();
-    std::sort(rest.begin(), rest.end(), [&](const SortKey& a, const SortKey& b) {
+    keys.resize(kept);
+    std::sort(keys.begin(), keys.end(), [&](const SortKey& a, const SortKey& b) {
         if (a.slot != b.slot) return a.slot < b.slot;
-        if (a.side != b.side) return a.side < b.side;
-        if (a.id8 != b.id8) return a.id8 < b.id8;
-        return orders[a.index].id < orders[b.index].id;
+        if (a.rank != b.rank) return a.rank < b.rank;
+        return id_order(a, b) < 0;
     });
-    out.leftovers.reserve(rest.size());
-    for (const SortKey& k : rest) {
-        out.leftovers.push_back(std::move(orders[k.index]));
-        out.leftovers.back().energy_wh = k.price;
-    }
+    gather_front(orders, keys);
+    out.leftovers = std::move(orders);
     return out;
 }
 

@@ -42,7 +42,8 @@
 //  3. Allocation at P: requests with ceiling >= P, in merit order, each take
 //     from the offers with floor <= P in merit order, skipping an offer that
 //     is sold out, its own, not in its `from` list, or in another zone when
-//     P + network_fee > its ceiling. Every trade of the slot has price P.
+//     P + network_fee > the request's ceiling. Every trade of the slot has
+//     price P.
 //     Because of `from`, self trade and fees, less than the crossing quantity
 //     may be traded (never more); what is not traded is left over.
 //
@@ -53,10 +54,15 @@
 //  minus fee_price, so the buyer pays exactly its ceiling per MWh in total.
 //
 // negotiate (the paper's negotiable prices; N = MarketParams::rounds)
-//  1. Requests in merit order (ceiling descending, id ascending).
-//  2. Each request ranks the offers available to it (remaining energy > 0,
-//     allowed by `from`, not its own) by: its own zone first ("producers
-//     nearby"), then opening ask + fee_price ascending, then offer id.
+//  1. Producers nearby first: in a first pass every request, in merit order
+//     (ceiling descending, id ascending), negotiates with the offers of its
+//     own zone; in a second pass the requests with energy left, again in
+//     merit order, negotiate with the offers of other zones. A far buyer
+//     with a high ceiling thus never takes a zone's supply before that
+//     zone's own consumers have had it.
+//  2. Within a pass a request ranks the offers available to it (remaining
+//     energy > 0, allowed by `from`, not its own) by opening ask + fee_price
+//     ascending, then offer id.
 //  3. With each candidate in turn until the request is filled, rounds
 //     k = 0, 1, ..., N:
 //        bid  b_k = opening_bid + floor((ceiling - opening_bid) * k / N)
@@ -82,18 +88,26 @@
 // 1..kMaxRounds); Exit::bad_input "bad energy" (negative), "bad price"
 // (|price| > kMaxMarketPrice, offer opening below its floor, request
 // opening above its ceiling), "bad from" (an offer with a from list),
-// "duplicate order" (one id twice in a slot), "overflow" (a slot's total
-// energy beyond int64). The price bound makes every sum and product of the
-// engine fit in int64.
+// "duplicate order" (the same order given twice), "overflow" (a slot's
+// total energy beyond int64). The price bound makes every sum, difference
+// and product the engine computes fit in int64.
 //
-// Cost: O(n log n) per slot (sorting, and an O(log n) search tree over the
-// offers to find the next one a request may take). Memory: the input
-// (sizeof(MarketOrder) = 144 bytes on x86-64, plus the zone string when it
-// is longer than 15 bytes, plus `from`) is moved into the leftovers; the
-// engine adds 32 bytes per order for sorting and, for the largest slot,
-// about 60 bytes per order of working arrays (3 search trees more for
-// negotiate or with a network fee); each Match is 136 bytes, each curve step
-// 16, each negotiation round 24.
+// Cost: O(n log n): one sort of all orders, then per slot linear passes and,
+// per trade, an O(log n) search in a min-tree over the offers' floors (to
+// skip offers sold out or too dear). A request passes over its own offers
+// one by one, so a participant with k offers and k requests in one slot
+// costs O(k^2 log n).
+// Memory per order (x86-64): the input, sizeof(MarketOrder) = 144 bytes
+// (plus a zone longer than 15 bytes and any `from`), is reused in place for
+// the leftovers (which keep its capacity: shrink_to_fit to let go of it, at
+// the price of a copy). The engine adds a 32-byte sort key per order, 8
+// bytes per order while gathering the leftovers, and for the largest slot
+// 56 bytes per order plus, per offer, 4 and 24 to 40 per search tree (one
+// for pay-as-* without a fee, else two) and 8 when a request has a `from`.
+// Output: 136 bytes per Match (capacity for one match per order is reserved
+// up front, address space only until used: there is never more, since each
+// match fills a request or sells out an offer), 16 per curve step, and for
+// negotiate 112 per negotiation plus 24 per round.
 #pragma once
 
 #include <cstdint>
@@ -177,7 +191,7 @@ struct SlotReport {
 struct MarketResult {
     std::vector<Match> matches;
     std::vector<MarketOrder> leftovers;                // energy_wh = what remains
-    std::vector<SlotReport> slots;                     // slots with any order, ascending
+    std::vector<SlotReport> slots;                     // slots with energy on offer or asked for, ascending
 };
 
 Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p);

@@ -19,7 +19,7 @@ Status check_agent(const StateReader& st, const SecretKey& agent, std::int64_t n
     const Credential& c = e->credential.body;
     if (!(c.roles & role_agent))
         return make_error(Exit::rejected, "wrong user", c.name + " does not hold the agent role");
-    if ((e->revoked && e->revoked_at <= now) || now < c.valid_from || now >= c.valid_until)
+    if (e->revoked_for(now) || now < c.valid_from || now >= c.valid_until)
         return make_error(Exit::rejected, "wrong user", c.name + "'s agent credential is not valid at " + format_utc(now));
     return ok_status();
 }

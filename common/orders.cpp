@@ -40,6 +40,27 @@ Status check_order(const StateReader& st, const Record& order, std::int64_t now)
     return apply_record(trial, order, now, 0);
 }
 
+Status check_order_alone(const Record& order) {
+    auto check = [](std::int64_t slot, std::uint32_t minutes, std::int64_t energy) -> Status {
+        if (!valid_slot_minutes(static_cast<int>(minutes)))
+            return make_error(Exit::bad_input, "bad slot", "slots last 15, 30 or 60 minutes, not " + std::to_string(minutes));
+        SETM_CHECK(check_slot_start(slot, static_cast<int>(minutes)));
+        if (energy <= 0) return make_error(Exit::bad_input, "bad energy", "an order of no energy");
+        return ok_status();
+    };
+    if (const auto* o = std::get_if<Signed<Offer>>(&order)) {
+        SETM_CHECK(check(o->body.slot, o->body.slot_minutes, o->body.energy_wh));
+        if (o->body.opening_price < o->body.floor_price)
+            return make_error(Exit::bad_input, "bad price", "opening price below the floor");
+        return ok_status();
+    }
+    const auto& q = std::get<Signed<Request>>(order);
+    SETM_CHECK(check(q.body.slot, q.body.slot_minutes, q.body.energy_wh));
+    if (q.body.opening_price > q.body.ceiling_price)
+        return make_error(Exit::bad_input, "bad price", "opening price above the ceiling");
+    return ok_status();
+}
+
 namespace {
 
 std::vector<std::string> split_csv_line(const std::string& line) {

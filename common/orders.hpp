@@ -35,6 +35,10 @@ Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const Or
 // expired, prices ordered), so a refusal comes when the order is made.
 Status check_order(const StateReader& st, const Record& order, std::int64_t now);
 
+// What can be checked without a chain: slot length 15, 30 or 60 and the
+// slot's start aligned to it, energy above zero, opening and limit ordered.
+Status check_order_alone(const Record& order);
+
 // A profile: CSV with a header naming the columns slot, energy, price and
 // optionally opening (any order); '#' comments and blank lines are skipped.
 // Each row parses like the command-line options. Errors name the line.

@@ -153,10 +153,13 @@ struct Search {
     unsigned threads = 1;
     const std::atomic<bool>* stop = nullptr;
 
-    std::atomic<bool> halt{false};           // someone found one, or an error
-    std::atomic<bool> claimed{false};        // the first finder owns the result
-    std::uint32_t found_nonce = 0;           // written only by the claimant,
-    Hash32 found_hash{};                     // read only after every join
+    std::atomic<bool> halt{false};           // an error: everyone stops
+    // The lowest index found so far. Threads search until they pass it, so
+    // the result is the LOWEST nonce that meets the target, whatever the
+    // number of threads: mining is deterministic.
+    std::atomic<std::uint64_t> best{UINT64_MAX};
+    std::unique_ptr<Hash32[]> found_hash;    // per thread, read only after every join
+    std::unique_ptr<std::uint64_t[]> found_index;
     std::unique_ptr<std::atomic<std::uint64_t>[]> published;
 };
 
@@ -169,7 +172,7 @@ std::uint64_t search(Search& s, unsigned t, const MineProgress* progress) {
     std::uint64_t local = 0;
     for (std::uint64_t i = t; i < s.count; i += s.threads) {
         // Relaxed loads are plain loads on x86; a late stop costs a few hashes.
-        if (s.halt.load(std::memory_order_relaxed) ||
+        if (i > s.best.load(std::memory_order_relaxed) || s.halt.load(std::memory_order_relaxed) ||
             (s.stop != nullptr && s.stop->load(std::memory_order_relaxed)))
             break;
         const auto nonce = static_cast<std::uint32_t>(s.first + i);
@@ -180,11 +183,11 @@ std::uint64_t search(Search& s, unsigned t, const MineProgress* progress) {
         const Hash32 h = mid.finish(tail.data(), tail.size());
         ++local;
         if (hash_meets_target(h, s.target)) {
-            if (!s.claimed.exchange(true, std::memory_order_relaxed)) {
-                s.found_nonce = nonce;
-                s.found_hash = h;
+            s.found_index[t] = i;
+            s.found_hash[t] = h;
+            std::uint64_t cur = s.best.load(std::memory_order_relaxed);
+            while (i < cur && !s.best.compare_exchange_weak(cur, i, std::memory_order_relaxed)) {
             }
-            s.halt.store(true, std::memory_order_relaxed);
             break;
         }
         if (local % kPublishInterval == 0) s.published[t].store(local, std::memory_order_relaxed);
@@ -226,6 +229,9 @@ MineResult mine_range(BlockHeader start, const U256& target, std::uint32_t first
     s.threads = static_cast<unsigned>(std::clamp<std::uint64_t>(threads, 1, s.count));
     s.stop = stop;
     s.published = std::make_unique<std::atomic<std::uint64_t>[]>(s.threads);
+    s.found_hash = std::make_unique<Hash32[]>(s.threads);
+    s.found_index = std::make_unique<std::uint64_t[]>(s.threads);
+    for (unsigned t = 0; t < s.threads; ++t) s.found_index[t] = UINT64_MAX;
 
     std::vector<std::uint64_t> hashes(s.threads, 0);
     {
@@ -245,10 +251,14 @@ MineResult mine_range(BlockHeader start, const U256& target, std::uint32_t first
     }
 
     for (std::uint64_t n : hashes) result.hashes += n;
-    if (s.claimed.load(std::memory_order_relaxed)) {
+    unsigned winner = s.threads;
+    for (unsigned t = 0; t < s.threads; ++t)
+        if (s.found_index[t] != UINT64_MAX && (winner == s.threads || s.found_index[t] < s.found_index[winner]))
+            winner = t;
+    if (winner < s.threads) {
         result.found = true;
-        result.header.nonce = s.found_nonce;
-        result.hash = s.found_hash;
+        result.header.nonce = static_cast<std::uint32_t>(s.first + s.found_index[winner]);
+        result.hash = s.found_hash[winner];
     }
     return result;
 }

@@ -183,8 +183,12 @@ Result<std::unique_ptr<AtomicOutput>> AtomicOutput::open(const std::string& path
     if (path == "-") return out;
     if (path.empty()) return io_error("cannot create", "''", ENOENT);
     struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         return io_error("cannot create", path, EISDIR);
+    // The file is replaced by a rename: a symlink, device or FIFO there would
+    // be replaced too (think /dev/stdout), not written through. Refuse it.
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        return make_error(Exit::io, "cannot create", path + ": not a regular file (it would be replaced, not written to)");
     std::string tmp;
     int fd = make_temp(path, tmp);
     if (fd < 0) return io_error("cannot create", path, errno);

@@ -88,6 +88,7 @@ inline std::uint64_t random_nonce() {
 }
 
 inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o) {
+    report_damaged_store(tool, Exit::io);
     SETM_TRY(std::int64_t now, now_or(o.now));
     SETM_TRY(std::vector<ProfileRow> rows, rows_from_args(o));
     std::optional<std::int64_t> expires;
@@ -116,7 +117,14 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
         t.nonce = first_nonce + i;
         t.from = o.from;
         Record rec = side == Side::offer ? Record(make_offer(key, ctx.chain, t)) : Record(make_request(key, ctx.chain, t));
-        if (ctx.snap) {
+        if (!ctx.snap) {   // no chain to ask: at least what needs none
+            Status s = check_order_alone(rec);
+            if (!s) {
+                Error e = s.error();
+                if (r.line) e.at_line(r.line);
+                return e;
+            }
+        } else {
             Status s = check_order(ctx.snap->state(), rec, now);
             if (!s) {
                 Error e = s.error();

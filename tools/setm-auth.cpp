@@ -385,6 +385,7 @@ int main(int argc, char** argv) {
                            "  setm-auth check --store chain < orders.jsonl\n\n") +
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    tool::report_damaged_store(kTool, Exit::io);
     Status s = ok_status();
     if (*init) s = cmd_init(o);
     else if (*reg) s = cmd_register(o);

@@ -64,13 +64,13 @@ Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
     SETM_TRY(std::vector<LineRecord> in, read_records(input->stream()));
+    SETM_TRY(Store store, Store::open(o.store, false));   // a wrong --store is an error even with nothing to mine
     if (in.empty()) {
         if (tool::person_watching()) std::cerr << kTool << ": no records: nothing appended\n";
         return ok_status();
     }
     std::vector<Record> records;
     for (const auto& lr : in) records.push_back(lr.record);
-    SETM_TRY(Store store, Store::open(o.store, false));
     for (unsigned tries = 1;; ++tries) {
         Block b;
         std::uint64_t height = 0;
@@ -112,5 +112,6 @@ int main(int argc, char** argv) {
                            "  setm-negotiate --store chain --key agent.key < orders.jsonl | setm-mine --store chain --no-retry\n\n") +
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    tool::report_damaged_store(kTool, Exit::io);
     return tool::finish(kTool, run(o));
 }

@@ -129,6 +129,11 @@ int main(int argc, char** argv) {
                            "  setm-negotiate --store chain --key agent.key --unmatched carry.jsonl --explain < orders.jsonl > trades.jsonl\n\n") +
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    tool::report_damaged_store(kTool, Exit::io);
+    for (const auto* f : {&o.unmatched, &o.report, &o.rejects})
+        if (*f == "-")
+            return tool::fail(kTool, make_error(Exit::usage, "usage", "--unmatched, --report and --rejects take a file: "
+                                                                      "stdout carries the records"));
     if (!o.rejects.empty() && !o.skip_invalid)
         return tool::fail(kTool, make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
     return tool::finish(kTool, run(o));

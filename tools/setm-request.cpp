@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     tool::add_order_options(app, o, tool::Side::request);
     app.footer(std::string("Examples:\n"
                            "  setm-request --key home.key --store chain --slot 2026-11-25T10:00Z --energy 2kWh --price 46 --opening 34\n"
-                           "  setm-request --key home.key --store chain --csv day.csv --from 8f1c...e2 >> orders.jsonl\n\n") +
+                           "  setm-request --key home.key --store chain --csv day.csv --from PRODUCER_ID >> orders.jsonl\n\n") +
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     if (o.store.empty() && o.chain.empty())

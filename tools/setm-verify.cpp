@@ -1,6 +1,5 @@
 // setm-verify - replay the chain from genesis and check everything.
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -16,19 +15,6 @@ using namespace setm;
 namespace {
 
 const char* kTool = "setm-verify";
-
-// LMDB maps data.mdb and trusts its B-tree pages: in a damaged file a page
-// or value that points past the end of the file faults with SIGBUS inside
-// liblmdb, where no return code can report it. The values themselves carry
-// checksums (store.hpp); this turns a damaged page structure into the same
-// verdict instead of a crash. Async-signal-safe calls only.
-extern "C" void on_sigbus(int) {
-    static const char msg[] = "setm-verify: error: store unreadable: data.mdb is damaged "
-                              "(a page lies past the end of the file)\n";
-    ssize_t n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)n;
-    ::_exit(static_cast<int>(Exit::verify_failed));
-}
 
 struct Options {
     std::string store, now;
@@ -180,6 +166,6 @@ int main(int argc, char** argv) {
                            "  setm-verify --store chain --json | jq .height\n\n") +
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
-    std::signal(SIGBUS, on_sigbus);
+    tool::report_damaged_store(kTool, Exit::verify_failed);
     return tool::finish(kTool, run(o));
 }

@@ -2,7 +2,9 @@
 // the one-line error format, and whether a person is watching.
 #pragma once
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
@@ -89,6 +91,32 @@ inline Result<std::int64_t> price_arg(const std::string& s, const char* flag) {
 inline unsigned default_threads() {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : n;
+}
+
+} // namespace setm::tool
+
+namespace setm::tool {
+
+// LMDB maps data.mdb and trusts its B-tree pages: in a damaged file a page
+// or value that points past the end of the file faults with SIGBUS inside
+// liblmdb, where no return code can report it. Stored values carry
+// checksums (store.hpp); this turns a damaged page structure into one error
+// line and an exit code instead of a crash. The message is prepared before
+// the handler is installed, so the handler only calls write and _exit.
+inline char damaged_store_message[256];
+inline int damaged_store_code = static_cast<int>(Exit::io);
+
+extern "C" inline void on_damaged_store(int) {
+    ssize_t n = ::write(STDERR_FILENO, damaged_store_message, std::strlen(damaged_store_message));
+    (void)n;
+    ::_exit(damaged_store_code);
+}
+
+inline void report_damaged_store(const char* tool, Exit code) {
+    std::snprintf(damaged_store_message, sizeof damaged_store_message,
+                  "%s: error: store unreadable: data.mdb is damaged (a page lies past the end of the file)\n", tool);
+    damaged_store_code = static_cast<int>(code);
+    std::signal(SIGBUS, on_damaged_store);
 }
 
 } // namespace setm::tool

@@ -155,18 +155,18 @@ std::size_t bare_parallel(const World& w, unsigned threads) {
 }
 
 // apply_records, the result kept until after the clock stops.
-double time_apply(const World& w, unsigned threads) {
+bench::Lap time_apply(const World& w, unsigned threads) {
     std::optional<setm::Result<setm::StateDelta>> out;
-    const double t = bench::seconds([&] { out.emplace(setm::apply_records(*w.state, w.orders, kNow, 2, threads)); });
+    const bench::Lap t = bench::lap([&] { out.emplace(setm::apply_records(*w.state, w.orders, kNow, 2, threads)); });
     if (!*out) die("orders refused: " + out->error().message());
     return t;
 }
 
 // The serial part alone: every rule, signatures queued and never checked.
-double time_rules(const World& w) {
+bench::Lap time_rules(const World& w) {
     std::optional<setm::StateDelta> st;
     setm::DeferredSignatures deferred;
-    const double t = bench::seconds([&] {
+    const bench::Lap t = bench::lap([&] {
         st.emplace(*w.state);
         for (std::size_t i = 0; i < w.orders.size(); ++i)
             if (!setm::apply_record(*st, w.orders[i], kNow, 2, &deferred, i)) die("rules refused an order");
@@ -190,34 +190,51 @@ int main(int argc, char** argv) {
 
     // Warm-up, and the checks that make the figures mean something.
     if (bare_verify(w, 0, 1) != n) die("a signature does not verify");
-    time_apply(w, cores);
+    (void)time_apply(w, cores);
 
-    bench::Series bare1, bare_n, app1, app_n, rules;
+    bench::Series bare1, bare_n, app1, app_n, rules, bare1_cpu, app1_cpu, rules_cpu;
     const double dn = static_cast<double>(n);
     bench::interleave(opt.reps(), {
-        [&] { bare1.add(dn / bench::seconds([&] { if (bare_verify(w, 0, 1) != n) die("bare"); })); },
-        [&] { app1.add(dn / time_apply(w, 1)); },
+        [&] { const auto l = bench::lap([&] { if (bare_verify(w, 0, 1) != n) die("bare"); });
+              bare1.add(dn / l.wall);
+              bare1_cpu.add(dn / l.cpu); },
+        [&] { const auto l = time_apply(w, 1);
+              app1.add(dn / l.wall);
+              app1_cpu.add(dn / l.cpu); },
         [&] { bare_n.add(dn / bench::seconds([&] { if (bare_parallel(w, cores) != n) die("bare"); })); },
-        [&] { app_n.add(dn / time_apply(w, cores)); },
-        [&] { rules.add(dn / time_rules(w)); },
+        [&] { app_n.add(dn / time_apply(w, cores).wall); },
+        [&] { const auto l = time_rules(w);
+              rules.add(dn / l.wall);
+              rules_cpu.add(dn / l.cpu); },
     });
 
     const bench::Series r_n = bench::ratios(app_n, bare1, cores);
     const bench::Series r_1 = bench::ratios(app1, bare1);
+    const bench::Series r_1_cpu = bench::ratios(app1_cpu, bare1_cpu);
     const bench::Series r_measured = bench::ratios(app_n, bare_n);
     const bench::Series machine = bench::ratios(bare_n, bare1, cores);
+    // What cores x limit leaves after the serial rules (Amdahl), from the
+    // single-thread CPU times of each repetition: (V/N) / (R + V'/N), V the
+    // limit's time per verify, R the rules', V' apply_records(1)'s less R.
+    bench::Series amdahl;
+    for (std::size_t i = 0; i < rules_cpu.values.size(); ++i) {
+        const double v = 1 / bare1_cpu.values[i], r = 1 / rules_cpu.values[i];
+        const double v1 = 1 / app1_cpu.values[i] - r;
+        amdahl.add((v / cores) / (r + v1 / cores));
+    }
     const std::string c = std::to_string(cores);
     bench::print_rate("limit: strict ed25519_verify, 1 core", bare1, "order");
     bench::print_rate("apply_records, 1 thread", app1, "order");
-    bench::print_ratio("ratio apply_records(1) / limit", r_1, 0);
+    bench::print_ratio("ratio apply_records(1) / limit", r_1, 0, &r_1_cpu);
     bench::print_rate("rules alone (apply_record, signatures deferred)", rules, "order");
-    std::printf("%-58s %14.2f us/order (limit %.2f us/verify)\n", "  serial cost of the rules", 1e6 / rules.med(),
-                1e6 / bare1.med());
+    std::printf("%-58s %14.2f us/order (limit %.2f us/verify), by CPU time\n", "  serial cost of the rules",
+                1e6 / rules_cpu.med(), 1e6 / bare1_cpu.med());
     bench::print_rate(("limit on " + c + " threads at once (measured)").c_str(), bare_n, "order");
     bench::print_rate(("apply_records, " + c + " threads").c_str(), app_n, "order");
     bench::print_ratio(("ratio apply_records(" + c + ") / (" + c + " x limit)").c_str(), r_n, 0.80);
     bench::print_ratio(("ratio apply_records(" + c + ") / limit on " + c + " threads").c_str(), r_measured, 0);
     bench::print_ratio(("machine: limit on " + c + " threads / (" + c + " x limit)").c_str(), machine, 0);
+    bench::print_ratio(("expected ratio on " + c + " idle cores (Amdahl, CPU times)").c_str(), amdahl, 0.80);
 
     bench::Json("auth")
         .flag("smoke", opt.smoke())
@@ -228,13 +245,17 @@ int main(int argc, char** argv) {
         .num("limit_1core_ops", bare1.med())
         .num("apply_1thread_ops", app1.med())
         .num("ratio_1thread", r_1.med())
+        .num("ratio_1thread_cpu_time", r_1_cpu.med())
         .num("rules_only_ops", rules.med())
+        .num("rules_us_per_order_cpu_time", 1e6 / rules_cpu.med())
+        .num("limit_us_per_verify_cpu_time", 1e6 / bare1_cpu.med())
         .num("limit_ncores_measured_ops", bare_n.med())
         .num("apply_ncores_ops", app_n.med())
         .num("ratio_ncores_vs_n_x_limit", r_n.med())
         .num("target_ncores", 0.80)
         .num("ratio_ncores_vs_measured_limit", r_measured.med())
         .num("machine_parallel_efficiency", machine.med())
+        .num("amdahl_ratio_ncores", amdahl.med())
         .print();
     return 0;
 }

@@ -115,6 +115,7 @@ struct Key16 {
 
 struct Run {
     double seconds = 0;
+    double cpu_seconds = 0;           // of this thread, during the call
     std::int64_t engine_peak = 0;     // heap the call adds to its input's, at the peak
     std::int64_t result_heap = 0;     // heap the result holds (the input is consumed)
     long page_faults = 0;             // minor faults during the call (fresh memory)
@@ -133,7 +134,9 @@ Run clear(const std::vector<setm::MarketOrder>& input, setm::Mechanism m) {
     Run run;
     rusage before_ru{}, after_ru{};
     getrusage(RUSAGE_SELF, &before_ru);
+    const double cpu0 = bench::thread_cpu_seconds();
     run.seconds = bench::seconds([&] { out.emplace(setm::clear_market(std::move(orders), p)); });
+    run.cpu_seconds = bench::thread_cpu_seconds() - cpu0;
     getrusage(RUSAGE_SELF, &after_ru);
     run.page_faults = after_ru.ru_minflt - before_ru.ru_minflt;
     run.engine_peak = g_peak.load(std::memory_order_relaxed) - before;
@@ -175,13 +178,15 @@ int main(int argc, char** argv) {
     clear(std::vector<setm::MarketOrder>(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(n / 20)),
           setm::Mechanism::pay_as_clear);
 
-    bench::Series sort_rate, clear_rate, bid_rate, neg_rate;
+    bench::Series sort_rate, clear_rate, bid_rate, neg_rate, clear_cpu, bid_cpu;
     Run last_clear, last_bid, last_neg;
     const double dn = static_cast<double>(n);
     bench::interleave(opt.reps(), {
         [&] { sort_rate.add(dn / sort_keys(keys)); },
-        [&] { last_clear = clear(input, setm::Mechanism::pay_as_clear); clear_rate.add(dn / last_clear.seconds); },
-        [&] { last_bid = clear(input, setm::Mechanism::pay_as_bid); bid_rate.add(dn / last_bid.seconds); },
+        [&] { last_clear = clear(input, setm::Mechanism::pay_as_clear); clear_rate.add(dn / last_clear.seconds);
+              clear_cpu.add(dn / last_clear.cpu_seconds); },
+        [&] { last_bid = clear(input, setm::Mechanism::pay_as_bid); bid_rate.add(dn / last_bid.seconds);
+              bid_cpu.add(dn / last_bid.cpu_seconds); },
         [&] { last_neg = clear(input_neg, setm::Mechanism::negotiate);
               neg_rate.add(static_cast<double>(n_neg) / last_neg.seconds); },
     });
@@ -199,6 +204,8 @@ int main(int argc, char** argv) {
     bench::print_rate("clear_market pay-as-bid", bid_rate, "order");
     bench::print_ratio("ratio pay-as-bid / 1,000,000 orders/s", bid_ratio, 1.0);
     bench::print_rate("clear_market negotiate (10 rounds)", neg_rate, "order");
+    bench::print_rate("pay-as-clear per second of its thread's CPU time", clear_cpu, "order");
+    bench::print_rate("pay-as-bid per second of its thread's CPU time", bid_cpu, "order");
     const double per = 1.0 / dn;
     std::printf("%-58s %14zu bytes\n", "memory: sizeof(MarketOrder)", sizeof(setm::MarketOrder));
     std::printf("%-58s %14.1f bytes/order\n", "memory: input vector on the heap", input_heap);
@@ -228,6 +235,8 @@ int main(int argc, char** argv) {
         .num("ratio_pay_as_bid_vs_target", bid_ratio.med())
         .num("target_orders_per_s", kTarget)
         .num("negotiate_orders_per_s", neg_rate.med())
+        .num("pay_as_clear_orders_per_cpu_s", clear_cpu.med())
+        .num("pay_as_bid_orders_per_cpu_s", bid_cpu.med())
         .num("pay_as_clear_vs_sort16", clear_rate.med() / sort_rate.med())
         .num("sizeof_market_order", sizeof(setm::MarketOrder))
         .num("input_heap_bytes_per_order", input_heap)

@@ -95,20 +95,21 @@ int main(int argc, char** argv) {
         static_cast<std::uint64_t>(static_cast<double>(probe) / probe_s * target_s), 1u << 16,
         std::uint64_t{1} << 32);
 
-    bench::Series bare1, lib1, bare_n, lib_n;
-    auto rate = [&](bench::Series& s, const std::function<std::uint64_t()>& f) {
-        std::uint64_t n = 0;
-        const double t = bench::seconds([&] { n = f(); });
-        s.add(static_cast<double>(n) / t);
-    };
+    bench::Series bare1, lib1, bare_n, lib_n, bare1_cpu, lib1_cpu;
+    const double dn = static_cast<double>(nonces);
     bench::interleave(opt.reps(), {
-        [&] { rate(bare1, [&] { return bare_hashes(h, 0, 1, nonces); }); },
-        [&] { rate(lib1, [&] { return library_hashes(h, nonces, 1); }); },
-        [&] { rate(bare_n, [&] { return bare_parallel(h, nonces, cores); }); },
-        [&] { rate(lib_n, [&] { return library_hashes(h, nonces, cores); }); },
+        [&] { const auto l = bench::lap([&] { bare_hashes(h, 0, 1, nonces); });
+              bare1.add(dn / l.wall);
+              bare1_cpu.add(dn / l.cpu); },
+        [&] { const auto l = bench::lap([&] { library_hashes(h, nonces, 1); });
+              lib1.add(dn / l.wall);
+              lib1_cpu.add(dn / l.cpu); },
+        [&] { bare_n.add(dn / bench::seconds([&] { bare_parallel(h, nonces, cores); })); },
+        [&] { lib_n.add(dn / bench::seconds([&] { library_hashes(h, nonces, cores); })); },
     });
 
     const bench::Series r1 = bench::ratios(lib1, bare1);
+    const bench::Series r1_cpu = bench::ratios(lib1_cpu, bare1_cpu);
     const bench::Series rn = bench::ratios(lib_n, bare1, cores);
     const bench::Series rn_measured = bench::ratios(lib_n, bare_n);
     const bench::Series machine = bench::ratios(bare_n, bare1, cores);
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(nonces), opt.reps(), cores);
     bench::print_rate("limit: midstate SHA-256d, 1 core", bare1, "hash");
     bench::print_rate("mine_range, 1 thread", lib1, "hash");
-    bench::print_ratio("ratio mine_range(1) / limit", r1, 0.90);
+    bench::print_ratio("ratio mine_range(1) / limit", r1, 0.90, &r1_cpu);
     const std::string n = std::to_string(cores);
     bench::print_rate(("limit on " + n + " threads at once (measured)").c_str(), bare_n, "hash");
     bench::print_rate(("mine_range, " + n + " threads").c_str(), lib_n, "hash");
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
         .num("limit_1core_hps", bare1.med())
         .num("mine_1thread_hps", lib1.med())
         .num("ratio_1thread", r1.med())
+        .num("ratio_1thread_cpu_time", r1_cpu.med())
         .num("target_1thread", 0.90)
         .num("limit_ncores_measured_hps", bare_n.med())
         .num("mine_nthreads_hps", lib_n.med())

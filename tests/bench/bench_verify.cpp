@@ -104,25 +104,28 @@ int main(int argc, char** argv) {
     must(bare_verify(b, 0, 1) == n, "a signature does not verify");
     must(!deferred.verify(cores).has_value(), "DeferredSignatures rejects a good batch");
 
-    bench::Series bare1, bare_n, def1, def_n;
-    auto rate = [&](bench::Series& s, const std::function<void()>& f) {
-        s.add(static_cast<double>(n) / bench::seconds(f));
-    };
+    bench::Series bare1, bare_n, def1, def_n, bare1_cpu, def1_cpu;
+    const double dn = static_cast<double>(n);
     bench::interleave(opt.reps(), {
-        [&] { rate(bare1, [&] { must(bare_verify(b, 0, 1) == n, "bare"); }); },
-        [&] { rate(def1, [&] { must(!deferred.verify(1), "deferred(1)"); }); },
-        [&] { rate(bare_n, [&] { must(bare_parallel(b, cores) == n, "bare parallel"); }); },
-        [&] { rate(def_n, [&] { must(!deferred.verify(cores), "deferred(cores)"); }); },
+        [&] { const auto l = bench::lap([&] { must(bare_verify(b, 0, 1) == n, "bare"); });
+              bare1.add(dn / l.wall);
+              bare1_cpu.add(dn / l.cpu); },
+        [&] { const auto l = bench::lap([&] { must(!deferred.verify(1), "deferred(1)"); });
+              def1.add(dn / l.wall);
+              def1_cpu.add(dn / l.cpu); },
+        [&] { bare_n.add(dn / bench::seconds([&] { must(bare_parallel(b, cores) == n, "bare parallel"); })); },
+        [&] { def_n.add(dn / bench::seconds([&] { must(!deferred.verify(cores), "deferred(cores)"); })); },
     });
 
     const bench::Series r_n = bench::ratios(def_n, bare1, cores);
     const bench::Series r_1 = bench::ratios(def1, bare1);
+    const bench::Series r_1_cpu = bench::ratios(def1_cpu, bare1_cpu);
     const bench::Series r_measured = bench::ratios(def_n, bare_n);
     const bench::Series machine = bench::ratios(bare_n, bare1, cores);
     const std::string c = std::to_string(cores);
     bench::print_rate("limit: strict ed25519_verify, 1 core", bare1, "verify");
     bench::print_rate("DeferredSignatures::verify(1)", def1, "verify");
-    bench::print_ratio("ratio DeferredSignatures(1) / limit", r_1, 0);
+    bench::print_ratio("ratio DeferredSignatures(1) / limit", r_1, 0, &r_1_cpu);
     bench::print_rate(("limit on " + c + " threads at once (measured)").c_str(), bare_n, "verify");
     bench::print_rate(("DeferredSignatures::verify(" + c + ")").c_str(), def_n, "verify");
     bench::print_ratio(("ratio DeferredSignatures(" + c + ") / (" + c + " x limit)").c_str(), r_n, 0.80);
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
         .num("limit_1core_vps", bare1.med())
         .num("deferred_1thread_vps", def1.med())
         .num("ratio_1thread", r_1.med())
+        .num("ratio_1thread_cpu_time", r_1_cpu.med())
         .num("limit_ncores_measured_vps", bare_n.med())
         .num("deferred_ncores_vps", def_n.med())
         .num("ratio_ncores_vs_n_x_limit", r_n.med())

@@ -2,8 +2,8 @@
 //
 // A benchmark states its speed as a RATIO against the raw library limit
 // measured in the same process: each repetition runs the limit and the code
-// under test back to back (alternating which goes first, so a slow spell of
-// a shared machine hits both), and the figures are medians over the
+// under test back to back (rotating which goes first, so a slow spell of a
+// shared machine hits all of them), and the figures are medians over the
 // repetitions. Timing is std::chrono::steady_clock around a fixed amount of
 // work. Nothing here passes or fails on speed; the last line of output is
 // one JSON object {"type":"bench",...} for scripts.
@@ -11,9 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <string>
@@ -82,6 +83,24 @@ inline double seconds(const std::function<void()>& f) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// CPU time of the calling thread: on a shared machine, what a single-threaded
+// run would take if it had a core to itself (page faults included).
+inline double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Wall-clock and thread CPU time of one run of f on the calling thread.
+struct Lap {
+    double wall = 0, cpu = 0;
+};
+inline Lap lap(const std::function<void()>& f) {
+    const double c0 = thread_cpu_seconds();
+    const double w = seconds(f);
+    return {w, thread_cpu_seconds() - c0};
+}
+
 inline double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -104,12 +123,13 @@ inline void print_rate(const char* what, const Series& s, const char* unit) {
     std::printf("%-58s %14.0f %s/s  (min %.0f, max %.0f)\n", what, s.med(), unit, s.lo(), s.hi());
 }
 
-inline void print_ratio(const char* what, const Series& s, double target) {
-    if (target > 0)
-        std::printf("%-58s %14.3f  (min %.3f, max %.3f; target >= %.2f: %s)\n", what, s.med(), s.lo(),
-                    s.hi(), target, s.med() >= target ? "met" : "MISSED");
-    else
-        std::printf("%-58s %14.3f  (min %.3f, max %.3f)\n", what, s.med(), s.lo(), s.hi());
+// With `cpu`, also the same ratio from thread CPU times (single-threaded
+// figures only): less disturbed by other work on a shared machine.
+inline void print_ratio(const char* what, const Series& s, double target, const Series* cpu = nullptr) {
+    std::printf("%-58s %14.3f  (min %.3f, max %.3f", what, s.med(), s.lo(), s.hi());
+    if (cpu != nullptr) std::printf("; by CPU time %.3f", cpu->med());
+    if (target > 0) std::printf("; target >= %.2f: %s", target, s.med() >= target ? "met" : "MISSED");
+    std::printf(")\n");
 }
 
 // The final line: {"type":"bench","name":...,key:value,...}.

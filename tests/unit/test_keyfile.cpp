@@ -88,6 +88,15 @@ TEST_CASE("keyfile: plain file round trip, mode 0600", "[keyfile]") {
     same_key(must(read_key_file(path, std::nullopt)), k);
     // A passphrase given for a plain file is not needed, and not an error.
     same_key(must(read_key_file(path, std::string("unused"))), k);
+
+    // A umask that takes everything away still gives 0600.
+    const std::string tight = dir / "tight.key";
+    const mode_t old2 = ::umask(0777);
+    const Status w2 = write_key_file(tight, k, std::nullopt);
+    ::umask(old2);
+    REQUIRE(w2);
+    CHECK(mode_of(tight) == 0600);
+    same_key(must(read_key_file(tight, std::nullopt)), k);
 }
 
 TEST_CASE("keyfile: encrypted file round trip and wrong passphrase", "[keyfile]") {
@@ -177,6 +186,12 @@ TEST_CASE("keyfile: never overwrites, never follows a symlink", "[keyfile]") {
     CHECK(missing.reason == "cannot read key");
     // A directory is not a key file.
     CHECK(must_fail(read_key_file(dir.path, std::nullopt)).code == Exit::key_file);
+    // Nor is a FIFO, and reading one does not wait for a writer.
+    const std::string fifo = dir / "fifo.key";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const Error e = must_fail(read_key_file(fifo, std::nullopt));
+    CHECK(e.code == Exit::key_file);
+    CHECK(e.detail.find("not a regular file") != std::string::npos);
 }
 
 TEST_CASE("keyfile: changed public keys, name or secret are refused", "[keyfile]") {

@@ -524,6 +524,14 @@ TEST_CASE("market: a request's from list is honoured", "[market]") {
     orders.back().from = {to_hex(oid(0x77)), participant_hex(who(0x77))};
     r = run_checked(orders, params(Mechanism::negotiate));
     CHECK(r.matches.empty());
+    // Naming only an offer it can never agree with (floor 42 > ceiling 41):
+    // not tried, nothing recorded.
+    orders.back().from = {to_hex(oid(0x13))};
+    orders.back().limit_price = 4100;
+    orders.back().opening_price = 4000;
+    r = run_checked(orders, params(Mechanism::negotiate));
+    CHECK(r.matches.empty());
+    CHECK(r.slots[0].negotiations.empty());
 }
 
 TEST_CASE("market: nobody trades with itself", "[market]") {

@@ -326,3 +326,22 @@ TEST_CASE("pow: an exception from progress stops every thread and propagates") {
                          [](std::uint64_t) { throw std::runtime_error("stop"); }),
                     std::runtime_error);
 }
+
+TEST_CASE("pow: mining is deterministic: any number of threads finds the lowest nonce") {
+    // Threads search until they pass the lowest find, so the winner never
+    // depends on scheduling: the same block, the same chain, every run.
+    const U256 target = target_for_zero_bits(12);
+    for (std::uint32_t time_shift = 0; time_shift < 5; ++time_shift) {
+        BlockHeader start = sample_header();
+        start.time += time_shift;
+        const MineResult one = mine(start, target, 1, nullptr);
+        REQUIRE(one.found);
+        for (unsigned threads : {2u, 3u, 4u}) {
+            INFO("threads = " << threads << ", time shift = " << time_shift);
+            const MineResult many = mine(start, target, threads, nullptr);
+            REQUIRE(many.found);
+            CHECK(many.header.nonce == one.header.nonce);
+            CHECK(many.hash == one.hash);
+        }
+    }
+}

@@ -28,7 +28,9 @@ std::vector<Record> one_of_each(const TestChain& c) {
     auto rq = c.request_body(c.consumer);
     rq.from = {participant_hex(c.producer.id())};
     const auto request = c.sign(rq, c.consumer);
-    const auto trade = c.sign(c.trade_body(offer, request, 2000, 5000), c.agent);
+    auto tb = c.trade_body(offer, request, 2000, 5000);
+    tb.time += 7;   // a time with seconds
+    const auto trade = c.sign(tb, c.agent);
     auto cred = c.credential_body(c.producer, role_producer | role_consumer, 7);
     cred.meter = "meter-7";
     cred.max_energy_wh = 10000;

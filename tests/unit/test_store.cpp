@@ -171,13 +171,23 @@ TEST_CASE("store: opening what is not a store fails cleanly", "[store]") {
     }
 }
 
+TEST_CASE("store: a store of the genesis block alone verifies", "[store][verify]") {
+    Fixture f;
+    { Store s = must(Store::create(f.path, f.c.genesis_block)); }
+    const auto v = must(verify_store(f.path));
+    CHECK(v.report.height == 0);
+    CHECK(v.report.records == 1);
+    CHECK(v.report.tip == f.c.id);
+    CHECK(v.report.chain == f.c.id);
+}
+
 TEST_CASE("store: wrong format or version in meta", "[store]") {
     Fixture f;
     { Store s = must(Store::create(f.path, f.c.genesis_block)); }
-    auto set_meta = [&](const char* key, const char* value) {
+    auto set_meta = [&](const char* key, const std::string& value) {
         tamper(f.path, [&](lmdb::Txn& txn) -> Status {
             SETM_TRY(lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", false));
-            return lmdb::put(txn, meta, lmdb::as_val(std::string_view(key)), lmdb::as_val(std::string_view(value)));
+            return lmdb::put(txn, meta, lmdb::as_val(std::string_view(key)), lmdb::as_val(value));
         });
     };
     set_meta("version", "2");
@@ -190,6 +200,18 @@ TEST_CASE("store: wrong format or version in meta", "[store]") {
     CHECK(e.reason == "not a setm store");
     set_meta("format", "setm-store");
     CHECK(Store::open(f.path, true));
+    // Another chain id: the store opens, but does not verify.
+    set_meta("chain", std::string(32, 'x'));
+    e = must_fail(verify_store(f.path));
+    CHECK(e.code == Exit::verify_failed);
+    CHECK(e.reason == "bad chain id height=0");
+    set_meta("chain", std::string(f.c.id.begin(), f.c.id.end()));
+    REQUIRE(verify_store(f.path));
+    // A height beyond the stored blocks.
+    set_meta("height", std::string("\0\0\0\0\0\0\0\1", 8));
+    e = must_fail(verify_store(f.path));
+    CHECK(e.code == Exit::verify_failed);
+    CHECK(e.reason == "store damaged height=1");   // block 1 is not there
 }
 
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {
@@ -312,18 +334,33 @@ TEST_CASE("store: verify_chain on a good chain", "[store][verify]") {
         Store s = must(Store::create(f.path, f.c.genesis_block));
         build_market(s, f.c);
     }
+    {
+        // Block 4: a revocation and a metered credential (credential, meter indexes).
+        Store s = must(Store::open(f.path, false));
+        auto metered = f.c.credential_body(key_of(9, "metered"), role_producer, 4);
+        metered.meter = "DE-0001";
+        REQUIRE(append(s, f.c, {f.c.revoke(f.c.consumer, 2, kT0 + 15 * kMinute), f.c.admit(metered)},
+                       kT0 + 15 * kMinute));
+    }
     for (unsigned threads : {1u, 2u}) {
         const auto v = must(verify_store(f.path, threads));
         CHECK(v.report.chain == f.c.id);
-        CHECK(v.report.height == 3);
-        CHECK(v.report.records == 7);
-        CHECK(v.report.signatures == 7);
-        CHECK(v.report.by_type == std::map<std::string, std::uint64_t>{
-                                      {"genesis", 1}, {"credential", 3}, {"offer", 1}, {"request", 1}, {"trade", 1}});
+        CHECK(v.report.height == 4);
+        CHECK(v.report.records == 9);
+        CHECK(v.report.signatures == 9);
+        CHECK(v.report.by_type == std::map<std::string, std::uint64_t>{{"genesis", 1},
+                                                                       {"credential", 4},
+                                                                       {"revocation", 1},
+                                                                       {"offer", 1},
+                                                                       {"request", 1},
+                                                                       {"trade", 1}});
         REQUIRE(v.state);
-        CHECK(v.state->participants.size() == 3);
+        CHECK(v.state->participants.size() == 4);
+        CHECK(v.state->meters.size() == 1);
+        CHECK(v.state->credentials.at(2).revoked);
         CHECK(v.state->orders.size() == 2);
-        CHECK(v.state->records.size() == 7);
+        CHECK(v.state->orders.begin()->second.filled_wh == 2000);
+        CHECK(v.state->records.size() == 9);
     }
     Store s = must(Store::open(f.path, true));
     auto snap = must(s.snapshot());
@@ -331,7 +368,7 @@ TEST_CASE("store: verify_chain on a good chain", "[store][verify]") {
     std::vector<std::uint64_t> seen;
     must(verify_chain(snap->state(), kT0 + kHour, 1,
                       [&](const Block&, std::uint64_t h, const MemoryState&) { seen.push_back(h); }));
-    CHECK(seen == std::vector<std::uint64_t>{0, 1, 2, 3});
+    CHECK(seen == std::vector<std::uint64_t>{0, 1, 2, 3, 4});
     // A verifier whose clock is far behind the chain refuses its blocks.
     const Error e = must_fail(verify_chain(snap->state(), kT0 - 5 * kHour, 1));
     CHECK(e.code == Exit::verify_failed);

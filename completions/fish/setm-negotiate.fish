@@ -1,0 +1,18 @@
+# fish completion for setm-negotiate
+complete -c setm-negotiate -f
+complete -c setm-negotiate -s s -l store -x -a '(__fish_complete_directories (commandline -ct))' -d 'The chain store directory'
+complete -c setm-negotiate -s k -l key -r -F -d 'The market agent\'s key FILE'
+complete -c setm-negotiate -l passphrase-file -r -F -d 'Passphrase of an encrypted key on FILE\'s first line'
+complete -c setm-negotiate -s i -l input -r -F -d 'Orders to match (default - for stdin)'
+complete -c setm-negotiate -s m -l mechanism -x -a 'pay-as-clear pay-as-bid negotiate' -d 'How to match and price (default pay-as-clear)'
+complete -c setm-negotiate -l rounds -x -d 'Negotiation rounds for negotiate (default 10)'
+complete -c setm-negotiate -l network-fee -x -d 'Fee in EUR/MWh on trades between zones, paid by the buyer'
+complete -c setm-negotiate -l unmatched -r -F -d 'Write the orders left over to FILE'
+complete -c setm-negotiate -l report -r -F -d 'Write a summary per slot to FILE (JSON lines)'
+complete -c setm-negotiate -l skip-invalid -d 'Reject invalid orders by name and go on'
+complete -c setm-negotiate -l rejects -r -F -d 'With --skip-invalid: write the rejected orders to FILE'
+complete -c setm-negotiate -l explain -d 'Draw each slot and its negotiations on stderr'
+complete -c setm-negotiate -s j -l threads -x -d 'Signature-checking threads (default: every core)'
+complete -c setm-negotiate -l now -x -d 'Use TIME (UTC) instead of the clock'
+complete -c setm-negotiate -s h -l help -d 'Show help'
+complete -c setm-negotiate -l version -d 'Show version'

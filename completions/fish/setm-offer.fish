@@ -1,0 +1,18 @@
+# fish completion for setm-offer
+complete -c setm-offer -f
+complete -c setm-offer -s k -l key -r -F -d 'The producer\'s key FILE'
+complete -c setm-offer -l passphrase-file -r -F -d 'Passphrase of an encrypted key on FILE\'s first line'
+complete -c setm-offer -s s -l store -x -a '(__fish_complete_directories (commandline -ct))' -d 'The chain store: chain id, slot length, zone and checks'
+complete -c setm-offer -l chain -x -d 'Sign for the chain with this id, without a store'
+complete -c setm-offer -l slot-minutes -x -a '15 30 60' -d 'Slot length with --chain (default 30)'
+complete -c setm-offer -l slot -x -d 'Start of the delivery slot, UTC (2026-11-25T10:00Z)'
+complete -c setm-offer -s e -l energy -x -d 'Energy offered: Wh, kWh or MWh (5kWh)'
+complete -c setm-offer -s p -l price -x -d 'Floor price in EUR/MWh: never sells below (Table 1 min bid)'
+complete -c setm-offer -l opening -x -d 'Opening ask in EUR/MWh (default: the floor; Table 1 max bid)'
+complete -c setm-offer -l zone -x -d 'Grid zone (default: the zone of the credential)'
+complete -c setm-offer -l expires -x -d 'The order lapses at TIME (default: when the slot begins)'
+complete -c setm-offer -l nonce -x -d 'First nonce (default: random)'
+complete -c setm-offer -l csv -r -F -d 'One offer per row of a CSV profile (- for stdin)'
+complete -c setm-offer -l now -x -d 'Use TIME (UTC) instead of the clock when checking'
+complete -c setm-offer -s h -l help -d 'Show help'
+complete -c setm-offer -l version -d 'Show version'
