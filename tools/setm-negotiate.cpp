@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     app.add_option("-m,--mechanism", o.mechanism, "pay-as-clear (default), pay-as-bid or negotiate")->option_text("M");
     app.add_option("--rounds", o.rounds, "Negotiation rounds for 'negotiate' (default 10)")->check(CLI::Range(1u, 1000u))->option_text("N");
     app.add_option("--network-fee", o.network_fee, "Fee in EUR/MWh on trades between zones, paid by the buyer")->option_text("EUR/MWH");
-    app.add_option("--unmatched", o.unmatched, "Write the orders left over (with energy left) to FILE")->option_text("FILE");
+    app.add_option("--unmatched", o.unmatched, "Write the orders with energy left, as signed, to FILE (feed them to the next batch)")->option_text("FILE");
     app.add_option("--report", o.report, "Write a summary per slot to FILE (JSON lines)")->option_text("FILE");
     app.add_flag("--skip-invalid", o.skip_invalid, "Reject invalid orders by name and go on (default: stop, write nothing)");
     app.add_option("--rejects", o.rejects, "With --skip-invalid: write the rejected orders and reasons to FILE")->option_text("FILE");

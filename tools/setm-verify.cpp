@@ -97,10 +97,17 @@ BlockObserver narrator(BlockObserver next) {
 
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    auto fail = [&](Error e) {
+        e = as_verification(std::move(e));
+        // Block 0 is read when the store is opened: name its height as the replay would.
+        if (e.code == Exit::verify_failed && e.detail.rfind("block 0:", 0) == 0) e.reason += " height=0";
+        if (o.json) std::cout << failure_json(e) << '\n' << std::flush;
+        return e;
+    };
     auto store = Store::open(o.store, true);
-    if (!store) return as_verification(store.error());
+    if (!store) return fail(store.error());
     auto snap = store->snapshot();
-    if (!snap) return as_verification(snap.error());
+    if (!snap) return fail(snap.error());
     std::optional<std::int64_t> from, to;
     SETM_TRY(from, tool::time_arg(o.from, "--from"));
     SETM_TRY(to, tool::time_arg(o.to, "--to"));
@@ -115,11 +122,7 @@ Status run(const Options& o) {
     }
     auto v = verify_chain(snap.value()->state(), now, o.threads, observer);
     if (tool::person_watching()) std::fputs("\r\033[K", stderr);
-    if (!v) {
-        Error e = as_verification(v.error());
-        if (o.json) std::cout << failure_json(e) << '\n' << std::flush;
-        return e;
-    }
+    if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
     if (o.json) std::cout << report_json(r) << '\n' << std::flush;
     if (o.statement) {
