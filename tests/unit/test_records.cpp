@@ -457,5 +457,6 @@ TEST_CASE("records: roles and participant ids", "[records]") {
     CHECK(must_fail(participant_from_hex("abc")).reason == "bad participant id");
     // The participant id is bound to the key and a domain prefix, not a bare hash.
     const Hash32 bare = sha256(Bytes(k.ed25519.begin(), k.ed25519.end()));
-    CHECK_FALSE(std::equal(k.id().begin(), k.id().end(), bare.begin()));
+    const ParticipantId id = k.id();   // one object: begin() and end() of the same array
+    CHECK_FALSE(std::equal(id.begin(), id.end(), bare.begin()));
 }
