@@ -104,6 +104,7 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
     SETM_TRY(OrderContext ctx, order_context(o, key));
     const std::uint64_t first_nonce = o.nonce ? *o.nonce : random_nonce();
     std::string out;
+    std::int64_t total_wh = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const ProfileRow& r = rows[i];
         OrderTerms t;
@@ -133,13 +134,18 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
             }
         }
         out += to_json(rec) + "\n";
-        if (person_watching())
+        if (person_watching() && rows.size() == 1)
             std::cerr << tool << ": " << (side == Side::offer ? "offer " : "request ") << format_energy(r.energy_wh)
                       << " for " << format_utc(r.slot) << (side == Side::offer ? ", floor " : ", ceiling ")
                       << format_price(r.price) << " EUR/MWh, opening " << format_price(t.opening.value_or(r.price))
                       << ": " << to_hex(record_id(rec)).substr(0, 16) << "…\n";
+        total_wh += r.energy_wh;
     }
     std::cout << out << std::flush;   // all or nothing
+    if (person_watching() && rows.size() > 1)   // a profile: one line, not one per slot
+        std::cerr << tool << ": signed " << rows.size() << (side == Side::offer ? " offers" : " requests") << ", "
+                  << format_energy(total_wh) << " in all, for " << format_utc(rows.front().slot) << " to "
+                  << format_utc(rows.back().slot) << "\n";
     return ok_status();
 }
 

@@ -91,7 +91,6 @@ say "5. The MiM agent negotiates" \
 explain=(); $tty && [ "${SETM_EXPLAIN:-0}" = 1 ] && explain=(--explain)
 setm-negotiate --store chain --key agent.key --mechanism "$MECHANISM" --network-fee "$FEE" \
     --unmatched unmatched.jsonl --report slots.jsonl --now "$T_TRADE" "${explain[@]}" < orders.jsonl > trades.jsonl
-$tty && jq -r 'select(.traded_wh > 0) | "   \(.slot)  offered \(.offered_wh) Wh, requested \(.requested_wh) Wh, traded \(.traded_wh) Wh"' slots.jsonl >&2
 
 say "6. Mining (Algorithm 2)" "The matched orders and the agent's trades go into one proof-of-work block."
 setm-mine --store chain --threads 1 --now "$T_TRADE" < trades.jsonl > block-trades.json
