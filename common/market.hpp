@@ -196,10 +196,6 @@ struct MarketResult {
 
 Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p);
 
-// For a person (setm-negotiate --explain): one slot's stepped supply and
-// demand curves as an ASCII chart (price up, cumulative energy across, at
-// most 80 columns), the clearing point marked 'X', and for negotiate the
-// rounds of each pair, bid 'b' and ask 'a' converging.
-std::string explain_slot(const SlotReport& s);
+// explain_slot(), the text charts of a slot for a person: chart.hpp.
 
 } // namespace setm

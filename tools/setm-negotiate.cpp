@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "chart.hpp"
 #include "negotiation.hpp"
 #include "tool.hpp"
 

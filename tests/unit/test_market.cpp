@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "chart.hpp"
 #include "market.hpp"
 #include "units.hpp"
 
