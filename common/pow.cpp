@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crypto.hpp"
+#include "nonce_scan.hpp"
 
 namespace setm {
 
@@ -140,13 +141,15 @@ Result<std::uint32_t> bits_for_leading_zero_bits(unsigned n) {
 
 namespace {
 
-// How often a thread publishes its local count for the progress callback:
-// a plain store every 4096 hashes, never a read-modify-write per hash.
-constexpr std::uint64_t kPublishInterval = 4096;
+// Threads take the nonce space in chunks: thread t searches chunks t,
+// t + threads, ... (interleaved, so that with several threads the low
+// nonces are still tried first), publishing its count for the progress
+// callback after each chunk: a plain store, never a read-modify-write per hash.
+constexpr std::uint64_t kChunk = 4096;
 
 struct Search {
-    const Sha256dMidstate* base = nullptr;   // over the header's first 64 bytes
-    std::array<std::uint8_t, 16> tail{};     // header bytes 64..79; nonce last
+    const ScanKernel* kernel = nullptr;
+    NonceScan job;                           // midstate and fixed words of the header
     U256 target;
     std::uint64_t first = 0;                 // first nonce
     std::uint64_t count = 0;                 // number of nonces
@@ -163,39 +166,49 @@ struct Search {
     std::unique_ptr<std::atomic<std::uint64_t>[]> published;
 };
 
-// Thread t tries nonces first + t, first + t + threads, ... (interleaved, so
-// that with several threads the low nonces are still tried first).
-std::uint64_t search(Search& s, unsigned t, const MineProgress* progress) {
-    Sha256dMidstate mid(*s.base);            // own copy: nothing shared but atomics
-    std::array<std::uint8_t, 16> tail = s.tail;
-    const std::uint64_t progress_every = std::max<std::uint64_t>(kProgressInterval / s.threads, 1);
-    std::uint64_t local = 0;
-    for (std::uint64_t i = t; i < s.count; i += s.threads) {
-        // Relaxed loads are plain loads on x86; a late stop costs a few hashes.
-        if (i > s.best.load(std::memory_order_relaxed) || s.halt.load(std::memory_order_relaxed) ||
-            (s.stop != nullptr && s.stop->load(std::memory_order_relaxed)))
-            break;
-        const auto nonce = static_cast<std::uint32_t>(s.first + i);
-        tail[12] = static_cast<std::uint8_t>(nonce);
-        tail[13] = static_cast<std::uint8_t>(nonce >> 8);
-        tail[14] = static_cast<std::uint8_t>(nonce >> 16);
-        tail[15] = static_cast<std::uint8_t>(nonce >> 24);
-        const Hash32 h = mid.finish(tail.data(), tail.size());
-        ++local;
-        if (hash_meets_target(h, s.target)) {
+bool should_stop(const Search& s, std::uint64_t index) {
+    // Relaxed loads are plain loads on x86; a late stop costs one chunk.
+    return index > s.best.load(std::memory_order_relaxed) || s.halt.load(std::memory_order_relaxed) ||
+           (s.stop != nullptr && s.stop->load(std::memory_order_relaxed));
+}
+
+// Scans indices start .. start + n - 1; returns the hashes computed, and
+// records a nonce that meets the target (the kernel's candidates are only
+// a cheap first filter on the top 32 bits).
+std::uint64_t scan_chunk(Search& s, unsigned t, std::uint64_t start, std::uint64_t n) {
+    std::uint64_t off = 0;
+    while (off < n) {
+        const ScanHit hit =
+            s.kernel->scan(s.job, static_cast<std::uint32_t>(s.first + start + off), n - off);
+        if (hit.offset == n - off) return n;
+        off += hit.offset;
+        if (hash_meets_target(hit.hash, s.target)) {
+            const std::uint64_t i = start + off;
             s.found_index[t] = i;
-            s.found_hash[t] = h;
+            s.found_hash[t] = hit.hash;
             std::uint64_t cur = s.best.load(std::memory_order_relaxed);
             while (i < cur && !s.best.compare_exchange_weak(cur, i, std::memory_order_relaxed)) {
             }
-            break;
+            return off + 1;
         }
-        if (local % kPublishInterval == 0) s.published[t].store(local, std::memory_order_relaxed);
-        if (progress != nullptr && local % progress_every == 0) {
+        ++off;
+    }
+    return n;
+}
+
+std::uint64_t search(Search& s, unsigned t, const MineProgress* progress) {
+    const std::uint64_t progress_every = std::max<std::uint64_t>(kProgressInterval / s.threads, 1);
+    std::uint64_t local = 0, reported = 0;
+    for (std::uint64_t start = t * kChunk; start < s.count; start += s.threads * kChunk) {
+        if (should_stop(s, start)) break;
+        local += scan_chunk(s, t, start, std::min(kChunk, s.count - start));
+        if (s.found_index[t] != UINT64_MAX) break;
+        s.published[t].store(local, std::memory_order_relaxed);
+        if (progress != nullptr && local - reported >= progress_every) {
+            reported = local;
             std::uint64_t total = local;   // own count exact, the others' published
             for (unsigned j = 0; j < s.threads; ++j)
-                if (j != t)
-                    total += s.published[j].load(std::memory_order_relaxed);
+                if (j != t) total += s.published[j].load(std::memory_order_relaxed);
             (*progress)(total);
         }
     }
@@ -217,11 +230,10 @@ MineResult mine_range(BlockHeader start, const U256& target, std::uint32_t first
     if (first_nonce > last_nonce) return result;
 
     const auto bytes = serialize_header(start);
-    const Sha256dMidstate base(bytes.data());
 
     Search s;
-    s.base = &base;
-    std::copy(bytes.begin() + 64, bytes.end(), s.tail.begin());
+    s.kernel = &best_scan_kernel();
+    s.job = prepare_scan(bytes.data(), target.w[7]);
     s.target = target;
     s.first = first_nonce;
     s.count = std::uint64_t{last_nonce} - first_nonce + 1;

@@ -1,0 +1,60 @@
+// nonce_scan.hpp - the proof-of-work inner loop: SHA-256d of one 80-byte
+// header over a run of nonces, with kernels chosen at run time.
+//
+// Everything that does not depend on the nonce is computed once per header
+// (prepare_scan): the SHA-256 state after the header's first 64 bytes (the
+// midstate), the three message words that precede the nonce, and the top
+// 32 bits of the target. A kernel then hashes nonces and returns the first
+// CANDIDATE: a nonce whose hash, read as a little-endian 256-bit number
+// (Bitcoin's UintToArith256), has its most significant 32 bits <= the
+// target's. Every nonce that meets the target is a candidate; the caller
+// confirms a candidate with hash_meets_target (pow.hpp) and, if it fails,
+// scans on from the next nonce. So the lowest nonce that meets the target is
+// always found first, whichever kernel runs.
+//
+// Kernels: "portable" (plain C++, any CPU) and, on x86-64 CPUs with the SHA
+// extensions, "sha-ni" (one nonce at a time: the plain SHA-NI loop that the
+// benchmark takes as its reference) and "sha-ni-x2" / "sha-ni-x4" (two or
+// four nonces interleaved, so that each core's SHA unit is never idle
+// waiting for the previous round). Every kernel is tested against Crypto++.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "bytes.hpp"
+
+namespace setm {
+
+struct NonceScan {
+    std::array<std::uint32_t, 8> midstate{};   // SHA-256 state after bytes 0..63
+    std::array<std::uint32_t, 3> words{};      // bytes 64..75 as big-endian words
+    std::uint32_t target_top = 0;              // the target's most significant 32 bits
+};
+
+// header: the 80 serialized header bytes (its nonce field is ignored).
+// target_top: U256::w[7] of the target.
+NonceScan prepare_scan(const std::uint8_t header[80], std::uint32_t target_top);
+
+struct ScanHit {
+    std::uint64_t offset = 0;   // nonce = first + offset; == count when none
+    Hash32 hash{};              // the candidate's SHA-256d, when offset < count
+};
+
+struct ScanKernel {
+    const char* name;
+    unsigned lanes;                 // nonces hashed together
+    bool (*supported)();            // this CPU can run it
+    // Nonces first .. first + count - 1 (first + count <= 2^32).
+    ScanHit (*scan)(const NonceScan& job, std::uint32_t first, std::uint64_t count);
+};
+
+// Every kernel compiled in, the preferred first.
+std::span<const ScanKernel> scan_kernels();
+// The first kernel of scan_kernels() that this CPU supports ("portable" at worst).
+const ScanKernel& best_scan_kernel();
+// The kernel with this name, or nullptr (unknown, or unsupported here).
+const ScanKernel* find_scan_kernel(const char* name);
+
+} // namespace setm
