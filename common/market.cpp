@@ -181,55 +181,45 @@ private:
     std::size_t leaves_ = 1;
 };
 
-class Engine {
-public:
-    Engine(std::vector<MarketOrder>& orders, const MarketParams& p, MarketResult& out)
-        : orders_(orders), p_(p), out_(out) {}
-
-    // One slot: keys[begin, mid) are its offers, [mid, end) its requests, in
-    // merit order. Writes what each order has left into its energy_wh, and the
-    // keys of those with any left to keys[kept...] (kept <= begin: in place).
-    Status slot(std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end,
-                std::size_t& kept);
-
-private:
-    Status load(const std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end);
-    void pay_as_clear();
-    void allocate(std::optional<std::int64_t> uniform);
-    void negotiate();
-    void negotiate_pair(Item& r, std::uint32_t op);
-    void build_queues(OfferQueue& all, OfferQueue& by_zone);
-    std::pair<std::size_t, std::size_t> zone_range(const OfferQueue& q, std::uint32_t zone) const;
-    template <class Visit>
-    void scan(const OfferQueue& q, std::size_t from, std::size_t end, std::int64_t bound, Item& r, Visit visit);
-    void chosen(const Item& r, std::vector<std::uint32_t>& out);
-    void take(Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price, std::uint32_t round);
-    std::int64_t fee_between(const Item& r, const Item& of) const { return r.zone != of.zone ? p_.network_fee : 0; }
-    bool self(const Item& r, const Item& of) const { return r.owner == of.owner; }
-
-    std::vector<MarketOrder>& orders_;
-    const MarketParams& p_;
-    MarketResult& out_;
-    SlotReport* report_ = nullptr;
-
-    // Reused from slot to slot.
-    std::vector<Item> offers_, requests_;
-    // pay-as-*: (floor, id) and (zone, floor, id); negotiate: (opening, id) and (zone, opening, id).
-    OfferQueue all_, by_zone_;
-    std::vector<OfferQueue*> live_;       // queues to update when an offer sells out
-    std::vector<std::uint32_t> scratch_, by_id_, by_owner_, candidates_;
-    bool lookup_built_ = false;
+// Offer positions sorted by id and by (producer, position), to find what a
+// request's `from` list names; built on the first request of a slot that has one.
+struct FromLookup {
+    std::vector<std::uint32_t> by_id, by_owner;
+    bool built = false;
 };
 
-Status Engine::load(const std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end) {
-    offers_.clear();
-    requests_.clear();
-    SlotReport& s = *report_;
+// Everything the clearing of one slot works on, reused from slot to slot.
+// Plain data: the functions below do the work.
+struct SlotBook {
+    const MarketParams& params;
+    MarketResult& out;
+    SlotReport* report = nullptr;      // out.slots.back()
+    std::vector<Item> offers{}, requests{};
+    // pay-as-*: (floor, id) and (zone, floor, id); negotiate: (opening, id) and (zone, opening, id).
+    OfferQueue all{}, by_zone{};
+    std::vector<OfferQueue*> live{};   // queues to update when an offer sells out
+    std::vector<std::uint32_t> scratch{}, candidates{};
+    FromLookup lookup{};
+};
+
+std::int64_t fee_between(const SlotBook& b, const Item& r, const Item& of) {
+    return r.zone != of.zone ? b.params.network_fee : 0;
+}
+
+bool self_trade(const Item& r, const Item& of) { return r.owner == of.owner; }
+
+// keys[begin, mid) are the slot's offers, [mid, end) its requests, in merit
+// order: their items, the slot's totals and its stepped curves.
+Status load_slot(SlotBook& b, std::vector<MarketOrder>& orders, const std::vector<SortKey>& keys,
+                 std::size_t begin, std::size_t mid, std::size_t end) {
+    b.offers.clear();
+    b.requests.clear();
+    SlotReport& s = *b.report;
     for (std::size_t k = begin; k < end; ++k) {
         // The orders lie scattered in memory: ask for the next ones early.
-        if (k + 8 < end) __builtin_prefetch(&orders_[keys[k + 8].index]);
-        MarketOrder& o = orders_[keys[k].index];
-        (k < mid ? offers_ : requests_)
+        if (k + 8 < end) __builtin_prefetch(&orders[keys[k + 8].index]);
+        MarketOrder& o = orders[keys[k].index];
+        (k < mid ? b.offers : b.requests)
             .push_back(Item{&o, o.limit_price, o.opening_price, o.energy_wh, owner_words(o.owner), keys[k].zone});
         auto& total = k < mid ? s.offered_wh : s.requested_wh;
         SETM_TRY(total, checked_add(total, o.energy_wh));
@@ -240,63 +230,38 @@ Status Engine::load(const std::vector<SortKey>& keys, std::size_t begin, std::si
         else
             curve.emplace_back(o.limit_price, o.energy_wh);
     }
-    s.offers = offers_.size();
-    s.requests = requests_.size();
-    lookup_built_ = false;
+    s.offers = b.offers.size();
+    s.requests = b.requests.size();
+    b.lookup.built = false;
     return ok_status();
 }
 
-Status Engine::slot(std::vector<SortKey>& keys, std::size_t begin, std::size_t mid, std::size_t end,
-                    std::size_t& kept) {
-    out_.slots.emplace_back();
-    report_ = &out_.slots.back();
-    report_->slot = keys[begin].slot;
-    SETM_CHECK(load(keys, begin, mid, end));
-    live_.clear();
-    if (p_.mechanism == Mechanism::negotiate) negotiate();
-    else if (p_.mechanism == Mechanism::pay_as_clear) pay_as_clear();
-    else allocate(std::nullopt);
-    // The items now hold everything the slot's keys did: the keys may be overwritten.
-    for (const auto* side : {&offers_, &requests_})
-        for (const Item& it : *side) {
-            it.o->energy_wh = it.left;
-            if (it.left > 0)
-                keys[kept++] = SortKey{report_->slot, it.o->is_offer ? 0 : std::uint64_t{1} << kSideShift,
-                                       id_prefix(it.o->id), static_cast<std::uint32_t>(it.o - orders_.data()), 0};
-        }
-    return ok_status();
-}
-
-// The aggregate crossing of the merit-ordered curves, then one price for all.
-void Engine::pay_as_clear() {
-    std::size_t i = 0, j = 0, last_i = 0, last_j = 0;
-    std::int64_t lo = offers_.empty() ? 0 : offers_[0].left;
-    std::int64_t lr = requests_.empty() ? 0 : requests_[0].left;
-    std::int64_t walked = 0;
-    bool crossed = false;
-    while (i < offers_.size() && j < requests_.size() && requests_[j].limit >= offers_[i].limit) {
-        const std::int64_t t = std::min(lo, lr);
-        walked += t;   // bounded by the slot's checked totals
-        lo -= t;
-        lr -= t;
-        last_i = i;
-        last_j = j;
-        crossed = true;
-        if (lo == 0 && ++i < offers_.size()) lo = offers_[i].left;
-        if (lr == 0 && ++j < requests_.size()) lr = requests_[j].left;
-    }
-    if (!crossed) return;
-    // |prices| <= kMaxMarketPrice, so the sum cannot overflow.
-    const std::int64_t price = floor_div(offers_[last_i].limit + requests_[last_j].limit, 2);
-    report_->clearing_price = price;
-    report_->crossing_wh = walked;
-    allocate(price);
+// A trade of all the energy the request or the offer has left.
+void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price, std::uint32_t round) {
+    Item& of = b.offers[op];
+    const std::int64_t e = std::min(r.left, of.left);
+    r.left -= e;
+    of.left -= e;
+    Match m;
+    m.offer = of.o->id;
+    m.request = r.o->id;
+    m.seller = of.o->owner;
+    m.buyer = r.o->owner;
+    m.slot = b.report->slot;
+    m.energy_wh = e;
+    m.price = price;
+    m.fee_price = fee_price;
+    m.round = round;
+    b.out.matches.push_back(m);
+    b.report->traded_wh += e;
+    if (of.left == 0)
+        for (OfferQueue* q : b.live) q->remove_offer(op);
 }
 
 // Visit, in queue order, each offer in [from, end) not sold out with floor <=
 // bound, until the request is filled.
 template <class Visit>
-void Engine::scan(const OfferQueue& q, std::size_t from, std::size_t end, std::int64_t bound, Item& r, Visit visit) {
+void scan(const OfferQueue& q, std::size_t from, std::size_t end, std::int64_t bound, Item& r, Visit visit) {
     while (r.left > 0) {
         const std::size_t k = q.find(from, end, bound);
         if (k == kNone) return;
@@ -305,149 +270,170 @@ void Engine::scan(const OfferQueue& q, std::size_t from, std::size_t end, std::i
     }
 }
 
+// ---- the offers a request may take ---------------------------------------------------
+
+void build_lookup(FromLookup& l, const std::vector<Item>& offers) {
+    l.by_id.resize(offers.size());
+    for (std::uint32_t i = 0; i < l.by_id.size(); ++i) l.by_id[i] = i;
+    l.by_owner = l.by_id;
+    std::sort(l.by_id.begin(), l.by_id.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return offers[a].o->id < offers[b].o->id; });
+    std::sort(l.by_owner.begin(), l.by_owner.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return offers[a].o->owner != offers[b].o->owner ? offers[a].o->owner < offers[b].o->owner : a < b;
+    });
+    l.built = true;
+}
+
+// Adds the offers one entry of a `from` list names (an offer id or a producer).
+void add_named(const FromLookup& l, const std::vector<Item>& offers, const std::string& f,
+               std::vector<std::uint32_t>& out) {
+    Hash32 id{};
+    ParticipantId owner{};
+    if (parse_lower_hex(f, id)) {
+        auto it = std::lower_bound(l.by_id.begin(), l.by_id.end(), id,
+                                   [&](std::uint32_t a, const Hash32& v) { return offers[a].o->id < v; });
+        if (it != l.by_id.end() && offers[*it].o->id == id) out.push_back(*it);
+    } else if (parse_lower_hex(f, owner)) {
+        auto it = std::lower_bound(l.by_owner.begin(), l.by_owner.end(), owner,
+                                   [&](std::uint32_t a, const ParticipantId& v) { return offers[a].o->owner < v; });
+        for (; it != l.by_owner.end() && offers[*it].o->owner == owner; ++it) out.push_back(*it);
+    }
+}
+
 // Offers a request's `from` list names, without duplicates, in merit order.
-void Engine::chosen(const Item& r, std::vector<std::uint32_t>& out) {
-    if (!lookup_built_) {
-        by_id_.resize(offers_.size());
-        for (std::uint32_t i = 0; i < by_id_.size(); ++i) by_id_[i] = i;
-        by_owner_ = by_id_;
-        std::sort(by_id_.begin(), by_id_.end(),
-                  [&](std::uint32_t a, std::uint32_t b) { return offers_[a].o->id < offers_[b].o->id; });
-        std::sort(by_owner_.begin(), by_owner_.end(), [&](std::uint32_t a, std::uint32_t b) {
-            return offers_[a].o->owner != offers_[b].o->owner ? offers_[a].o->owner < offers_[b].o->owner : a < b;
-        });
-        lookup_built_ = true;
-    }
+void chosen(SlotBook& b, const Item& r, std::vector<std::uint32_t>& out) {
+    if (!b.lookup.built) build_lookup(b.lookup, b.offers);
     out.clear();
-    for (const std::string& f : r.o->from) {
-        Hash32 id{};
-        ParticipantId owner{};
-        if (parse_lower_hex(f, id)) {
-            auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id,
-                                       [&](std::uint32_t a, const Hash32& v) { return offers_[a].o->id < v; });
-            if (it != by_id_.end() && offers_[*it].o->id == id) out.push_back(*it);
-        } else if (parse_lower_hex(f, owner)) {
-            auto it = std::lower_bound(by_owner_.begin(), by_owner_.end(), owner,
-                                       [&](std::uint32_t a, const ParticipantId& v) { return offers_[a].o->owner < v; });
-            for (; it != by_owner_.end() && offers_[*it].o->owner == owner; ++it) out.push_back(*it);
-        }
-    }
+    for (const std::string& f : r.o->from) add_named(b.lookup, b.offers, f, out);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
 // Positions [lo, hi) of one zone's offers in a queue grouped by zone.
-std::pair<std::size_t, std::size_t> Engine::zone_range(const OfferQueue& q, std::uint32_t zone) const {
+std::pair<std::size_t, std::size_t> zone_range(const std::vector<Item>& offers, const OfferQueue& q,
+                                               std::uint32_t zone) {
     const auto& ord = q.order();
-    auto lo = std::partition_point(ord.begin(), ord.end(), [&](std::uint32_t a) { return offers_[a].zone < zone; });
-    auto hi = std::partition_point(lo, ord.end(), [&](std::uint32_t a) { return offers_[a].zone == zone; });
+    auto lo = std::partition_point(ord.begin(), ord.end(), [&](std::uint32_t a) { return offers[a].zone < zone; });
+    auto hi = std::partition_point(lo, ord.end(), [&](std::uint32_t a) { return offers[a].zone == zone; });
     return {static_cast<std::size_t>(lo - ord.begin()), static_cast<std::size_t>(hi - ord.begin())};
 }
 
-// Builds a queue in the order of `order`, and one grouped by zone (stable, so
-// each zone keeps that order); both are kept up to date by take().
-void Engine::build_queues(OfferQueue& all, OfferQueue& by_zone) {
-    all.build(offers_, scratch_);
-    std::stable_sort(scratch_.begin(), scratch_.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return offers_[a].zone < offers_[b].zone; });
-    by_zone.build(offers_, scratch_);
-    live_ = {&all, &by_zone};
+// Builds b.all in the order of b.scratch, and b.by_zone grouped by zone
+// (stable, so each zone keeps that order); both are kept up to date by take().
+void build_queues(SlotBook& b) {
+    b.all.build(b.offers, b.scratch);
+    std::stable_sort(b.scratch.begin(), b.scratch.end(),
+                     [&](std::uint32_t x, std::uint32_t y) { return b.offers[x].zone < b.offers[y].zone; });
+    b.by_zone.build(b.offers, b.scratch);
+    b.live = {&b.all, &b.by_zone};
+}
+
+// ---- pay-as-clear and pay-as-bid ------------------------------------------------------
+
+// The last offer and request of the walk along the merit-ordered curves
+// while they cross, and the energy walked.
+struct Crossing {
+    std::size_t offer = 0, request = 0;
+    std::int64_t walked = 0;
+};
+
+std::optional<Crossing> find_crossing(const std::vector<Item>& offers, const std::vector<Item>& requests) {
+    std::size_t i = 0, j = 0;
+    std::int64_t lo = offers.empty() ? 0 : offers[0].left;
+    std::int64_t lr = requests.empty() ? 0 : requests[0].left;
+    std::optional<Crossing> c;
+    std::int64_t walked = 0;
+    while (i < offers.size() && j < requests.size() && requests[j].limit >= offers[i].limit) {
+        const std::int64_t t = std::min(lo, lr);
+        walked += t;   // bounded by the slot's checked totals
+        lo -= t;
+        lr -= t;
+        c = Crossing{i, j, walked};
+        if (lo == 0 && ++i < offers.size()) lo = offers[i].left;
+        if (lr == 0 && ++j < requests.size()) lr = requests[j].left;
+    }
+    return c;
+}
+
+// What the seller receives: the uniform price, else the ceiling less the fee.
+std::int64_t trade_price(std::optional<std::int64_t> uniform, std::int64_t ceiling, std::int64_t fee_price) {
+    return uniform ? *uniform : ceiling - fee_price;
+}
+
+// A request with a `from` list: the offers it names, in merit order.
+void allocate_chosen(SlotBook& b, Item& r, std::optional<std::int64_t> uniform) {
+    const std::int64_t c = r.limit;
+    chosen(b, r, b.candidates);   // in merit order
+    for (std::uint32_t op : b.candidates) {
+        if (r.left == 0) break;
+        const Item& of = b.offers[op];
+        const std::int64_t fp = fee_between(b, r, of), pr = trade_price(uniform, c, fp);
+        if (of.left > 0 && !self_trade(r, of) && of.limit <= pr && pr + fp <= c) take(b, r, op, pr, fp, 0);
+    }
+}
+
+// Any other request: the offers in merit order that it can afford.
+void allocate_merit(SlotBook& b, Item& r, std::optional<std::int64_t> uniform) {
+    const std::int64_t c = r.limit, fee = b.params.network_fee;
+    // The highest floor an offer may have: in any zone (fee paid), and in
+    // the buyer's own zone. Taking first from any zone up to the lower
+    // bound, then from the own zone up to the higher, keeps merit order.
+    const std::int64_t any_zone = uniform ? *uniform : c - fee;
+    const std::int64_t own_zone = uniform ? *uniform : c;
+    if (!uniform || c - fee >= *uniform)
+        scan(b.all, 0, b.all.size(), any_zone, r, [&](std::uint32_t op) {
+            const Item& of = b.offers[op];
+            if (self_trade(r, of)) return;
+            const std::int64_t fp = fee_between(b, r, of);
+            take(b, r, op, trade_price(uniform, c, fp), fp, 0);
+        });
+    if (fee > 0 && r.left > 0) {
+        auto [lo, hi] = zone_range(b.offers, b.by_zone, r.zone);
+        scan(b.by_zone, lo, hi, own_zone, r, [&](std::uint32_t op) {
+            if (!self_trade(r, b.offers[op])) take(b, r, op, trade_price(uniform, c, 0), 0, 0);
+        });
+    }
 }
 
 // pay-as-clear (uniform = the clearing price) and pay-as-bid (no uniform price).
-void Engine::allocate(std::optional<std::int64_t> uniform) {
-    const std::int64_t fee = p_.network_fee;
-    scratch_.resize(offers_.size());
-    for (std::uint32_t i = 0; i < scratch_.size(); ++i) scratch_[i] = i;   // merit order
-    if (fee > 0) {
-        build_queues(all_, by_zone_);
+void allocate(SlotBook& b, std::optional<std::int64_t> uniform) {
+    b.scratch.resize(b.offers.size());
+    for (std::uint32_t i = 0; i < b.scratch.size(); ++i) b.scratch[i] = i;   // merit order
+    if (b.params.network_fee > 0) {
+        build_queues(b);
     } else {
-        all_.build(offers_, scratch_);
-        live_ = {&all_};
+        b.all.build(b.offers, b.scratch);
+        b.live = {&b.all};
     }
-    for (Item& r : requests_) {
-        const std::int64_t c = r.limit;
-        if (uniform && c < *uniform) break;   // and so are all after it
-        auto price = [&](std::int64_t fee_price) { return uniform ? *uniform : c - fee_price; };
-        if (!r.o->from.empty()) {
-            chosen(r, candidates_);   // in merit order
-            for (std::uint32_t op : candidates_) {
-                if (r.left == 0) break;
-                const Item& of = offers_[op];
-                const std::int64_t fp = fee_between(r, of), pr = price(fp);
-                if (of.left > 0 && !self(r, of) && of.limit <= pr && pr + fp <= c) take(r, op, pr, fp, 0);
-            }
-            continue;
-        }
-        // The highest floor an offer may have: in any zone (fee paid), and in
-        // the buyer's own zone. Taking first from any zone up to the lower
-        // bound, then from the own zone up to the higher, keeps merit order.
-        const std::int64_t any_zone = uniform ? *uniform : c - fee;
-        const std::int64_t own_zone = uniform ? *uniform : c;
-        if (!uniform || c - fee >= *uniform)
-            scan(all_, 0, all_.size(), any_zone, r, [&](std::uint32_t op) {
-                const Item& of = offers_[op];
-                if (self(r, of)) return;
-                const std::int64_t fp = fee_between(r, of);
-                take(r, op, price(fp), fp, 0);
-            });
-        if (fee > 0 && r.left > 0) {
-            auto [lo, hi] = zone_range(by_zone_, r.zone);
-            scan(by_zone_, lo, hi, own_zone, r, [&](std::uint32_t op) {
-                if (!self(r, offers_[op])) take(r, op, price(0), 0, 0);
-            });
-        }
+    for (Item& r : b.requests) {
+        if (uniform && r.limit < *uniform) break;   // and so are all after it
+        if (!r.o->from.empty())
+            allocate_chosen(b, r, uniform);
+        else
+            allocate_merit(b, r, uniform);
     }
 }
 
-// Requests in merit order; each negotiates with the offers in its own zone,
-// then the others, by opening ask (+ fee) and id.
-void Engine::negotiate() {
-    const std::int64_t fee = p_.network_fee;
-    scratch_.resize(offers_.size());
-    for (std::uint32_t i = 0; i < scratch_.size(); ++i) scratch_[i] = i;
-    std::sort(scratch_.begin(), scratch_.end(), [&](std::uint32_t a, std::uint32_t b) {
-        const Item &x = offers_[a], &y = offers_[b];
-        return x.opening != y.opening ? x.opening < y.opening : x.o->id < y.o->id;
-    });
-    build_queues(all_, by_zone_);
-    // Pass 1, producers nearby: every request, in merit order, with the
-    // offers of its own zone. Pass 2: what is left, with the offers of other
-    // zones (paying the fee). So a far buyer with a high ceiling does not
-    // take a zone's local supply before its own neighbours have had it.
-    for (int pass = 1; pass <= 2; ++pass) {
-        for (Item& r : requests_) {
-            if (r.left == 0) continue;
-            if (!r.o->from.empty()) {
-                chosen(r, candidates_);
-                std::sort(candidates_.begin(), candidates_.end(), [&](std::uint32_t a, std::uint32_t b) {
-                    return all_.position(a) < all_.position(b);
-                });
-                for (std::uint32_t op : candidates_) {
-                    if (r.left == 0) break;
-                    if ((offers_[op].zone == r.zone) == (pass == 1)) negotiate_pair(r, op);
-                }
-                continue;
-            }
-            if (pass == 1) {
-                auto [lo, hi] = zone_range(by_zone_, r.zone);
-                scan(by_zone_, lo, hi, r.limit, r, [&](std::uint32_t op) { negotiate_pair(r, op); });
-            } else {
-                scan(all_, 0, all_.size(), r.limit - fee, r, [&](std::uint32_t op) {
-                    if (offers_[op].zone != r.zone) negotiate_pair(r, op);
-                });
-            }
-        }
-    }
+// The aggregate crossing of the merit-ordered curves, then one price for all.
+void pay_as_clear(SlotBook& b) {
+    const std::optional<Crossing> c = find_crossing(b.offers, b.requests);
+    if (!c) return;
+    // |prices| <= kMaxMarketPrice, so the sum cannot overflow.
+    const std::int64_t price = floor_div(b.offers[c->offer].limit + b.requests[c->request].limit, 2);
+    b.report->clearing_price = price;
+    b.report->crossing_wh = c->walked;
+    allocate(b, price);
 }
+
+// ---- negotiate -----------------------------------------------------------------
 
 // Rounds k = 0..N between a request and an offer; a trade at the first overlap.
-void Engine::negotiate_pair(Item& r, std::uint32_t op) {
-    const Item& of = offers_[op];
-    const std::int64_t fp = fee_between(r, of);
+void negotiate_pair(SlotBook& b, Item& r, std::uint32_t op) {
+    const Item& of = b.offers[op];
+    const std::int64_t fp = fee_between(b, r, of);
     // A pair that cannot agree even at k = N is not tried (see market.hpp).
-    if (of.left == 0 || self(r, of) || of.limit + fp > r.limit) return;
-    const std::int64_t n = p_.rounds;
+    if (of.left == 0 || self_trade(r, of) || of.limit + fp > r.limit) return;
+    const std::int64_t n = b.params.rounds;
     const std::int64_t bid0 = r.opening, bid_span = r.limit - r.opening;
     const std::int64_t ask0 = of.opening, ask_span = of.opening - of.limit;
     Negotiation neg;
@@ -465,30 +451,103 @@ void Engine::negotiate_pair(Item& r, std::uint32_t op) {
             break;
         }
     }
-    report_->negotiations.push_back(std::move(neg));
-    const Negotiation& done = report_->negotiations.back();
-    if (done.agreed) take(r, op, done.price, fp, done.rounds.back().round);
+    b.report->negotiations.push_back(std::move(neg));
+    const Negotiation& done = b.report->negotiations.back();
+    if (done.agreed) take(b, r, op, done.price, fp, done.rounds.back().round);
 }
 
-void Engine::take(Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price, std::uint32_t round) {
-    Item& of = offers_[op];
-    const std::int64_t e = std::min(r.left, of.left);
-    r.left -= e;
-    of.left -= e;
-    Match m;
-    m.offer = of.o->id;
-    m.request = r.o->id;
-    m.seller = of.o->owner;
-    m.buyer = r.o->owner;
-    m.slot = report_->slot;
-    m.energy_wh = e;
-    m.price = price;
-    m.fee_price = fee_price;
-    m.round = round;
-    out_.matches.push_back(m);
-    report_->traded_wh += e;
-    if (of.left == 0)
-        for (OfferQueue* q : live_) q->remove_offer(op);
+// A request with a `from` list: the offers it names in queue order, those
+// of its own zone in pass 1, the others in pass 2.
+void negotiate_chosen(SlotBook& b, Item& r, bool own_zone) {
+    chosen(b, r, b.candidates);
+    std::sort(b.candidates.begin(), b.candidates.end(),
+              [&](std::uint32_t x, std::uint32_t y) { return b.all.position(x) < b.all.position(y); });
+    for (std::uint32_t op : b.candidates) {
+        if (r.left == 0) break;
+        if ((b.offers[op].zone == r.zone) == own_zone) negotiate_pair(b, r, op);
+    }
+}
+
+// Any other request: the offers of its own zone (pass 1) or of the other
+// zones (pass 2) that could agree, in queue order.
+void negotiate_merit(SlotBook& b, Item& r, bool own_zone) {
+    if (own_zone) {
+        auto [lo, hi] = zone_range(b.offers, b.by_zone, r.zone);
+        scan(b.by_zone, lo, hi, r.limit, r, [&](std::uint32_t op) { negotiate_pair(b, r, op); });
+    } else {
+        scan(b.all, 0, b.all.size(), r.limit - b.params.network_fee, r, [&](std::uint32_t op) {
+            if (b.offers[op].zone != r.zone) negotiate_pair(b, r, op);
+        });
+    }
+}
+
+// Requests in merit order; each negotiates with the offers in its own zone,
+// then the others, by opening ask (+ fee) and id.
+void negotiate(SlotBook& b) {
+    b.scratch.resize(b.offers.size());
+    for (std::uint32_t i = 0; i < b.scratch.size(); ++i) b.scratch[i] = i;
+    std::sort(b.scratch.begin(), b.scratch.end(), [&](std::uint32_t x, std::uint32_t y) {
+        const Item &p = b.offers[x], &q = b.offers[y];
+        return p.opening != q.opening ? p.opening < q.opening : p.o->id < q.o->id;
+    });
+    build_queues(b);
+    // Pass 1, producers nearby: every request, in merit order, with the
+    // offers of its own zone. Pass 2: what is left, with the offers of other
+    // zones (paying the fee). So a far buyer with a high ceiling does not
+    // take a zone's local supply before its own neighbours have had it.
+    for (int pass = 1; pass <= 2; ++pass) {
+        for (Item& r : b.requests) {
+            if (r.left == 0) continue;
+            if (!r.o->from.empty())
+                negotiate_chosen(b, r, pass == 1);
+            else
+                negotiate_merit(b, r, pass == 1);
+        }
+    }
+}
+
+// ---- the slots in turn -----------------------------------------------------------
+
+// One slot: keys[begin, mid) are its offers, [mid, end) its requests, in
+// merit order. Writes what each order has left into its energy_wh, and the
+// keys of those with any left to keys[kept...] (kept <= begin: in place).
+Status clear_slot(SlotBook& b, std::vector<MarketOrder>& orders, std::vector<SortKey>& keys, std::size_t begin,
+                  std::size_t mid, std::size_t end, std::size_t& kept) {
+    b.out.slots.emplace_back();
+    b.report = &b.out.slots.back();
+    b.report->slot = keys[begin].slot;
+    SETM_CHECK(load_slot(b, orders, keys, begin, mid, end));
+    b.live.clear();
+    if (b.params.mechanism == Mechanism::negotiate) negotiate(b);
+    else if (b.params.mechanism == Mechanism::pay_as_clear) pay_as_clear(b);
+    else allocate(b, std::nullopt);
+    // The items now hold everything the slot's keys did: the keys may be overwritten.
+    for (const auto* side : {&b.offers, &b.requests})
+        for (const Item& it : *side) {
+            it.o->energy_wh = it.left;
+            if (it.left > 0)
+                keys[kept++] = SortKey{b.report->slot, it.o->is_offer ? 0 : std::uint64_t{1} << kSideShift,
+                                       id_prefix(it.o->id), static_cast<std::uint32_t>(it.o - orders.data()), 0};
+        }
+    return ok_status();
+}
+
+// Each slot in turn (the keys sorted by slot, offers before requests);
+// returns how many keys at the front now name orders with energy left.
+Result<std::size_t> clear_slots(std::vector<MarketOrder>& orders, std::vector<SortKey>& keys, const MarketParams& p,
+                                MarketResult& out) {
+    SlotBook book{p, out};
+    std::size_t kept = 0;
+    for (std::size_t begin = 0; begin < keys.size();) {
+        const std::int64_t slot = keys[begin].slot;
+        std::size_t mid = begin, end = begin;
+        while (mid < keys.size() && keys[mid].slot == slot && !is_request(keys[mid])) ++mid;
+        end = mid;
+        while (end < keys.size() && keys[end].slot == slot) ++end;
+        SETM_CHECK(clear_slot(book, orders, keys, begin, mid, end, kept));
+        begin = end;
+    }
+    return kept;
 }
 
 // Moves orders[keep[0].index], orders[keep[1].index], ... to the front of
@@ -509,12 +568,15 @@ void gather_front(std::vector<MarketOrder>& orders, const std::vector<SortKey>& 
     orders.resize(keep.size());
 }
 
-} // namespace
+// Ids compare as bytes; the orders are looked at only when 8 bytes tie.
+int compare_ids(const std::vector<MarketOrder>& orders, const SortKey& a, const SortKey& b) {
+    if (a.id8 != b.id8) return a.id8 < b.id8 ? -1 : 1;
+    return std::memcmp(orders[a.index].id.data(), orders[b.index].id.data(), sizeof(Hash32));
+}
 
-Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p) {
-    SETM_CHECK(check_params(p));
-    if (orders.size() > std::numeric_limits<std::uint32_t>::max())
-        return make_error(Exit::bad_input, "too many orders", std::to_string(orders.size()));
+// A sort key for each order with energy left (checking every order), sorted
+// by slot, merit and id; the same order twice is refused.
+Result<std::vector<SortKey>> merit_keys(const std::vector<MarketOrder>& orders, const MarketParams& p) {
     // Zones matter only for fees and for negotiate's "producers nearby".
     const bool zones = p.network_fee > 0 || p.mechanism == Mechanism::negotiate;
     std::unordered_map<std::string_view, std::uint32_t> zone_ids;
@@ -528,42 +590,37 @@ Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketP
             zones ? zone_ids.emplace(o.zone, static_cast<std::uint32_t>(zone_ids.size())).first->second : 0;
         keys.push_back(SortKey{o.slot, merit_rank(o), id_prefix(o.id), static_cast<std::uint32_t>(i), zone});
     }
-    // Ids compare as bytes; the orders are looked at only when 8 bytes tie.
-    auto id_order = [&](const SortKey& a, const SortKey& b) {
-        if (a.id8 != b.id8) return a.id8 < b.id8 ? -1 : 1;
-        return std::memcmp(orders[a.index].id.data(), orders[b.index].id.data(), sizeof(Hash32));
-    };
     std::sort(keys.begin(), keys.end(), [&](const SortKey& a, const SortKey& b) {
         if (a.slot != b.slot) return a.slot < b.slot;
         if (a.rank != b.rank) return a.rank < b.rank;
-        if (int c = id_order(a, b); c != 0) return c < 0;
+        if (int c = compare_ids(orders, a, b); c != 0) return c < 0;
         return a.index < b.index;   // the same order twice: refused below
     });
     for (std::size_t k = 1; k < keys.size(); ++k)
         if (keys[k].slot == keys[k - 1].slot && keys[k].id8 == keys[k - 1].id8 &&
             orders[keys[k].index].id == orders[keys[k - 1].index].id)
             return order_error(orders[keys[k].index], "duplicate order", "given twice");
+    return keys;
+}
+
+} // namespace
+
+Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p) {
+    SETM_CHECK(check_params(p));
+    if (orders.size() > std::numeric_limits<std::uint32_t>::max())
+        return make_error(Exit::bad_input, "too many orders", std::to_string(orders.size()));
+    SETM_TRY(std::vector<SortKey> keys, merit_keys(orders, p));
 
     MarketResult out;
     out.matches.reserve(keys.size());   // each match fills a request or sells out an offer
-    Engine engine(orders, p, out);
-    std::size_t kept = 0;
-    for (std::size_t begin = 0; begin < keys.size();) {
-        const std::int64_t slot = keys[begin].slot;
-        std::size_t mid = begin, end = begin;
-        while (mid < keys.size() && keys[mid].slot == slot && !is_request(keys[mid])) ++mid;
-        end = mid;
-        while (end < keys.size() && keys[end].slot == slot) ++end;
-        SETM_CHECK(engine.slot(keys, begin, mid, end, kept));
-        begin = end;
-    }
+    SETM_TRY(const std::size_t kept, clear_slots(orders, keys, p, out));
 
     // Leftovers: by slot, offers first, then id.
     keys.resize(kept);
     std::sort(keys.begin(), keys.end(), [&](const SortKey& a, const SortKey& b) {
         if (a.slot != b.slot) return a.slot < b.slot;
         if (a.rank != b.rank) return a.rank < b.rank;
-        return id_order(a, b) < 0;
+        return compare_ids(orders, a, b) < 0;
     });
     gather_front(orders, keys);
     out.leftovers = std::move(orders);
