@@ -5,8 +5,10 @@
 #include <cstring>
 #include <utility>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 namespace setm::lmdb {
 
@@ -25,6 +27,11 @@ constexpr int max_begin_attempts = 4;
 // error returned by the caller's fn by this reason, so keep the two in step.
 constexpr const char* reason_map_full = "store full";
 
+// The file system under the store has no room (or the quota is used up):
+// a write or commit failed, the transaction is rolled back and the store
+// keeps its last committed state.
+constexpr const char* reason_disk_full = "disk full";
+
 bool is_corruption(int rc) {
     switch (rc) {
     case MDB_CORRUPTED:
@@ -41,7 +48,15 @@ bool is_corruption(int rc) {
 }
 
 Error io_error(const char* reason, const std::string& what, int err) {
+    if (err == ENOSPC || err == EDQUOT) reason = reason_disk_full;
     return make_error(Exit::io, reason, what + ": " + std::strerror(err));
+}
+
+// The store directory of txn's environment, to name it in an error.
+std::string store_path(MDB_txn* txn) {
+    const char* path = nullptr;
+    if (mdb_env_get_path(mdb_txn_env(txn), &path) != 0 || !path) return "store";
+    return path;
 }
 
 Error no_store(const std::string& dir, const char* why) {
@@ -102,6 +117,25 @@ Status check_length(MDB_env* env, const std::string& dir) {
     return ok_status();
 }
 
+// LMDB sizes a new lock.mdb with ftruncate and writes it through a shared
+// mapping: on a full file system the first store to a page of it kills the
+// process with SIGBUS. For a new store, reserve the lock file's blocks
+// first, so that a full disk is an error here. 8 KiB is what LMDB 0.9
+// uses for its default 126 reader slots; if it wants more it extends the
+// file itself.
+Status reserve_lock_file(const std::string& dir) {
+    const std::string lock = dir + "/lock.mdb";
+    int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd == -1) return ok_status();   // already there (or unusable): LMDB reports it
+    int err = posix_fallocate(fd, 0, 8192);
+    close(fd);
+    if (err == ENOSPC || err == EDQUOT) {
+        unlink(lock.c_str());
+        return io_error("storage error", lock, err);
+    }
+    return ok_status();
+}
+
 Error open_error(int rc, const std::string& dir) {
     if (rc == EACCES || rc == EPERM) return io_error("permission denied", dir, rc);
     if (rc == ENOENT) return no_store(dir, "no data.mdb");
@@ -113,6 +147,7 @@ Error open_error(int rc, const std::string& dir) {
 Error error_from(int rc, const std::string& what) {
     std::string detail = what + ": " + mdb_strerror(rc);
     if (rc == MDB_MAP_FULL) return make_error(Exit::io, reason_map_full, detail);
+    if (rc == ENOSPC || rc == EDQUOT) return make_error(Exit::io, reason_disk_full, detail);
     if (rc == MDB_READERS_FULL || rc == EAGAIN || rc == EBUSY)
         return make_error(Exit::busy, "store busy", detail);
     if (is_corruption(rc)) return make_error(Exit::io, "store unreadable", detail);
@@ -125,6 +160,7 @@ Error error_from(int rc, const std::string& what) {
 Result<Env> Env::open(const std::string& dir, const Options& opt) {
     bool create = opt.create && !opt.read_only;
     SETM_CHECK(check_store(dir, create));
+    if (create) SETM_CHECK(reserve_lock_file(dir));
 
     Env env;
     env.read_only_ = opt.read_only;
@@ -213,9 +249,12 @@ Txn::~Txn() { abort(); }
 Status Txn::commit() {
     if (!txn_)
         return make_error(Exit::internal, "transaction ended", "commit after commit or abort");
-    // mdb_txn_commit frees the txn whatever it returns.
+    // mdb_txn_commit frees the txn whatever it returns. A failed write or
+    // sync (ENOSPC, EIO) leaves the last committed state in place: the new
+    // meta page is written only after the data pages are synced.
+    const std::string where = store_path(txn_) + ": commit";
     int rc = mdb_txn_commit(std::exchange(txn_, nullptr));
-    if (rc != 0) return error_from(rc, "mdb_txn_commit");
+    if (rc != 0) return error_from(rc, where);
     return ok_status();
 }
 

@@ -2,7 +2,8 @@
 // cursor. No setm knowledge here (that is store.hpp).
 //
 // LMDB errors map to setm errors: MDB_MAP_FULL -> Exit::io "store full"
-// (write_txn() grows the map and retries), MDB_READERS_FULL / lock
+// (write_txn() grows the map and retries), ENOSPC / EDQUOT from a write or
+// commit -> Exit::io "disk full", MDB_READERS_FULL / lock
 // contention -> Exit::busy, MDB_INVALID / MDB_VERSION_MISMATCH /
 // MDB_CORRUPTED / MDB_PAGE_NOTFOUND -> Exit::io "store unreadable".
 #pragma once

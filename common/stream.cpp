@@ -123,6 +123,13 @@ Error io_error(const char* reason, const std::string& what, int err) {
     return make_error(Exit::io, reason, what + ": " + std::strerror(err));
 }
 
+// ERR is 0 when the write that failed is gone (an unchecked one, its errno
+// long overwritten): say so rather than guess a cause.
+Error stdout_error(int err) {
+    if (err == 0) return make_error(Exit::io, "write error", "standard output: an earlier write failed");
+    return io_error("write error", "standard output", err);
+}
+
 std::string dir_of(const std::string& path) {
     auto slash = path.rfind('/');
     if (slash == std::string::npos) return ".";
@@ -174,6 +181,24 @@ Status fill_and_rename(int fd, const std::string& tmp, const std::string& path,
 
 } // namespace
 
+Status write_stdout(std::string_view text) {
+    errno = 0;
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) return stdout_error(errno);
+    if (std::fflush(stdout) != 0) return stdout_error(errno);
+    return ok_status();
+}
+
+// A write that failed earlier leaves stdio's error flag (or the stream's
+// badbit) set even when this last flush has nothing left to write.
+Status flush_stdout() {
+    errno = 0;
+    std::cout.flush();
+    int err = errno;
+    if (std::fflush(stdout) != 0) return stdout_error(errno);
+    if (std::ferror(stdout) || !std::cout.good()) return stdout_error(err);
+    return ok_status();
+}
+
 // The temporary file exists only inside commit(): open() merely proves the
 // directory writable, so a killed run never leaves a stray file behind.
 Result<std::unique_ptr<AtomicOutput>> AtomicOutput::open(const std::string& path, int mode) {
@@ -204,13 +229,7 @@ Status AtomicOutput::commit() {
     committed_ = true;
     std::string data = std::move(buf_);
     buf_.clear();
-    if (path_ == "-") {
-        errno = 0;
-        if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() ||
-            std::fflush(stdout) != 0)
-            return io_error("cannot write", "stdout", errno ? errno : EIO);
-        return ok_status();
-    }
+    if (path_ == "-") return write_stdout(data);
     std::string tmp;
     int fd = make_temp(path_, tmp);
     if (fd < 0) return io_error("cannot create", path_, errno);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "error.hpp"
 
@@ -51,6 +52,15 @@ private:
     std::unique_ptr<std::ifstream> file_;
     std::istream* in_ = nullptr;
 };
+
+// Standard output, checked. write_stdout writes TEXT and flushes it at
+// once; flush_stdout flushes whatever std::cout or stdio still buffer and
+// reports any earlier failed write. Either fails with Exit::io, reason
+// "write error", detail "standard output: <strerror>" (a full disk, a
+// closed descriptor, EPIPE when SIGPIPE is ignored). std::cout stays synced
+// with stdio, so the two may be mixed. Nothing here ignores SIGPIPE.
+Status write_stdout(std::string_view text);
+Status flush_stdout();
 
 // All-or-nothing output file: written to a temporary file in the same
 // directory and renamed over PATH by commit(); destroyed uncommitted, it

@@ -141,7 +141,7 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
                       << ": " << to_hex(record_id(rec)).substr(0, 16) << "…\n";
         total_wh += r.energy_wh;
     }
-    std::cout << out << std::flush;   // all or nothing
+    SETM_CHECK(print(out));   // all or nothing
     if (person_watching() && rows.size() > 1)   // a profile: one line, not one per slot
         std::cerr << tool << ": signed " << rows.size() << (side == Side::offer ? " offers" : " requests") << ", "
                   << format_energy(total_wh) << " in all, for " << format_utc(rows.front().slot) << " to "

@@ -65,8 +65,11 @@ Status cmd_init(const Options& o) {
     g.max_records = o.max_records;
     g.created = now;
     SETM_TRY(Block b, make_genesis_block(sign_record(g, kNoChain, key.seed), now, o.threads));
-    SETM_TRY(Store s, Store::create(o.store, b));
-    std::cout << block_to_json(b, 0) << '\n' << std::flush;
+    auto created = Store::create(o.store, b);
+    if (!created && created.error().reason != "store exists" && ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
+        return created.error().with_hint("no genesis block was committed; remove " + o.store + " before running init again");
+    SETM_TRY(Store s, std::move(created));
+    SETM_CHECK(tool::print(block_to_json(b, 0) + "\n"));
     if (tool::person_watching())
         std::cerr << kTool << ": started chain \"" << g.chain_name << "\" in " << o.store
                   << "\n" << kTool << ": chain id " << hash_to_hex(s.chain_id())
@@ -141,7 +144,7 @@ Status cmd_register(const Options& o) {
         out += to_json(Record(c)) + "\n";
         return ok_status();
     }));
-    std::cout << out << std::flush;   // all or nothing
+    SETM_CHECK(tool::print(out));   // all or nothing
     if (tool::person_watching())
         std::cerr << kTool << ": issued " << n << " credential(s); mine them with setm-mine to admit them\n";
     return ok_status();
@@ -154,7 +157,7 @@ Status cmd_revoke(const Options& o) {
     SETM_TRY(Store store, Store::open(o.store, true));
     SETM_TRY(auto snap, store.snapshot());
     SETM_TRY(Signed<Revocation> r, issue_revocation(snap->state(), key, o.serial, now, o.reason));
-    std::cout << to_json(Record(r)) << '\n' << std::flush;
+    SETM_CHECK(tool::print(to_json(Record(r)) + "\n"));
     return ok_status();
 }
 
@@ -179,7 +182,7 @@ Status cmd_check(const Options& o) {
         }
         return ok_status();
     }));
-    std::cout << out << std::flush;
+    SETM_CHECK(tool::print(out));
     if (tool::person_watching())
         std::cerr << kTool << ": " << good << " record(s) authenticated, " << bad << " rejected\n";
     if (bad) return make_error(Exit::rejected, "wrong user", std::to_string(bad) + " record(s) rejected");
@@ -214,7 +217,7 @@ Status cmd_list(const Options& o) {
         out += j.str() + "\n";
         return ok_status();
     }));
-    std::cout << out << std::flush;
+    SETM_CHECK(tool::print(out));
     return ok_status();
 }
 
@@ -256,7 +259,7 @@ Status cmd_mutual(const Options& o) {
     JsonOut j;
     j.begin_object().field("type", "mutual-key").field("me", participant_hex(me.id()));
     j.field("peer", participant_hex(peer)).field("context", o.context).field("key", to_hex(k)).end_object();
-    std::cout << j.str() << '\n' << std::flush;
+    SETM_CHECK(tool::print(j.str() + "\n"));
     return ok_status();
 }
 
@@ -272,7 +275,7 @@ Status cmd_seal(const Options& o) {
     }
     // The same bound for --note as for stdin: a sealed note is a short message.
     if (note.size() > 4096) return make_error(Exit::bad_input, "note too long", "at most 4096 bytes");
-    std::cout << to_json(seal_note(k, me.id(), peer, o.context, note)) << '\n' << std::flush;
+    SETM_CHECK(tool::print(to_json(seal_note(k, me.id(), peer, o.context, note)) + "\n"));
     return ok_status();
 }
 
@@ -294,13 +297,13 @@ Status cmd_open(const Options& o) {
         if (!text.empty() && text.back() != '\n') out += '\n';   // one note, one line at least
         return ok_status();
     }));
-    std::cout << out << std::flush;
+    SETM_CHECK(tool::print(out));
     return ok_status();
 }
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     CLI::App app{"The setm authority: start a chain, admit and revoke participants, check signers.",
                  kTool};
     tool::version_flag(app);
@@ -396,4 +399,8 @@ int main(int argc, char** argv) {
     else if (*seal) s = cmd_seal(o);
     else if (*open) s = cmd_open(o);
     return tool::finish(kTool, s);
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-auth", [&] { return tool_main(argc, argv); });
 }

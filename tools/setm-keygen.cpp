@@ -28,7 +28,7 @@ Status create(const Options& o) {
     SETM_TRY(auto pass, load_passphrase(o.passphrase_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey key, make_key(o));
     SETM_CHECK(write_key_file(o.out, key, pass));
-    std::cout << to_json(identity_of(key)) << '\n' << std::flush;
+    SETM_CHECK(tool::print(to_json(identity_of(key)) + "\n"));
     if (tool::person_watching())
         std::cerr << "setm-keygen: wrote the secret key to " << o.out
                   << (pass ? " (encrypted, mode 0600)" : " (mode 0600)") << "\n"
@@ -40,13 +40,13 @@ Status create(const Options& o) {
 Status show(const Options& o) {
     SETM_TRY(auto pass, load_passphrase(o.passphrase_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey key, read_key_file(o.show, pass));
-    std::cout << to_json(identity_of(key)) << '\n' << std::flush;
+    SETM_CHECK(tool::print(to_json(identity_of(key)) + "\n"));
     return ok_status();
 }
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     CLI::App app{"Create a setm participant key (Ed25519 + X25519) and print its identity.",
                  "setm-keygen"};
     tool::version_flag(app);
@@ -75,4 +75,8 @@ int main(int argc, char** argv) {
     if (!o.show.empty() && (!o.seed_hex.empty() || !o.name.empty()))
         return tool::fail("setm-keygen", make_error(Exit::usage, "usage", "--show takes no --seed or --name"));
     return tool::finish("setm-keygen", o.show.empty() ? create(o) : show(o));
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-keygen", [&] { return tool_main(argc, argv); });
 }

@@ -76,7 +76,7 @@ Status run(const Options& o) {
         std::uint64_t height = 0;
         Status s = attempt(store, in, records, now, o, &b, &height);
         if (s) {
-            std::cout << block_to_json(b, height) << '\n' << std::flush;
+            SETM_CHECK(tool::print(block_to_json(b, height) + "\n"));
             if (tool::person_watching())
                 std::cerr << kTool << ": appended block " << height << " with " << b.records.size()
                           << " record(s): " << hash_to_hex(block_hash(b.header)) << "\n";
@@ -94,7 +94,7 @@ Status run(const Options& o) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     CLI::App app{"Validate records against the chain and append them as one proof-of-work block.", kTool};
     tool::version_flag(app);
     Options o;
@@ -114,4 +114,8 @@ int main(int argc, char** argv) {
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
     return tool::finish(kTool, run(o));
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-mine", [&] { return tool_main(argc, argv); });
 }

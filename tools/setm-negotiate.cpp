@@ -95,7 +95,7 @@ Status run(const Options& o) {
     if (unmatched) SETM_CHECK(unmatched->commit());
     if (report) SETM_CHECK(report->commit());
     if (rejects) SETM_CHECK(rejects->commit());
-    std::cout << out << std::flush;
+    SETM_CHECK(tool::print(out));
     if (watching)
         std::cerr << kTool << ": " << res.trades.size() << " trade(s) signed, " << res.unmatched.size()
                   << " order(s) left over, " << res.rejected.size() << " rejected; pipe the output to setm-mine\n";
@@ -104,7 +104,7 @@ Status run(const Options& o) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     CLI::App app{"The market agent: authenticate orders, match each slot, negotiate prices, sign trades.", kTool};
     tool::version_flag(app);
     Options o;
@@ -138,4 +138,8 @@ int main(int argc, char** argv) {
     if (!o.rejects.empty() && !o.skip_invalid)
         return tool::fail(kTool, make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
     return tool::finish(kTool, run(o));
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-negotiate", [&] { return tool_main(argc, argv); });
 }

@@ -2,7 +2,7 @@
 // price and an opening ask.
 #include "order_tool.hpp"
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     using namespace setm;
     CLI::App app{"Sign a producer's SHARE offer: energy for a delivery slot at a floor price.", "setm-offer"};
     tool::version_flag(app);
@@ -16,4 +16,8 @@ int main(int argc, char** argv) {
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-offer", make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
     return tool::finish("setm-offer", tool::run_order_tool("setm-offer", tool::Side::offer, o));
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-offer", [&] { return tool_main(argc, argv); });
 }

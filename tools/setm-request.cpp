@@ -2,7 +2,7 @@
 // price, an opening bid, and optionally the offers or producers it accepts.
 #include "order_tool.hpp"
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     using namespace setm;
     CLI::App app{"Sign a consumer's REQUEST: energy for a delivery slot up to a ceiling price.", "setm-request"};
     tool::version_flag(app);
@@ -16,4 +16,8 @@ int main(int argc, char** argv) {
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-request", make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
     return tool::finish("setm-request", tool::run_order_tool("setm-request", tool::Side::request, o));
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-request", [&] { return tool_main(argc, argv); });
 }

@@ -101,7 +101,7 @@ Status run(const Options& o) {
         e = as_verification(std::move(e));
         // Block 0 is read when the store is opened: name its height as the replay would.
         if (e.code == Exit::verify_failed && e.detail.rfind("block 0:", 0) == 0) e.reason += " height=0";
-        if (o.json) std::cout << failure_json(e) << '\n' << std::flush;
+        if (o.json) (void)tool::print(failure_json(e) + "\n");   // the verdict outranks a lost report
         return e;
     };
     auto store = Store::open(o.store, true);
@@ -124,7 +124,7 @@ Status run(const Options& o) {
     if (tool::person_watching()) std::fputs("\r\033[K", stderr);
     if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
-    if (o.json) std::cout << report_json(r) << '\n' << std::flush;
+    if (o.json) SETM_CHECK(tool::print(report_json(r) + "\n"));
     if (o.statement) {
         SETM_CHECK(collected);
         SETM_TRY(Statement st, statement.finish());
@@ -136,7 +136,7 @@ Status run(const Options& o) {
             for (const auto& t : st.totals) out += statement_line_json(t, "statement-total") + "\n";
             out += statement_balance_json(st) + "\n";
         }
-        std::cout << out << std::flush;
+        SETM_CHECK(tool::print(out));
     }
     if (tool::person_watching())
         std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16) << "… verified: " << r.height + 1
@@ -146,7 +146,7 @@ Status run(const Options& o) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+static int tool_main(int argc, char** argv) {
     CLI::App app{"Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
     tool::version_flag(app);
     Options o;
@@ -171,4 +171,8 @@ int main(int argc, char** argv) {
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::verify_failed);
     return tool::finish(kTool, run(o));
+}
+
+int main(int argc, char** argv) {
+    return setm::tool::run("setm-verify", [&] { return tool_main(argc, argv); });
 }

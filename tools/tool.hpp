@@ -1,18 +1,24 @@
 // tool.hpp - what every setm tool's main() shares: argument-error mapping,
-// the one-line error format, and whether a person is watching.
+// the one-line error format, checked output, and whether a person is
+// watching.
 #pragma once
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
 #include "error.hpp"
+#include "stream.hpp"
 
 namespace setm::tool {
 
@@ -22,8 +28,14 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) {
-            app.exit(e);
+        if (e.get_exit_code() == 0) {   // --help, --version: output checked like any other
+            std::ostringstream out;
+            app.exit(e, out);
+            Status st = write_stdout(out.str());
+            if (!st) {
+                std::fprintf(stderr, "%s: error: %s\n", app.get_name().c_str(), st.error().message().c_str());
+                return static_cast<int>(st.error().code);
+            }
             return 0;
         }
         std::fprintf(stderr, "%s: error: usage: %s\n", app.get_name().c_str(), e.what());
@@ -44,6 +56,48 @@ inline int fail(const std::string& tool, const Error& e) {
 
 inline int finish(const std::string& tool, const Status& st) {
     return st ? 0 : fail(tool, st.error());
+}
+
+// Writes TEXT to standard output now. A failed write is an Exit::io error
+// ("write error: standard output: No space left on device"), so output that
+// a script depends on is never lost silently.
+inline Status print(std::string_view text) { return write_stdout(text); }
+
+// The last word on a run whose body returned RC: whatever standard output
+// still buffers is flushed, and a failed write (now or earlier, unchecked)
+// turns success into one error line and Exit::io. A run that already failed
+// keeps its own error and exit code.
+inline int finish_output(const char* tool, int rc) {
+    Status st = flush_stdout();
+    if (rc == 0 && !st) return fail(tool, st.error());
+    return rc;
+}
+
+inline int internal_error(const char* tool, const char* what) {
+    return fail(tool, make_error(Exit::internal, "internal error", what));
+}
+
+// A tool's main: int main(int argc, char** argv) { return tool::run(NAME,
+// [&] { return tool_main(argc, argv); }); }. Every exception that escapes
+// BODY becomes one error line and Exit::internal (70), never
+// std::terminate; then the output is checked (finish_output).
+template <class Body>
+int run(const char* tool, Body&& body) noexcept {
+    int rc = static_cast<int>(Exit::internal);
+    try {
+        try {
+            rc = body();
+        } catch (const std::bad_alloc&) {
+            rc = internal_error(tool, "out of memory");
+        } catch (const std::exception& e) {
+            rc = internal_error(tool, e.what());
+        } catch (...) {
+            rc = internal_error(tool, "unknown exception");
+        }
+        return finish_output(tool, rc);
+    } catch (...) {   // reporting itself failed (out of memory): the code alone
+        return rc == 0 ? static_cast<int>(Exit::internal) : rc;
+    }
 }
 
 // A person is reading stderr: narrate. Scripts get silence.

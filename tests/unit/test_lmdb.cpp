@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -373,7 +374,12 @@ TEST_CASE("lmdb: error_from maps LMDB codes") {
         CHECK(error_from(rc, "x").code == Exit::io);
         CHECK(error_from(rc, "x").reason == "store unreadable");
     }
-    CHECK(error_from(ENOSPC, "x").reason == "storage error");
+    for (int rc : {ENOSPC, EDQUOT}) {
+        CHECK(error_from(rc, "x").code == Exit::io);
+        CHECK(error_from(rc, "x").reason == "disk full");
+        CHECK(error_from(rc, "x").detail == std::string("x: ") + std::strerror(rc));
+    }
+    CHECK(error_from(EIO, "x").reason == "storage error");
     CHECK(error_from(MDB_TXN_FULL, "x").reason == "storage error");
 }
 

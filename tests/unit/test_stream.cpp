@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
@@ -402,4 +403,88 @@ TEST_CASE("stream: AtomicOutput to - writes stdout at commit") {
     CHECK(before.empty());
     CHECK(st.ok());
     CHECK(slurp(file) == "{\"a\":1}\n");
+}
+
+namespace {
+
+// Runs fn with file descriptor 1 on PATH, then restores it and clears the
+// error state fn left on stdout and std::cout.
+template <class F>
+void with_stdout_on(const char* path, F fn) {
+    std::cout.flush();
+    std::fflush(stdout);
+    int saved = ::dup(1);
+    REQUIRE(saved >= 0);
+    int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, 1);
+    ::close(fd);
+    fn();
+    std::fflush(stdout);
+    ::dup2(saved, 1);
+    ::close(saved);
+    std::clearerr(stdout);
+    std::cout.clear();
+}
+
+bool is_write_error(const Status& st, const std::string& detail) {
+    return !st.ok() && st.error().code == Exit::io && st.error().reason == "write error" &&
+           st.error().detail == detail;
+}
+
+} // namespace
+
+TEST_CASE("stream: write_stdout reports a full device") {
+    Status st = ok_status();
+    with_stdout_on("/dev/full", [&] { st = write_stdout("{\"a\":1}\n"); });
+    CHECK(is_write_error(st, "standard output: No space left on device"));
+    CHECK(st.error().message() == "write error: standard output: No space left on device");
+}
+
+TEST_CASE("stream: write_stdout writes and flushes at once") {
+    TempDir dir;
+    const std::string file = dir.path + "/out";
+    Status st = Status(make_error(Exit::internal, "not run"));
+    std::string seen;
+    with_stdout_on(file.c_str(), [&] {
+        st = write_stdout("line\n");
+        seen = slurp(file);   // before any later flush
+    });
+    CHECK(st.ok());
+    CHECK(seen == "line\n");
+}
+
+TEST_CASE("stream: flush_stdout reports what std::cout still buffers") {
+    Status st = ok_status();
+    with_stdout_on("/dev/full", [&] {
+        std::cout << "unchecked";
+        st = flush_stdout();
+    });
+    CHECK(is_write_error(st, "standard output: No space left on device"));
+}
+
+TEST_CASE("stream: flush_stdout reports an earlier unchecked write that failed") {
+    Status st = ok_status();
+    with_stdout_on("/dev/full", [&] {
+        std::fputs("unchecked\n", stdout);
+        std::fflush(stdout);   // fails, and nobody looks
+        errno = 0;
+        st = flush_stdout();
+    });
+    REQUIRE(!st.ok());
+    CHECK(st.error().code == Exit::io);
+    CHECK(st.error().reason == "write error");
+}
+
+TEST_CASE("stream: flush_stdout passes when every write went through") {
+    TempDir dir;
+    const std::string file = dir.path + "/out";
+    Status st = Status(make_error(Exit::internal, "not run"));
+    with_stdout_on(file.c_str(), [&] {
+        std::cout << "a\n";
+        std::fputs("b\n", stdout);
+        st = flush_stdout();
+    });
+    CHECK(st.ok());
+    CHECK(slurp(file) == "a\nb\n");
 }
