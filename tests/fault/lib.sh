@@ -4,6 +4,7 @@
 # the test ends (pass, failure, ctest timeout); mounts a test makes are
 # undone first (cleanup_mounts). A test that cannot build its fault on this
 # machine exits 77, which CTest reports as skipped, never as passed.
+# SETM_FAULT_SHOW=1 prints the error line of each fault on stderr.
 set -uo pipefail
 export LC_ALL=C
 unset SETM_PASSPHRASE
