@@ -1,9 +1,14 @@
 #include "json.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include "integer.hpp"
 
 namespace setm {
 
@@ -85,6 +90,66 @@ Status check_value(const rapidjson::Value& v, const std::string& path, int depth
     return ok_status();
 }
 
+// Numbers never reach floating point. With kParseNumbersAsStringsFlag the
+// reader hands every number over as its text (RawNumber), and this handler
+// builds the DOM like Document's own handler, except that the text is read
+// by read_decimal_integer: an exact 64-bit integer becomes an Int64/Uint64
+// value; anything else stays a number (so that a field that wants a string
+// still says "wrong type") of the double kind, whose value is only a marker
+// of why it is no integer: NaN for a fraction or an exponent, +-infinity for
+// an integer beyond 64 bits. ObjectReader refuses both, naming the field.
+class ExactNumbers {
+public:
+    explicit ExactNumbers(rapidjson::Document& d) : d_(d) {}
+    bool Null() { return d_.Null(); }
+    bool Bool(bool b) { return d_.Bool(b); }
+    bool Int(int i) { return d_.Int(i); }
+    bool Uint(unsigned i) { return d_.Uint(i); }
+    bool Int64(std::int64_t i) { return d_.Int64(i); }
+    bool Uint64(std::uint64_t i) { return d_.Uint64(i); }
+    bool Double(double) { return false; }   // never sent with NumbersAsStrings
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+        const DecimalInteger v = read_decimal_integer(std::string_view(s, n));
+        std::int64_t i = 0;
+        std::uint64_t u = 0;
+        if (integer_as_int64(v, i)) return d_.Int64(i);
+        if (integer_as_uint64(v, u)) return d_.Uint64(u);
+        if (v.kind == IntegerText::too_large)
+            return d_.Double(v.negative ? -HUGE_VAL : HUGE_VAL);
+        return d_.Double(std::numeric_limits<double>::quiet_NaN());
+    }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
+    bool StartObject() { return d_.StartObject(); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return d_.Key(s, n, copy); }
+    bool EndObject(rapidjson::SizeType n) { return d_.EndObject(n); }
+    bool StartArray() { return d_.StartArray(); }
+    bool EndArray(rapidjson::SizeType n) { return d_.EndArray(n); }
+
+private:
+    rapidjson::Document& d_;
+};
+
+// Validated UTF-8, numbers as text, no recursion (deep nesting cannot
+// overflow the stack). No flag that parses a double is set, and
+// kParseFullPrecisionFlag above all: its decimal-to-double path reads out of
+// bounds on numbers like 1.00000000000000000000000000001e-330.
+rapidjson::ParseResult read_exact(std::string_view text, rapidjson::Document& d) {
+    constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
+                               rapidjson::kParseNumbersAsStringsFlag |
+                               rapidjson::kParseIterativeFlag;
+    rapidjson::MemoryStream ms(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    rapidjson::Reader reader;
+    rapidjson::ParseResult result;
+    auto generate = [&](rapidjson::Document& doc) {
+        ExactNumbers handler(doc);
+        result = reader.Parse<flags>(in, handler);
+        return !result.IsError();
+    };
+    d.Populate(generate);
+    return result;
+}
+
 } // namespace
 
 Result<rapidjson::Document> parse_json_object(std::string_view text) {
@@ -95,14 +160,11 @@ Result<rapidjson::Document> parse_json_object(std::string_view text) {
         return bad_json("NUL byte at offset " +
                         std::to_string(static_cast<const char*>(nul) - text.data()));
     rapidjson::Document d;
-    constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag |
-                               rapidjson::kParseFullPrecisionFlag |
-                               rapidjson::kParseIterativeFlag;
-    d.Parse<flags>(text.data(), text.size());
-    if (d.HasParseError()) {
-        std::string what = rapidjson::GetParseError_En(d.GetParseError());
+    rapidjson::ParseResult parsed = read_exact(text, d);
+    if (parsed.IsError()) {
+        std::string what = rapidjson::GetParseError_En(parsed.Code());
         if (!what.empty() && what.back() == '.') what.pop_back();
-        return bad_json(what + " at offset " + std::to_string(d.GetErrorOffset()));
+        return bad_json(what + " at offset " + std::to_string(parsed.Offset()));
     }
     if (!d.IsObject()) return bad_json("expected an object");
     SETM_CHECK(check_value(d, {}, 0));
@@ -137,16 +199,13 @@ Error typed_error(const std::string& path, const char* key, const char* reason,
     return make_error(Exit::bad_input, reason, join(path, key) + ": " + what);
 }
 
-// Why a number is not an integer in [lo, hi]; numbers only.
+// Why a number is not an integer in [lo, hi]; numbers only. A number of the
+// double kind is a marker left by ExactNumbers: infinite when the integer
+// is beyond 64 bits, NaN when the text has a fraction or an exponent.
 std::string range_problem(const rapidjson::Value& v, std::int64_t lo, std::uint64_t hi) {
-    std::string range = "out of range " + std::to_string(lo) + ".." + std::to_string(hi);
-    if (!v.IsDouble()) return range;
-    double d = v.GetDouble();
-    // 2^63: every double below it in magnitude and written as 1.0 or 1e3
-    // would fit, so the problem is the notation, not the size.
-    if (d > -9223372036854775808.0 && d < 9223372036854775808.0)
+    if (v.IsDouble() && !std::isinf(v.GetDouble()))
         return "expected an integer without fraction or exponent";
-    return range;
+    return "out of range " + std::to_string(lo) + ".." + std::to_string(hi);
 }
 
 } // namespace

@@ -226,6 +226,29 @@ TEST_CASE("json: fractions, exponents and out-of-range numbers are bad integers"
     CHECK(r.i64("negbig").error().reason == "bad integer");
 }
 
+TEST_CASE("json: numbers never reach floating point") {
+    // With RapidJSON's full-precision flag this number read out of bounds
+    // (SIGSEGV). It is read as text now: a number, but no integer.
+    const std::string crash = "1.00000000000000000000000000001e-330";
+    auto d = parse_ok(R"({"energy_wh":)" + crash + R"(,"s":)" + crash + R"(,"neg":-)" + crash +
+                      R"(,"l":[)" + crash + R"(],"tiny":4.9e-324,"huge":1e308,"digits":)" +
+                      std::string(300, '7') + R"(,"e":0e-257,"o":{"n":-)" + std::string(40, '9') + "}}");
+    ObjectReader r(d);
+    auto e = r.i64("energy_wh");
+    REQUIRE(!e.ok());
+    CHECK(e.error().code == Exit::bad_input);
+    CHECK(e.error().message() == "bad integer: energy_wh: expected an integer without fraction or exponent");
+    CHECK(r.u64("neg").error().detail == "neg: expected an integer without fraction or exponent");
+    CHECK(r.u32("tiny").error().detail == "tiny: expected an integer without fraction or exponent");
+    CHECK(r.i64("huge").error().detail == "huge: expected an integer without fraction or exponent");
+    CHECK(r.i64("e").error().detail == "e: expected an integer without fraction or exponent");
+    CHECK(r.i64("digits").error().detail == "digits: out of range -9223372036854775808..9223372036854775807");
+    CHECK(r.str("s").error().reason == "wrong type");
+    ObjectReader o(**r.object("o"), "o");
+    CHECK(o.i64("n").error().detail == "o.n: out of range -9223372036854775808..9223372036854775807");
+    CHECK(r.str_array("l").error().reason == "wrong type");
+}
+
 TEST_CASE("json: bad hex is a field error") {
     auto d = parse_ok(R"({"h":"abc","g":"zz","f":"00"})");
     ObjectReader r(d, "x");
