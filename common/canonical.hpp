@@ -21,6 +21,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
+#include "bounded_archive.hpp"
 #include "bytes.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
@@ -44,16 +45,17 @@ Bytes encode_binary(const T& value) {
     return Bytes(s.begin(), s.end());
 }
 
-// Only for bytes this program wrote itself (a record whose hash was checked,
-// a value in our own store): cereal trusts length fields.
+// Reads a value this program stored (a record whose hash was checked, a
+// value in our own store). Length fields are checked against the bytes that
+// remain before anything is allocated (bounded_archive.hpp), so a forged
+// length is refused, not allocated.
 template <class T>
 Result<T> decode_binary(const void* p, std::size_t n) {
     try {
-        std::istringstream is(std::string(static_cast<const char*>(p), n), std::ios::binary);
-        cereal::PortableBinaryInputArchive ar(is);
+        BoundedBinaryInputArchive ar(static_cast<const std::uint8_t*>(p), n);
         T value{};
         ar(value);
-        if (is.peek() != std::char_traits<char>::eof())
+        if (ar.remaining() != 0)
             return make_error(Exit::io, "store unreadable", "trailing bytes after a stored value");
         return value;
     } catch (const std::exception& e) {
