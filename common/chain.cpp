@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "limits.hpp"
 #include "merkle.hpp"
 #include "miner.hpp"
 #include "units.hpp"
@@ -397,6 +398,7 @@ Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64
     SETM_TRY(bool seen, st.has_record(id));
     if (seen) return invalid("duplicate record", "already on the chain or earlier in this block");
     SETM_CHECK(authenticate(st, r, t, deferred, index));
+    SETM_CHECK(check_record_limits(r));
     Status s = ok_status();
     if (auto* c = std::get_if<Signed<Credential>>(&r)) s = apply_credential(st, *c, height);
     else if (auto* v = std::get_if<Signed<Revocation>>(&r)) s = apply_revocation(st, *v, t);

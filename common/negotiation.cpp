@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "limits.hpp"
+#include "slot_totals.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -93,6 +95,7 @@ Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector
                 continue;
             }
             Status auth = authenticate(chain, r, opt.now, &sigs, i);
+            if (auth) auth = check_record_limits(r);   // mined before the bounds existed
             if (!auth) {
                 failure[i] = auth.error();
                 continue;
@@ -140,11 +143,37 @@ Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector
     return kept;
 }
 
+// An order that would carry its slot's total energy beyond int64 is
+// rejected by name like any invalid order (or stops the batch without
+// --skip-invalid), instead of failing the market for everyone.
+Status drop_slot_overflow(std::vector<MarketOrder>& orders, std::map<Hash32, const Candidate*>& by_id,
+                          const BatchOptions& opt, std::vector<Rejected>& rejected) {
+    const std::vector<std::size_t> over = orders_beyond_slot_totals(orders);
+    for (std::size_t i : over) {
+        const MarketOrder& o = orders[i];
+        const LineRecord& in = *by_id.at(o.id)->in;
+        Error e = make_error(Exit::bad_input, "overflow",
+                             std::string(record_type(in.record)) + " " + to_hex(o.id) + ": " +
+                                 format_energy(o.energy_wh) + " would carry the energy " +
+                                 (o.is_offer ? "offered" : "asked for") + " in " + format_utc(o.slot) +
+                                 " beyond 2^63-1 Wh");
+        e.at_line(in.line);
+        if (!opt.skip_invalid) return e;
+        rejected.push_back({in.line, o.id, record_type(in.record), e});
+        by_id.erase(o.id);
+    }
+    for (auto it = over.rbegin(); it != over.rend(); ++it) orders.erase(orders.begin() + static_cast<std::ptrdiff_t>(*it));
+    return ok_status();
+}
+
 } // namespace
 
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               const std::vector<LineRecord>& input, const BatchOptions& opt) {
     SETM_CHECK(check_agent(chain, agent, opt.now));
+    if (!price_within_limits(opt.market.network_fee))
+        return make_error(Exit::usage, "bad fee", "network fee " + format_price(opt.market.network_fee) +
+                                                      " EUR/MWh is beyond the bound of " + format_price(kMaxRecordPrice));
     BatchResult res;
     SETM_TRY(std::vector<Candidate> cands, admit(chain, input, opt, res.rejected));
     std::vector<MarketOrder> orders;
@@ -153,6 +182,7 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
         orders.push_back(market_order(c.in->record, c.remaining));
         by_id[orders.back().id] = &c;
     }
+    SETM_CHECK(drop_slot_overflow(orders, by_id, opt, res.rejected));
     SETM_TRY(res.market, clear_market(std::move(orders), opt.market));
     std::map<Hash32, bool> traded;
     for (const Match& m : res.market.matches) {

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "limits.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -41,6 +42,7 @@ Status check_order(const StateReader& st, const Record& order, std::int64_t now)
 }
 
 Status check_order_alone(const Record& order) {
+    SETM_CHECK(check_record_limits(order));
     auto check = [](std::int64_t slot, std::uint32_t minutes, std::int64_t energy) -> Status {
         if (!valid_slot_minutes(static_cast<int>(minutes)))
             return make_error(Exit::bad_input, "bad slot", "slots last 15, 30 or 60 minutes, not " + std::to_string(minutes));
@@ -127,6 +129,8 @@ Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
             if (!opening) return fail(opening.error());
             r.opening = opening.value();
         }
+        if (rows.size() == kMaxProfileRows)
+            return csv_error(n, "beyond limits", "more than " + std::to_string(kMaxProfileRows) + " rows in one profile");
         rows.push_back(r);
     }
     if (col_slot < 0) return csv_error(n == 0 ? 1 : n, "bad CSV", "no header line");
