@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "crypto.hpp"
 #include "json.hpp"
@@ -62,28 +60,52 @@ std::string render(const SecretKey& key, const std::optional<std::string>& pass,
     return o.str() + "\n";
 }
 
-Result<std::string> read_small_file(const std::string& path) {
+// What a secret file is called in messages: "key" or "passphrase".
+struct SecretFileKind {
+    const char* noun;
+};
+constexpr SecretFileKind kKey{"key"};
+constexpr SecretFileKind kPassphrase{"passphrase"};
+
+// Like OpenSSH with a private key: a secret file must be ours (owned by the
+// effective user) and closed to group and others, or it is not used.
+Status check_private(const struct stat& st, const std::string& path, SecretFileKind kind) {
+    const std::string what = std::string(kind.noun) + " file";
+    if (st.st_uid != ::geteuid())
+        return key_error(what + " not ours", path,
+                         "owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
+                             std::to_string(::geteuid()) + " who runs this")
+            .with_hint("use a " + what + " of your own, or: chown " + std::to_string(::geteuid()) + " " +
+                       path + " && chmod 600 " + path);
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        return key_error(what + " too open", path, std::string("mode ") + mode + " lets group or others access it")
+            .with_hint("chmod 600 " + path);
+    }
+    return ok_status();
+}
+
+// Reads a key or passphrase file of at most 64 KiB, after check_private.
+Result<std::string> read_small_file(const std::string& path, SecretFileKind kind) {
+    const std::string cannot = std::string("cannot read ") + kind.noun;
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
     // writer, forever, before the "not a regular file" check below.
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return key_error("cannot read key", path, std::strerror(errno));
+    if (fd < 0) return key_error(cannot, path, std::strerror(errno));
     struct stat st{};
     if (::fstat(fd, &st) != 0) {
         const int e = errno;
         ::close(fd);
-        return key_error("cannot read key", path, std::strerror(e));
+        return key_error(cannot, path, std::strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        return key_error("cannot read key", path, "not a regular file");
+        return key_error(cannot, path, "not a regular file");
     }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    if (Status mine = check_private(st, path, kind); !mine) {
         ::close(fd);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        return key_error("key file too open", path,
-                         std::string("mode ") + mode + " lets group or others access it")
-            .with_hint("chmod 600 " + path);
+        return mine.error();
     }
     std::string text;
     char buf[4096];
@@ -93,13 +115,13 @@ Result<std::string> read_small_file(const std::string& path) {
         if (n < 0) {
             const int e = errno;
             ::close(fd);
-            return key_error("cannot read key", path, std::strerror(e));
+            return key_error(cannot, path, std::strerror(e));
         }
         if (n == 0) break;
         text.append(buf, static_cast<std::size_t>(n));
         if (text.size() > kMaxKeyFile) {
             ::close(fd);
-            return key_error("bad key file", path, "larger than 64 KiB");
+            return key_error(std::string("bad ") + kind.noun + " file", path, "larger than 64 KiB");
         }
     }
     ::close(fd);
@@ -232,7 +254,7 @@ Status write_key_file(const std::string& path, const SecretKey& key,
 
 Result<SecretKey> read_key_file(const std::string& path,
                                 const std::optional<std::string>& passphrase) {
-    SETM_TRY(std::string text, read_small_file(path));
+    SETM_TRY(std::string text, read_small_file(path, kKey));
     return parse_key_file(text, path, passphrase);
 }
 
@@ -240,9 +262,9 @@ Result<std::optional<std::string>> load_passphrase(const std::optional<std::stri
                                                    const char* env_value) {
     std::string pass;
     if (file) {
-        std::ifstream in(*file, std::ios::binary);
-        if (!in) return make_error(Exit::key_file, "cannot read passphrase", *file + ": " + std::strerror(errno));
-        std::getline(in, pass);
+        SETM_TRY(std::string text, read_small_file(*file, kPassphrase));
+        pass = text.substr(0, text.find('\n'));
+        std::fill(text.begin(), text.end(), '\0');
         if (!pass.empty() && pass.back() == '\r') pass.pop_back();
     } else if (env_value) {
         pass = env_value;

@@ -45,14 +45,16 @@ struct ScryptCost {
 Status write_key_file(const std::string& path, const SecretKey& key,
                       const std::optional<std::string>& passphrase, ScryptCost cost = {});
 
-// Reads and checks a key file: mode must not let group or others read it,
-// the public keys must match the secret, the passphrase must open it.
-// Exit::key_file for every failure.
+// Reads and checks a key file: like OpenSSH, it must be owned by the
+// effective user ("key file not ours") and closed to group and others
+// ("key file too open"), each with a hint; the public keys must match the
+// secret, the passphrase must open it. Exit::key_file for every failure.
 Result<SecretKey> read_key_file(const std::string& path,
                                 const std::optional<std::string>& passphrase);
 
 // The passphrase from --passphrase-file FILE (first line, without the line
-// end), else env_value (the tool passes getenv("SETM_PASSPHRASE")), else none.
+// end; the file must be ours and closed to group and others, as a key file),
+// else env_value (the tool passes getenv("SETM_PASSPHRASE")), else none.
 // An empty passphrase is refused.
 Result<std::optional<std::string>> load_passphrase(const std::optional<std::string>& file,
                                                    const char* env_value);

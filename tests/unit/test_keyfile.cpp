@@ -156,6 +156,57 @@ TEST_CASE("keyfile: a file group or others can read is refused with a hint", "[k
     CHECK(read_key_file(path, std::nullopt));
 }
 
+TEST_CASE("keyfile: a passphrase file group or others can read is refused with a hint", "[keyfile]") {
+    TempDir dir;
+    const std::string f = dir / "pass";
+    spit(f, "secret words\n");
+    for (mode_t m : {0644u, 0640u, 0604u, 0620u, 0602u}) {
+        INFO(m);
+        REQUIRE(::chmod(f.c_str(), m) == 0);
+        const Error e = must_fail(load_passphrase(f, nullptr));
+        CHECK(e.code == Exit::key_file);
+        CHECK(e.reason == "passphrase file too open");
+        CHECK(e.hint == "chmod 600 " + f);
+    }
+    REQUIRE(::chmod(f.c_str(), 0400) == 0);
+    CHECK(*must(load_passphrase(f, nullptr)) == "secret words");
+}
+
+TEST_CASE("keyfile: a key or passphrase file owned by another user is refused", "[keyfile]") {
+    if (::geteuid() != 0) return;   // only root can give a file away
+    TempDir dir;
+    const std::string key = dir / "k.key", pass = dir / "pass";
+    REQUIRE(write_key_file(key, key_of(7, "k"), std::nullopt));
+    spit(pass, "secret words\n");
+    for (const std::string& path : {key, pass}) REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);   // nobody
+    const Error e = must_fail(read_key_file(key, std::nullopt));
+    CHECK(e.code == Exit::key_file);
+    CHECK(e.reason == "key file not ours");
+    CHECK(e.detail == key + ": owned by uid 65534, not by uid 0 who runs this");
+    CHECK(e.hint.find("chown 0 " + key) != std::string::npos);
+    const Error p = must_fail(load_passphrase(pass, nullptr));
+    CHECK(p.code == Exit::key_file);
+    CHECK(p.reason == "passphrase file not ours");
+    for (const std::string& path : {key, pass}) REQUIRE(::chown(path.c_str(), 0, 0) == 0);
+    CHECK(read_key_file(key, std::nullopt));
+    CHECK(load_passphrase(pass, nullptr));
+}
+
+TEST_CASE("keyfile: a number that is no integer is a bad key file, not a crash", "[keyfile]") {
+    TempDir dir;
+    const std::string path = dir / "k.key";
+    REQUIRE(write_key_file(path, key_of(7, "k"), std::nullopt));
+    std::string text = slurp(path);
+    const std::string v = "\"version\":1";
+    REQUIRE(text.find(v) != std::string::npos);
+    text.replace(text.find(v), v.size(), "\"version\":1.00000000000000000000000000001e-330");
+    spit(path, text);
+    const Error e = must_fail(read_key_file(path, std::nullopt));
+    CHECK(e.code == Exit::key_file);
+    CHECK(e.reason == "bad key file");
+    CHECK(e.detail == path + ": bad integer: version: expected an integer without fraction or exponent");
+}
+
 TEST_CASE("keyfile: never overwrites, never follows a symlink", "[keyfile]") {
     TempDir dir;
     const std::string path = dir / "k.key";
