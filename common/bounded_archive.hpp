@@ -30,7 +30,8 @@ public:
     // Throws cereal::Exception unless the first byte is the little-endian flag (1).
     BoundedBinaryInputArchive(const std::uint8_t* data, std::size_t size)
         : cereal::InputArchive<BoundedBinaryInputArchive, cereal::AllowEmptyClassElision>(this),
-          p_(data), left_(size) {
+          p_(data),
+          left_(size) {
         std::uint8_t little = 0;
         read(&little, 1, 1);
         if (little != 1) throw cereal::Exception("not a little-endian portable binary value");
@@ -49,7 +50,8 @@ public:
         if constexpr (std::endian::native == std::endian::big) {
             auto* b = static_cast<std::uint8_t*>(out);
             for (std::size_t i = 0; element > 1 && i + element <= size; i += element)
-                for (std::size_t j = 0; j < element / 2; ++j) std::swap(b[i + j], b[i + element - 1 - j]);
+                for (std::size_t j = 0; j < element / 2; ++j)
+                    std::swap(b[i + j], b[i + element - 1 - j]);
         }
     }
 
@@ -66,7 +68,8 @@ private:
 };
 
 template <class T>
-std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar, T& t) {
+std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(BoundedBinaryInputArchive& ar,
+                                                                    T& t) {
     static_assert(!std::is_floating_point_v<T>, "setm stores no floating point");
     ar.read(std::addressof(t), sizeof(T), sizeof(T));
 }

@@ -19,7 +19,7 @@ DecimalInteger read_decimal_integer(std::string_view s) {
     const bool minus = !s.empty() && s[0] == '-';
     if (minus) ++i;
     if (i == s.size() || !is_digit(s[i])) return not_integer();
-    if (s[i] == '0' && i + 1 < s.size()) return not_integer();   // "0.5", "01", "0e1"
+    if (s[i] == '0' && i + 1 < s.size()) return not_integer(); // "0.5", "01", "0e1"
     DecimalInteger d;
     d.kind = IntegerText::integer;
     for (; i < s.size(); ++i) {
@@ -28,11 +28,12 @@ DecimalInteger read_decimal_integer(std::string_view s) {
         if (d.kind == IntegerText::integer &&
             (__builtin_mul_overflow(d.magnitude, 10u, &d.magnitude) ||
              __builtin_add_overflow(d.magnitude, digit, &d.magnitude)))
-            d.kind = IntegerText::too_large;   // keep scanning: "1e99999..." is still not an integer
+            d.kind = IntegerText::too_large; // keep scanning: "1e99999..." is still not an integer
     }
     if (d.kind == IntegerText::too_large) return DecimalInteger{IntegerText::too_large, minus, 0};
     d.negative = minus && d.magnitude != 0;
-    if (d.negative && d.magnitude > kMinInt64Magnitude) return DecimalInteger{IntegerText::too_large, true, 0};
+    if (d.negative && d.magnitude > kMinInt64Magnitude)
+        return DecimalInteger{IntegerText::too_large, true, 0};
     return d;
 }
 

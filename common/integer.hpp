@@ -15,15 +15,15 @@
 namespace setm {
 
 enum class IntegerText {
-    integer,        // fits: negative and magnitude below are exact
-    not_integer,    // a fraction, an exponent, or not a number at all
-    too_large,      // integer syntax, but beyond -2^63 .. 2^64-1
+    integer,     // fits: negative and magnitude below are exact
+    not_integer, // a fraction, an exponent, or not a number at all
+    too_large,   // integer syntax, but beyond -2^63 .. 2^64-1
 };
 
 struct DecimalInteger {
     IntegerText kind = IntegerText::not_integer;
-    bool negative = false;          // never true for zero
-    std::uint64_t magnitude = 0;    // |value|; at most 2^63 when negative
+    bool negative = false;       // never true for zero
+    std::uint64_t magnitude = 0; // |value|; at most 2^63 when negative
 };
 
 DecimalInteger read_decimal_integer(std::string_view text);

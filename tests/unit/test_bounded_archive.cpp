@@ -71,8 +71,8 @@ TEST_CASE("bounded archive: a forged record count of 2^40 is refused at once", "
     CHECK(seconds_to_fail<StoredBlock>(b, e) < 1.0);
     CHECK(e.code == Exit::io);
     CHECK(e.reason == "store unreadable");
-    CHECK(e.detail == "length field 1099511627776 exceeds the " + std::to_string(b.size() - kCountAt - 8) +
-                          " bytes left");
+    CHECK(e.detail == "length field 1099511627776 exceeds the " +
+                          std::to_string(b.size() - kCountAt - 8) + " bytes left");
     // One more than the bytes left is refused too; the true count reads.
     put_u64_le(b, kCountAt, b.size() - kCountAt - 8 + 1);
     CHECK(seconds_to_fail<StoredBlock>(b, e) < 1.0);
@@ -113,7 +113,8 @@ TEST_CASE("bounded archive: only the little-endian flag byte is read", "[cereal]
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
-TEST_CASE("bounded archive: a forged 8 GiB string decodes under a 256 MiB address-space limit", "[cereal]") {
+TEST_CASE("bounded archive: a forged 8 GiB string decodes under a 256 MiB address-space limit",
+          "[cereal]") {
     // In a child: with RLIMIT_AS at 256 MiB a resize to 8 GiB would throw
     // std::bad_alloc; the bound refuses the length first. (Not under ASan,
     // whose shadow memory needs far more address space.)
@@ -122,8 +123,10 @@ TEST_CASE("bounded archive: a forged 8 GiB string decodes under a 256 MiB addres
     offer.zone = "ZONEZONE";
     Bytes b = encode_binary(Record(c.sign(offer, c.producer)));
     const std::string needle = "ZONEZONE";
-    const std::size_t len_at = static_cast<std::size_t>(std::search(b.begin(), b.end(), needle.begin(), needle.end()) -
-                                                        b.begin()) - 8;
+    const std::size_t len_at =
+        static_cast<std::size_t>(std::search(b.begin(), b.end(), needle.begin(), needle.end()) -
+                                 b.begin()) -
+        8;
     put_u64_le(b, len_at, std::uint64_t{8} << 30);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
@@ -140,7 +143,8 @@ TEST_CASE("bounded archive: a forged 8 GiB string decodes under a 256 MiB addres
 }
 #endif
 
-TEST_CASE("bounded archive: a stored block with a forged count and a recomputed checksum", "[cereal][store]") {
+TEST_CASE("bounded archive: a stored block with a forged count and a recomputed checksum",
+          "[cereal][store]") {
     TestChain c;
     TempDir dir;
     const std::string path = dir / "store";
@@ -149,7 +153,8 @@ TEST_CASE("bounded archive: a stored block with a forged count and a recomputed 
         auto snap = must(s.snapshot());
         const Tip t = must(snap->state().tip());
         snap.reset();
-        const Block b = must(mine_block(c.admit_all(), t.hash, next_block_time(t.last_times, kT0), c.genesis.body.bits, 1));
+        const Block b = must(mine_block(c.admit_all(), t.hash, next_block_time(t.last_times, kT0),
+                                        c.genesis.body.bits, 1));
         REQUIRE(s.append_if_tip(b, t.hash, kT0, 1));
     }
     {

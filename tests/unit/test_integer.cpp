@@ -18,7 +18,7 @@ TEST_CASE("integer: JSON integer syntax reads exactly") {
     std::uint64_t u = 1;
     CHECK(integer_as_int64(read("0"), i));
     CHECK(i == 0);
-    CHECK(integer_as_int64(read("-0"), i));   // the same integer as 0
+    CHECK(integer_as_int64(read("-0"), i)); // the same integer as 0
     CHECK(i == 0);
     CHECK_FALSE(read("-0").negative);
     CHECK(integer_as_uint64(read("-0"), u));
@@ -55,9 +55,30 @@ TEST_CASE("integer: beyond 64 bits is too large, not wrapped") {
 }
 
 TEST_CASE("integer: fractions, exponents and anything else are not integers") {
-    for (const char* s : {"1.0", "1.5", "1e3", "1E3", "1e+3", "-1e-3", "0.0", "-0.0", "01", "-01", "00",
-                          "", "-", "+1", " 1", "1 ", "0x10", "1,5", "NaN", "Infinity", "--1", "1-",
-                          "1.00000000000000000000000000001e-330", "18446744073709551616.5",
+    for (const char* s : {"1.0",
+                          "1.5",
+                          "1e3",
+                          "1E3",
+                          "1e+3",
+                          "-1e-3",
+                          "0.0",
+                          "-0.0",
+                          "01",
+                          "-01",
+                          "00",
+                          "",
+                          "-",
+                          "+1",
+                          " 1",
+                          "1 ",
+                          "0x10",
+                          "1,5",
+                          "NaN",
+                          "Infinity",
+                          "--1",
+                          "1-",
+                          "1.00000000000000000000000000001e-330",
+                          "18446744073709551616.5",
                           "99999999999999999999999e1"}) {
         INFO("\"" << s << "\"");
         const DecimalInteger d = read(s);
