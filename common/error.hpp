@@ -28,8 +28,21 @@ enum class Exit : int {
 
 const char* exit_name(Exit e);
 
+// What code may branch on when an error comes back. The reason text is for
+// people (stable, but never compared); the kind is for code. Most errors
+// need no kind of their own: `other`.
+enum class ErrorKind {
+    other,
+    tip_moved,          // the chain's tip changed under an append: validate and mine again
+    no_store,           // there is no store at the path given
+    store_exists,       // a store was to be created where one already is
+    permission_denied,  // the store exists but may not be opened
+    store_full,         // the LMDB map is full (lmdb::write_txn grows it and retries)
+};
+
 struct Error {
     Exit code = Exit::internal;
+    ErrorKind kind = ErrorKind::other;
     std::string reason;             // short, stable: "bad signature", "duplicate key"
     std::string detail;             // free text: what and where
     std::optional<std::size_t> line;// input line of the record, if any
@@ -39,6 +52,8 @@ struct Error {
     std::string message() const;
     Error& at_line(std::size_t n) { line = n; return *this; }
     Error& with_hint(std::string h) { hint = std::move(h); return *this; }
+    Error& of_kind(ErrorKind k) { kind = k; return *this; }
+    bool is(ErrorKind k) const { return kind == k; }
 };
 
 inline Error make_error(Exit code, std::string reason, std::string detail = {}) {

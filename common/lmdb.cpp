@@ -23,14 +23,17 @@ constexpr int max_write_attempts = 16;
 // map keeps moving under us.
 constexpr int max_begin_attempts = 4;
 
-// error_from()'s reason for MDB_MAP_FULL. write_txn() recognises a map-full
-// error returned by the caller's fn by this reason, so keep the two in step.
+// error_from()'s reason for MDB_MAP_FULL (write_txn() recognises the error by
+// its kind, ErrorKind::store_full).
 constexpr const char* reason_map_full = "store full";
 
 // The file system under the store has no room (or the quota is used up):
 // a write or commit failed, the transaction is rolled back and the store
 // keeps its last committed state.
 constexpr const char* reason_disk_full = "disk full";
+Error map_full(const std::string& detail) {
+    return make_error(Exit::io, reason_map_full, detail).of_kind(ErrorKind::store_full);
+}
 
 bool is_corruption(int rc) {
     switch (rc) {
@@ -59,9 +62,14 @@ std::string store_path(MDB_txn* txn) {
     return path;
 }
 
+Error permission_denied(const std::string& what, int err) {
+    return io_error("permission denied", what, err).of_kind(ErrorKind::permission_denied);
+}
+
 Error no_store(const std::string& dir, const char* why) {
     return make_error(Exit::io, "no store",
-                      dir + ": " + why + " (create one with 'setm-auth init')");
+                      dir + ": " + why + " (create one with 'setm-auth init')")
+        .of_kind(ErrorKind::no_store);
 }
 
 // Reads never create anything: without opt.create the directory and its
@@ -70,7 +78,7 @@ Status check_store(const std::string& dir, bool create) {
     struct stat st;
     if (stat(dir.c_str(), &st) == -1) {
         int err = errno;
-        if (err == EACCES) return io_error("permission denied", dir, err);
+        if (err == EACCES) return permission_denied(dir, err);
         if (err != ENOENT) return io_error("storage error", dir, err);
         if (!create) return no_store(dir, "no data.mdb");
         if (mkdir(dir.c_str(), 0755) == -1) {
@@ -86,7 +94,7 @@ Status check_store(const std::string& dir, bool create) {
     if (stat(data.c_str(), &st) == -1) {
         int err = errno;
         if (err == ENOENT) return no_store(dir, "no data.mdb");
-        if (err == EACCES) return io_error("permission denied", data, err);
+        if (err == EACCES) return permission_denied(data, err);
         return io_error("storage error", data, err);
     }
     if (!S_ISREG(st.st_mode))
@@ -137,7 +145,7 @@ Status reserve_lock_file(const std::string& dir) {
 }
 
 Error open_error(int rc, const std::string& dir) {
-    if (rc == EACCES || rc == EPERM) return io_error("permission denied", dir, rc);
+    if (rc == EACCES || rc == EPERM) return permission_denied(dir, rc);
     if (rc == ENOENT) return no_store(dir, "no data.mdb");
     return error_from(rc, dir);
 }
@@ -146,7 +154,7 @@ Error open_error(int rc, const std::string& dir) {
 
 Error error_from(int rc, const std::string& what) {
     std::string detail = what + ": " + mdb_strerror(rc);
-    if (rc == MDB_MAP_FULL) return make_error(Exit::io, reason_map_full, detail);
+    if (rc == MDB_MAP_FULL) return map_full(detail);
     if (rc == ENOSPC || rc == EDQUOT) return make_error(Exit::io, reason_disk_full, detail);
     if (rc == MDB_READERS_FULL || rc == EAGAIN || rc == EBUSY)
         return make_error(Exit::busy, "store busy", detail);
@@ -209,7 +217,7 @@ Status Env::grow() {
     int rc = mdb_env_info(env_, &info);
     if (rc != 0) return error_from(rc, "mdb_env_info");
     if (info.me_mapsize > SIZE_MAX / 2)
-        return make_error(Exit::io, reason_map_full, "map size limit reached");
+        return map_full("map size limit reached");
     rc = mdb_env_set_mapsize(env_, info.me_mapsize * 2);
     if (rc != 0) return error_from(rc, "mdb_env_set_mapsize");
     return ok_status();
@@ -352,16 +360,15 @@ Status write_txn(Env& env, const std::function<Status(Txn&)>& fn) {
     for (int i = 0; i < max_write_attempts; ++i) {
         SETM_TRY(Txn txn, Txn::begin(env, true));
         Status st = fn(txn);
-        if (!st.ok() && st.error().reason != reason_map_full) return st;
+        if (!st.ok() && !st.error().is(ErrorKind::store_full)) return st;
         if (st.ok()) {
             st = txn.commit();
-            if (st.ok() || st.error().reason != reason_map_full) return st;
+            if (st.ok() || !st.error().is(ErrorKind::store_full)) return st;
         }
         txn.abort();   // must end before the map can be resized
         SETM_CHECK(env.grow());
     }
-    return make_error(Exit::io, reason_map_full,
-                      "write transaction still too large after growing the map");
+    return map_full("write transaction still too large after growing the map");
 }
 
 } // namespace setm::lmdb

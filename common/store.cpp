@@ -160,6 +160,32 @@ Result<bool> TxnState::has_record(const Hash32& id) const {
     return v.has_value();
 }
 
+Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
+    if (!v) return std::optional<std::uint64_t>{};
+    SETM_TRY(std::uint64_t h, read_be64(*v, "record height"));
+    return std::optional<std::uint64_t>(h);
+}
+
+Status TxnState::each_credential(const std::function<Status(const RegistryEntry&)>& fn) const {
+    return each(dbs_.credentials, [&](std::string_view k, std::string_view) -> Status {
+        SETM_TRY(std::uint64_t serial, read_be64(Bytes(k.begin(), k.end()), "credential serial"));
+        SETM_TRY(auto e, credential(serial));
+        if (!e) return make_error(Exit::io, "store unreadable", "credential " + std::to_string(serial));
+        return fn(*e);
+    });
+}
+
+Result<std::uint64_t> TxnState::next_serial() const {
+    // Keys are big-endian serials: the last key is the highest.
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn_, dbs_.credentials));
+    SETM_TRY(bool any, c.last());
+    if (!any) return std::uint64_t{1};
+    const std::string_view k = c.key();
+    SETM_TRY(std::uint64_t max, read_be64(Bytes(k.begin(), k.end()), "credential serial"));
+    return max + 1;
+}
+
 Result<std::uint64_t> TxnState::height() const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.meta, as_val(std::string_view("height"))));
     if (!v) return make_error(Exit::io, "not a setm store", "no height in meta");
@@ -195,9 +221,12 @@ Result<Tip> TxnState::tip() const {
     return t;
 }
 
-Status TxnState::each(lmdb::Dbi db,
-                      const std::function<Status(std::string_view k, std::string_view v)>& fn) const {
-    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn_, db));
+namespace {
+
+using EachFn = std::function<Status(std::string_view k, std::string_view v)>;
+
+Status each_entry(lmdb::Txn& txn, lmdb::Dbi db, const EachFn& fn) {
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn, db));
     SETM_TRY(bool more, c.first());
     while (more) {
         SETM_CHECK(fn(c.key(), c.value()));
@@ -206,11 +235,16 @@ Status TxnState::each(lmdb::Dbi db,
     return ok_status();
 }
 
+} // namespace
+
+Status TxnState::each(lmdb::Dbi db, const EachFn& fn) const { return each_entry(txn_, db, fn); }
+
 // ---- Store -----------------------------------------------------------------------
 
 Result<Store> Store::create(const std::string& dir, const Block& genesis) {
     if (file_exists(dir + "/data.mdb"))
         return make_error(Exit::io, "store exists", dir + " already holds a store; setm-auth init never touches one")
+            .of_kind(ErrorKind::store_exists)
             .with_hint("choose a new --store directory");
     SETM_TRY(Hash32 chain, check_genesis_block(genesis));
     lmdb::Env::Options opt;
@@ -224,7 +258,7 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis) {
     Status st = lmdb::write_txn(*s.env_, [&](lmdb::Txn& txn) -> Status {
         SETM_TRY(StoreDbs d, open_dbs(txn, true));
         SETM_TRY(auto existing, lmdb::get(txn, d.meta, as_val(std::string_view("format"))));
-        if (existing) return make_error(Exit::io, "store exists", dir);
+        if (existing) return make_error(Exit::io, "store exists", dir).of_kind(ErrorKind::store_exists);
         SETM_CHECK(meta_put(txn, d, "format", kStoreFormat));
         SETM_CHECK(meta_put(txn, d, "version", kStoreVersion));
         SETM_CHECK(meta_put(txn, d, "chain", std::string_view(reinterpret_cast<const char*>(chain.data()), 32)));
@@ -275,7 +309,8 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
         SETM_TRY(Tip tip, st.tip());
         if (tip.hash != expected_tip)
             return make_error(Exit::busy, "tip moved",
-                              "another writer appended block " + std::to_string(tip.height) + " first");
+                              "another writer appended block " + std::to_string(tip.height) + " first")
+                .of_kind(ErrorKind::tip_moved);
         SETM_CHECK(check_header(block, tip.hash, genesis_.bits, tip.last_times, now));
         SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time, tip.height + 1, threads));
         return write_block(txn, dbs_, block, tip.height + 1, delta);
@@ -293,9 +328,9 @@ template <std::size_t N>
 std::string str_of(const std::array<std::uint8_t, N>& a) { return str_of(a.data(), N); }
 std::string str_of(const Bytes& b) { return str_of(b.data(), b.size()); }
 
-Status compare_db(const TxnState& st, lmdb::Dbi db, const char* name, const Entries& want) {
+Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries& want) {
     std::size_t seen = 0;
-    SETM_CHECK(st.each(db, [&](std::string_view k, std::string_view v) -> Status {
+    SETM_CHECK(each_entry(txn, db, [&](std::string_view k, std::string_view v) -> Status {
         auto it = want.find(std::string(k));
         if (it == want.end())
             return make_error(Exit::verify_failed, "bad index",
@@ -320,7 +355,7 @@ Status compare_db(const TxnState& st, lmdb::Dbi db, const char* name, const Entr
 
 Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
-    const StoreDbs& d = st.dbs();
+    const StoreDbs& d = st.dbs_;
     Entries hdr, idx, recs, creds, parts, meters, orders;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
@@ -340,18 +375,18 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
         return ok_status();
     }));
     if (blocks != headers.size()) return make_error(Exit::verify_failed, "bad index", "blocks lacks a block");
-    SETM_CHECK(compare_db(st, d.headers, "headers", hdr));
-    SETM_CHECK(compare_db(st, d.block_index, "block_index", idx));
-    SETM_CHECK(compare_db(st, d.records, "records", recs));
-    SETM_CHECK(compare_db(st, d.credentials, "credentials", creds));
-    SETM_CHECK(compare_db(st, d.participants, "participants", parts));
-    SETM_CHECK(compare_db(st, d.meters, "meters", meters));
-    SETM_CHECK(compare_db(st, d.orders, "orders", orders));
+    SETM_CHECK(compare_db(st.txn_, d.headers, "headers", hdr));
+    SETM_CHECK(compare_db(st.txn_, d.block_index, "block_index", idx));
+    SETM_CHECK(compare_db(st.txn_, d.records, "records", recs));
+    SETM_CHECK(compare_db(st.txn_, d.credentials, "credentials", creds));
+    SETM_CHECK(compare_db(st.txn_, d.participants, "participants", parts));
+    SETM_CHECK(compare_db(st.txn_, d.meters, "meters", meters));
+    SETM_CHECK(compare_db(st.txn_, d.orders, "orders", orders));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index", "meta height " + std::to_string(height) +
                                                                " differs from the replay");
-    SETM_TRY(auto tip, lmdb::get(st.txn(), d.meta, as_val(std::string_view("tip"))));
+    SETM_TRY(auto tip, lmdb::get(st.txn_, d.meta, as_val(std::string_view("tip"))));
     if (!tip || str_of(*tip) != str_of(block_hash(headers.back())))
         return make_error(Exit::verify_failed, "bad index", "meta tip differs from the replay");
     return ok_status();

@@ -64,12 +64,17 @@ public:
     Result<Block> block(std::uint64_t height) const;
     Result<BlockHeader> header(std::uint64_t height) const;
     Result<std::uint64_t> height() const;
-    // Every entry of a database, in key order (setm-verify's index check).
-    Status each(lmdb::Dbi db, const std::function<Status(std::string_view k, std::string_view v)>& fn) const;
-    const StoreDbs& dbs() const { return dbs_; }
-    lmdb::Txn& txn() const { return txn_; }
+    // The height of the block that holds a record; nullopt when no block does.
+    Result<std::optional<std::uint64_t>> record_height(const Hash32& id) const;
+    // Every credential on the chain, by serial.
+    Status each_credential(const std::function<Status(const RegistryEntry&)>& fn) const;
+    // One above the highest serial on the chain (1 on a new chain).
+    Result<std::uint64_t> next_serial() const;
 
 private:
+    friend class Store;   // check_indexes reads every database
+    // Every entry of a database, in key order.
+    Status each(lmdb::Dbi db, const std::function<Status(std::string_view k, std::string_view v)>& fn) const;
     lmdb::Txn& txn_;
     const StoreDbs& dbs_;
     const Genesis& genesis_;

@@ -4,9 +4,12 @@ namespace setm {
 
 namespace {
 
+// The reason stays as the rule named it; the block goes into the detail
+// (unless the detail already begins with it, as a stored block's does).
 Error at_height(Error e, std::uint64_t h) {
     e.code = Exit::verify_failed;
-    e.reason += " height=" + std::to_string(h);
+    const std::string block = "block " + std::to_string(h) + ":";
+    if (e.detail.rfind(block, 0) != 0) e.detail = block + (e.detail.empty() ? "" : " ") + e.detail;
     return e;
 }
 

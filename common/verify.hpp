@@ -28,8 +28,8 @@ using BlockObserver = std::function<void(const Block& b, std::uint64_t height, c
 // merkle roots, times (after the median of the last 11, at most 2 h after
 // `now`), every record's rules and signature (on `threads` threads), then
 // checks that the stored indexes agree with the replay. The first failure
-// is Exit::verify_failed with reason "REASON height=H" and the record in the
-// detail. On success the result holds the replayed state.
+// is Exit::verify_failed with the rule's reason and a detail that begins
+// "block H:" and names the record. On success the result holds the replayed state.
 struct VerifiedChain {
     VerifyReport report;
     std::unique_ptr<MemoryState> state;

@@ -66,7 +66,7 @@ Status cmd_init(const Options& o) {
     g.created = now;
     SETM_TRY(Block b, make_genesis_block(sign_record(g, kNoChain, key.seed), now, o.threads));
     auto created = Store::create(o.store, b);
-    if (!created && created.error().reason != "store exists" && ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
+    if (!created && !created.error().is(ErrorKind::store_exists) && ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
         return created.error().with_hint("no genesis block was committed; remove " + o.store + " before running init again");
     SETM_TRY(Store s, std::move(created));
     SETM_CHECK(tool::print(block_to_json(b, 0) + "\n"));
@@ -110,17 +110,6 @@ Result<CredentialTerms> terms_of(const Options& o, std::int64_t now) {
     return t;
 }
 
-Result<std::uint64_t> next_serial(const TxnState& st) {
-    std::uint64_t max = 0;
-    SETM_CHECK(st.each(st.dbs().credentials, [&](std::string_view k, std::string_view) -> Status {
-        std::uint64_t v = 0;
-        for (unsigned char c : k) v = v << 8 | c;
-        max = std::max(max, v);
-        return ok_status();
-    }));
-    return max + 1;
-}
-
 Status cmd_register(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(CredentialTerms terms, terms_of(o, now));
@@ -129,7 +118,7 @@ Status cmd_register(const Options& o) {
     SETM_TRY(auto snap, store.snapshot());
     std::uint64_t serial = o.serial;
     if (serial == 0) {
-        SETM_TRY(serial, next_serial(snap->state()));
+        SETM_TRY(serial, snap->state().next_serial());
     }
     SETM_TRY(auto in, open_input(o.input));
     StateDelta batch(snap->state());   // identities earlier in the input count too
@@ -196,12 +185,8 @@ Status cmd_list(const Options& o) {
     SETM_TRY(auto snap, store.snapshot());
     const TxnState& st = snap->state();
     std::string out;
-    SETM_CHECK(st.each(st.dbs().credentials, [&](std::string_view k, std::string_view) -> Status {
-        std::uint64_t serial = 0;
-        for (unsigned char c : k) serial = serial << 8 | c;
-        SETM_TRY(auto e, st.credential(serial));
-        if (!e) return ok_status();
-        const Credential& c = e->credential.body;
+    SETM_CHECK(st.each_credential([&](const RegistryEntry& e) -> Status {
+        const Credential& c = e.credential.body;
         JsonOut j;
         j.begin_object().field("type", "registry-entry").field("serial", c.serial);
         j.field("participant", participant_hex(c.participant)).field("name", c.name);
@@ -210,9 +195,9 @@ Status cmd_list(const Options& o) {
         j.end_array();
         j.field("zone", c.zone).field("meter", c.meter).field("max_energy_wh", c.max_energy_wh);
         j.field("valid_from", format_utc(c.valid_from)).field("valid_until", format_utc(c.valid_until));
-        j.field("status", status_name(status_at(*e, now)));
-        if (e->revoked) j.field("revoked_at", format_utc(e->revoked_at));
-        j.field("height", static_cast<std::uint64_t>(e->height));
+        j.field("status", status_name(status_at(e, now)));
+        if (e.revoked) j.field("revoked_at", format_utc(e.revoked_at));
+        j.field("height", static_cast<std::uint64_t>(e.height));
         j.end_object();
         out += j.str() + "\n";
         return ok_status();
@@ -301,30 +286,26 @@ Status cmd_open(const Options& o) {
     return ok_status();
 }
 
-} // namespace
+// ---- the command line -------------------------------------------------------------------
+void store_opt(CLI::App* s, Options& o) {
+    s->add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
+}
 
-static int tool_main(int argc, char** argv) {
-    CLI::App app{"The setm authority: start a chain, admit and revoke participants, check signers.",
-                 kTool};
-    tool::version_flag(app);
-    app.require_subcommand(1);
-    Options o;
-    auto store_opt = [&](CLI::App* s) {
-        s->add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
-    };
-    auto key_opt = [&](CLI::App* s, const char* what) {
-        s->add_option("-k,--key", o.key, what)->required()->option_text("FILE");
-        s->add_option("--passphrase-file", o.passphrase_file,
-                      "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
-            ->option_text("FILE");
-    };
-    auto now_opt = [&](CLI::App* s) {
-        s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")->option_text("TIME");
-    };
+void key_opt(CLI::App* s, Options& o, const char* what) {
+    s->add_option("-k,--key", o.key, what)->required()->option_text("FILE");
+    s->add_option("--passphrase-file", o.passphrase_file,
+                  "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
+        ->option_text("FILE");
+}
 
+void now_opt(CLI::App* s, Options& o) {
+    s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")->option_text("TIME");
+}
+
+CLI::App* add_init(CLI::App& app, Options& o) {
     auto* init = app.add_subcommand("init", "Create a new store whose genesis block commits the authority and the chain's parameters");
-    store_opt(init);
-    key_opt(init, "The authority's key");
+    store_opt(init, o);
+    key_opt(init, o, "The authority's key");
     init->add_option("--chain-name", o.chain_name, "Name of the chain (default setm)")->option_text("NAME");
     init->add_option("--difficulty", o.difficulty, "Proof of work: leading zero bits of a block hash (default 16)")
         ->check(CLI::Range(1u, 64u))->option_text("BITS");
@@ -334,11 +315,14 @@ static int tool_main(int argc, char** argv) {
         ->option_text("N");
     init->add_option("--threads", o.threads, "Threads mining the genesis block (default: every core)")
         ->check(CLI::Range(1u, 256u))->option_text("N");
-    now_opt(init);
+    now_opt(init, o);
+    return init;
+}
 
+CLI::App* add_register(CLI::App& app, Options& o) {
     auto* reg = app.add_subcommand("register", "Admit the participants whose identities are on the input: print their credentials");
-    store_opt(reg);
-    key_opt(reg, "The authority's key");
+    store_opt(reg, o);
+    key_opt(reg, o, "The authority's key");
     reg->add_option("-r,--role", o.roles, "producer, consumer, prosumer or agent (repeatable)")->option_text("ROLE");
     reg->add_option("--zone", o.zone, "Grid zone of the participant")->option_text("ZONE");
     reg->add_option("--meter", o.meter, "Meter id (one participant per meter)")->option_text("ID");
@@ -348,40 +332,76 @@ static int tool_main(int argc, char** argv) {
     reg->add_option("--days", o.days, "Days of validity (default 365)")->option_text("N");
     reg->add_option("--serial", o.serial, "First serial number (default: one above the highest on the chain)")->option_text("N");
     reg->add_option("-i,--input", o.input, "Identities to read (default - for stdin)")->option_text("FILE");
-    now_opt(reg);
+    now_opt(reg, o);
+    return reg;
+}
 
+CLI::App* add_revoke(CLI::App& app, Options& o) {
     auto* rev = app.add_subcommand("revoke", "Print a signed revocation of the credential with a serial number");
-    store_opt(rev);
-    key_opt(rev, "The authority's key");
+    store_opt(rev, o);
+    key_opt(rev, o, "The authority's key");
     rev->add_option("--serial", o.serial, "Serial number of the credential")->required()->option_text("N");
     rev->add_option("--reason", o.reason, "Why, in words")->option_text("TEXT");
-    now_opt(rev);
+    now_opt(rev, o);
+    return rev;
+}
 
+CLI::App* add_check(CLI::App& app, Options& o) {
     auto* check = app.add_subcommand("check", "Identify and authenticate the signer of every record on the input (Algorithm 1)");
-    store_opt(check);
+    store_opt(check, o);
     check->add_option("-i,--input", o.input, "Records to check (default - for stdin)")->option_text("FILE");
-    now_opt(check);
+    now_opt(check, o);
+    return check;
+}
 
+CLI::App* add_list(CLI::App& app, Options& o) {
     auto* list = app.add_subcommand("list", "Print the registry at the tip: active, revoked, expired");
-    store_opt(list);
-    now_opt(list);
+    store_opt(list, o);
+    now_opt(list, o);
+    return list;
+}
 
-    auto peer_opts = [&](CLI::App* s) {
-        store_opt(s);
-        key_opt(s, "Your own key");
-        s->add_option("-p,--peer", o.peer, "The other party's identity or credential (JSON)")->required()->option_text("FILE");
-    };
-    auto* mutual = app.add_subcommand("mutual", "Print the mutual key you share with a peer for a context");
-    peer_opts(mutual);
+// mutual, seal and open: your key and the peer's identity or credential.
+CLI::App* add_peer_command(CLI::App& app, Options& o, const char* name, const char* what) {
+    auto* s = app.add_subcommand(name, what);
+    store_opt(s, o);
+    key_opt(s, o, "Your own key");
+    s->add_option("-p,--peer", o.peer, "The other party's identity or credential (JSON)")->required()->option_text("FILE");
+    return s;
+}
+
+using Command = Status (*)(const Options&);
+
+// Every subcommand, in the order of --help, with the function that runs it.
+std::vector<std::pair<CLI::App*, Command>> add_commands(CLI::App& app, Options& o) {
+    std::vector<std::pair<CLI::App*, Command>> commands;
+    commands.emplace_back(add_init(app, o), cmd_init);
+    commands.emplace_back(add_register(app, o), cmd_register);
+    commands.emplace_back(add_revoke(app, o), cmd_revoke);
+    commands.emplace_back(add_check(app, o), cmd_check);
+    commands.emplace_back(add_list(app, o), cmd_list);
+    auto* mutual = add_peer_command(app, o, "mutual", "Print the mutual key you share with a peer for a context");
     mutual->add_option("-c,--context", o.context, "What the key is for, e.g. a trade id")->required()->option_text("ID");
-    auto* seal = app.add_subcommand("seal", "Encrypt a short note (stdin or --note) for a peer under the mutual key");
-    peer_opts(seal);
+    commands.emplace_back(mutual, cmd_mutual);
+    auto* seal = add_peer_command(app, o, "seal", "Encrypt a short note (stdin or --note) for a peer under the mutual key");
     seal->add_option("-c,--context", o.context, "What the note is about, e.g. a trade id")->required()->option_text("ID");
     seal->add_option("--note", o.note, "The note (default: read stdin, at most 4096 bytes)")->option_text("TEXT");
-    auto* open = app.add_subcommand("open", "Decrypt sealed notes from a peer");
-    peer_opts(open);
+    commands.emplace_back(seal, cmd_seal);
+    auto* open = add_peer_command(app, o, "open", "Decrypt sealed notes from a peer");
     open->add_option("-i,--input", o.input, "Sealed notes (default - for stdin)")->option_text("FILE");
+    commands.emplace_back(open, cmd_open);
+    return commands;
+}
 
+} // namespace
+
+static int tool_main(int argc, char** argv) {
+    CLI::App app{"The setm authority: start a chain, admit and revoke participants, check signers.",
+                 kTool};
+    tool::version_flag(app);
+    app.require_subcommand(1);
+    Options o;
+    const auto commands = add_commands(app, o);
     app.footer(std::string("Examples:\n"
                            "  setm-auth init --store chain --key authority.key --difficulty 16\n"
                            "  setm-keygen --out alice.key --name alice | setm-auth register --store chain --key authority.key --role producer | setm-mine --store chain\n"
@@ -389,16 +409,9 @@ static int tool_main(int argc, char** argv) {
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
-    Status s = ok_status();
-    if (*init) s = cmd_init(o);
-    else if (*reg) s = cmd_register(o);
-    else if (*rev) s = cmd_revoke(o);
-    else if (*check) s = cmd_check(o);
-    else if (*list) s = cmd_list(o);
-    else if (*mutual) s = cmd_mutual(o);
-    else if (*seal) s = cmd_seal(o);
-    else if (*open) s = cmd_open(o);
-    return tool::finish(kTool, s);
+    for (const auto& [sub, run] : commands)
+        if (*sub) return tool::finish(kTool, run(o));
+    return tool::finish(kTool, ok_status());
 }
 
 int main(int argc, char** argv) {

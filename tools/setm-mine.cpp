@@ -82,7 +82,7 @@ Status run(const Options& o) {
                           << " record(s): " << hash_to_hex(block_hash(b.header)) << "\n";
             return ok_status();
         }
-        const bool moved = s.error().code == Exit::busy && s.error().reason == "tip moved";
+        const bool moved = s.error().is(ErrorKind::tip_moved);
         if (!moved || o.no_retry || tries >= o.max_tries) {
             Error e = s.error();
             if (moved) e.with_hint("another setm-mine appended first; run again (or drop --no-retry)");

@@ -37,7 +37,7 @@
 #   block.json and without that marker was never mined. With the marker,
 #   setm-mine may have committed and the script been killed before
 #   block.json was written, so the chain is asked: are the batch's trades in its record
-#   index (mdb_dump -s records, read-only)? A block is one LMDB transaction,
+#   index (setm-verify --has-record, read-only)? A block is one LMDB transaction,
 #   so either all of them are (the batch is mined: block.json is rebuilt from
 #   the stored header) or none are (negotiate and mine again); anything else
 #   stops with exit 70. Trades are signed by this agent only and name their
@@ -374,49 +374,34 @@ mine() {
 }
 
 # A batch killed while mining: are its trades on the chain? Sets
-# `on_chain` to all, none or some, and `on_chain_height`.
-on_chain='' on_chain_height=''
+# `on_chain` to all, none or some; the trades found are in neg/found
+# (setm-verify --has-record lines).
+on_chain=''
 check_on_chain() {
-    local dir=$1 found total
-    command -v mdb_dump >/dev/null || fail 70 "mdb_dump (lmdb-utils) is needed to recover batch $current"
+    local dir=$1 found total id ids=()
     trade_ids "$dir/neg/trades.jsonl" > "$dir/neg/ids"
-    total=$(wc -l < "$dir/neg/ids")
-    # mdb_dump prints each key on one line and its value on the next, both
-    # in hex after a space; a record's key is its id, its value the height.
-    # (awk reads to the end: an early exit would be SIGPIPE under pipefail.)
-    mdb_dump -s records "$store" 2> "$dir/neg/mdb.err" | awk -v ids="$dir/neg/ids" '
-        BEGIN { while ((getline l < ids) > 0) want[l] = 1 }
-        /^DATA=END$/ { data = 0 }
-        data && ++n % 2 == 1 { key = substr($0, 2); next }
-        data && (key in want) { print key, substr($0, 2) }
-        /^HEADER=END$/ { data = 1 }' > "$dir/neg/found" ||
-        fail 74 "mdb_dump -s records $store: $(head -n1 "$dir/neg/mdb.err")"
+    while IFS= read -r id; do ids+=(--has-record "$id"); done < "$dir/neg/ids"
+    total=${#ids[@]}
+    on_chain=none
+    [ "$total" -gt 0 ] || return 0
+    total=$((total / 2))
+    run_tool "$dir/neg/located.jsonl" "$dir/neg/locate.err" setm-verify --store "$store" "${ids[@]}"
+    jq -c 'select(.height != null)' "$dir/neg/located.jsonl" > "$dir/neg/found"
     found=$(wc -l < "$dir/neg/found")
     on_chain=some
     if [ "$found" -eq 0 ]; then
         on_chain=none
-    elif [ "$found" -eq "$total" ] && [ "$(cut -d' ' -f2 "$dir/neg/found" | sort -u | wc -l)" -eq 1 ]; then
+    elif [ "$found" -eq "$total" ] && [ "$(jq -r .height "$dir/neg/found" | sort -u | wc -l)" -eq 1 ]; then
         on_chain=all
-        on_chain_height=$((16#$(head -n1 "$dir/neg/found" | cut -d' ' -f2)))
     fi
 }
 
-# block.json for a batch found mined: its height, hash and header from the
-# store's header index (the hash is SHA-256d of the header, shown reversed).
+# block.json for a batch found mined: the block that holds its trades.
 recovered_block() {
-    local dir=$1 height=$2 header h
-    mdb_dump -s headers "$store" 2> "$dir/neg/mdb.err" | awk -v k="$(printf ' %016x' "$height")" \
-        'prev == k && !done { print substr($0, 2); done = 1 } { prev = $0 }' > "$dir/neg/header" ||
-        fail 74 "mdb_dump -s headers $store: $(head -n1 "$dir/neg/mdb.err")"
-    header=$(cat -- "$dir/neg/header")
-    [ -n "$header" ] || fail 74 "no header at height $height in $store"
-    h=$(hex_bytes "$header" | sha256sum | cut -c1-64)
-    h=$(hex_bytes "$h" | sha256sum | cut -c1-64 | sed 's/../&\n/g' | tac | tr -d '\n')
-    jq -nc --argjson height "$height" --arg hash "$h" --arg header "$header" \
-        '{type: "block-recovered", height: $height, hash: $hash, header_hex: $header}'
+    local dir=$1
+    jq -cs '.[0] | {type: "block-recovered", height: .height, hash: .block, header_hex: .header_hex}' \
+        "$dir/neg/found"
 }
-
-hex_bytes() { printf '%b' "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 
 # ---- step 4: verify and state ----------------------------------------------------------
 
@@ -495,7 +480,7 @@ process_batch() {
             step=recover
             check_on_chain "$dir"
             case $on_chain in
-                all) recovered_block "$dir" "$on_chain_height" > "$dir/block.json.tmp"
+                all) recovered_block "$dir" > "$dir/block.json.tmp"
                      publish "$dir/block.json.tmp" "$dir/block.json" ;;
                 none) ;;   # setm-mine never committed: negotiate and mine again
                 *) fail 70 "some of the batch's trades are on the chain and some are not" ;;
