@@ -8,13 +8,16 @@
 namespace setm {
 
 Status check_identity(const Signed<Identity>& id) {
-    const std::string who = "identity " + participant_hex(id.body.signer()) + " (" + id.body.name + ")";
+    const std::string who =
+        "identity " + participant_hex(id.body.signer()) + " (" + id.body.name + ")";
     if (id.chain != kNoChain)
         return make_error(Exit::rejected, "bad identity", who + " is bound to a chain");
     if (!ed25519_public_key_acceptable(id.body.ed25519))
-        return make_error(Exit::rejected, "weak key", who + ": Ed25519 key of small order or not canonical");
+        return make_error(Exit::rejected, "weak key",
+                          who + ": Ed25519 key of small order or not canonical");
     if (!signature_valid(id, id.body.ed25519))
-        return make_error(Exit::rejected, "bad signature", who + ": no proof of possession of the key");
+        return make_error(Exit::rejected, "bad signature",
+                          who + ": no proof of possession of the key");
     std::array<std::uint8_t, 32> probe{};
     probe[0] = 1;
     if (!x25519_agree(probe, id.body.x25519))
@@ -23,8 +26,8 @@ Status check_identity(const Signed<Identity>& id) {
 }
 
 Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretKey& authority,
-                                            const Signed<Identity>& id, const CredentialTerms& terms,
-                                            std::uint64_t serial) {
+                                            const Signed<Identity>& id,
+                                            const CredentialTerms& terms, std::uint64_t serial) {
     SETM_CHECK(check_identity(id));
     if (authority.ed25519 != st.genesis().authority_ed25519)
         return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
@@ -55,8 +58,11 @@ Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretK
     if (authority.ed25519 != st.genesis().authority_ed25519)
         return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
     SETM_TRY(auto entry, st.credential(serial));
-    if (!entry) return make_error(Exit::bad_input, "unknown serial", "no credential with serial " + std::to_string(serial));
-    if (entry->revoked) return make_error(Exit::bad_input, "already revoked", "serial " + std::to_string(serial));
+    if (!entry)
+        return make_error(Exit::bad_input, "unknown serial",
+                          "no credential with serial " + std::to_string(serial));
+    if (entry->revoked)
+        return make_error(Exit::bad_input, "already revoked", "serial " + std::to_string(serial));
     Revocation r{serial, entry->credential.body.participant, time, reason, authority.id()};
     return sign_record(r, st.chain_id(), authority.seed);
 }
@@ -72,7 +78,7 @@ const char* status_name(CredentialStatus s) {
 }
 
 CredentialStatus status_at(const RegistryEntry& e, std::int64_t t) {
-    if (e.revoked && e.revoked_at <= t) return CredentialStatus::revoked;   // as of t, historically
+    if (e.revoked && e.revoked_at <= t) return CredentialStatus::revoked; // as of t, historically
     if (t >= e.credential.body.valid_until) return CredentialStatus::expired;
     if (t < e.credential.body.valid_from) return CredentialStatus::not_yet_valid;
     return CredentialStatus::active;
@@ -89,7 +95,8 @@ Result<std::array<std::uint8_t, 32>> mutual_key(const SecretKey& me, const Publi
     info.insert(info.end(), a.begin(), a.end());
     info.insert(info.end(), b.begin(), b.end());
     info.insert(info.end(), context.begin(), context.end());
-    const Bytes k = hkdf_sha256(Bytes(shared->begin(), shared->end()), Bytes(chain.begin(), chain.end()), info, 32);
+    const Bytes k = hkdf_sha256(Bytes(shared->begin(), shared->end()),
+                                Bytes(chain.begin(), chain.end()), info, 32);
     std::array<std::uint8_t, 32> out{};
     std::copy(k.begin(), k.end(), out.begin());
     return out;
@@ -110,13 +117,16 @@ SealedNote seal_note(const std::array<std::uint8_t, 32>& key, const ParticipantI
                      const ParticipantId& to, const std::string& context, const std::string& note) {
     SealedNote n{from, to, context, {}, {}};
     random_bytes(n.nonce.data(), n.nonce.size());
-    n.ciphertext = aead_seal(key, n.nonce, note_aad(from, to, context), Bytes(note.begin(), note.end()));
+    n.ciphertext =
+        aead_seal(key, n.nonce, note_aad(from, to, context), Bytes(note.begin(), note.end()));
     return n;
 }
 
 Result<std::string> open_note(const std::array<std::uint8_t, 32>& key, const SealedNote& n) {
     auto plain = aead_open(key, n.nonce, note_aad(n.from, n.to, n.context), n.ciphertext);
-    if (!plain) return make_error(Exit::rejected, "decryption failed", "the note was tampered with or is not for this key");
+    if (!plain)
+        return make_error(Exit::rejected, "decryption failed",
+                          "the note was tampered with or is not for this key");
     return std::string(plain->begin(), plain->end());
 }
 

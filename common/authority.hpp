@@ -32,8 +32,8 @@ struct CredentialTerms {
 // meter) and the terms. Exit::rejected for a failed proof of possession,
 // Exit::bad_input for a refused registration.
 Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretKey& authority,
-                                            const Signed<Identity>& id, const CredentialTerms& terms,
-                                            std::uint64_t serial);
+                                            const Signed<Identity>& id,
+                                            const CredentialTerms& terms, std::uint64_t serial);
 
 Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
                                             std::uint64_t serial, std::int64_t time,

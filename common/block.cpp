@@ -38,9 +38,9 @@ std::array<std::uint8_t, kHeaderSize> serialize_header(const BlockHeader& h) {
 
 Result<BlockHeader> parse_header(const std::uint8_t* p, std::size_t n) {
     if (n != kHeaderSize || p == nullptr)
-        return make_error(Exit::bad_input, "bad header",
-                          "expected " + std::to_string(kHeaderSize) + " bytes, got " +
-                              std::to_string(n));
+        return make_error(
+            Exit::bad_input, "bad header",
+            "expected " + std::to_string(kHeaderSize) + " bytes, got " + std::to_string(n));
     BlockHeader h;
     // uint32 -> int32 is well defined (modular) since C++20.
     h.version = static_cast<std::int32_t>(get_le32(p));

@@ -26,8 +26,9 @@ Result<Bytes> from_hex(std::string_view hex) {
     for (std::size_t i = 0; i < out.size(); ++i) {
         int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return make_error(Exit::bad_input, "bad hex",
-                              "not a hex digit at offset " + std::to_string(2 * i + (hi < 0 ? 0 : 1)));
+            return make_error(
+                Exit::bad_input, "bad hex",
+                "not a hex digit at offset " + std::to_string(2 * i + (hi < 0 ? 0 : 1)));
         out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
     }
     return out;

@@ -13,12 +13,14 @@ namespace setm {
 
 using Bytes = std::vector<std::uint8_t>;
 using Hash32 = std::array<std::uint8_t, 32>;
-using PublicKey = std::array<std::uint8_t, 32>;   // Ed25519 or X25519
-using Signature = std::array<std::uint8_t, 64>;   // Ed25519
+using PublicKey = std::array<std::uint8_t, 32>; // Ed25519 or X25519
+using Signature = std::array<std::uint8_t, 64>; // Ed25519
 
 std::string to_hex(const std::uint8_t* p, std::size_t n);
 template <std::size_t N>
-std::string to_hex(const std::array<std::uint8_t, N>& a) { return to_hex(a.data(), N); }
+std::string to_hex(const std::array<std::uint8_t, N>& a) {
+    return to_hex(a.data(), N);
+}
 inline std::string to_hex(const Bytes& b) { return to_hex(b.data(), b.size()); }
 
 // Lower- or upper-case hex, even length. Errors are Exit::bad_input.
@@ -27,9 +29,9 @@ Result<Bytes> from_hex(std::string_view hex);
 template <std::size_t N>
 Result<std::array<std::uint8_t, N>> from_hex_fixed(std::string_view hex) {
     if (hex.size() != 2 * N)
-        return make_error(Exit::bad_input, "bad hex",
-                          "expected " + std::to_string(2 * N) + " hex digits, got " +
-                              std::to_string(hex.size()));
+        return make_error(
+            Exit::bad_input, "bad hex",
+            "expected " + std::to_string(2 * N) + " hex digits, got " + std::to_string(hex.size()));
     SETM_TRY(Bytes b, from_hex(hex));
     std::array<std::uint8_t, N> a{};
     for (std::size_t i = 0; i < N; ++i) a[i] = b[i];

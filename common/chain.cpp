@@ -65,7 +65,8 @@ Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
         return fail("bad target", "bits " + std::to_string(h.bits) + " differ from the chain's " +
                                       std::to_string(bits));
     if (!check_proof_of_work(block_hash(h), h.bits))
-        return fail("bad proof of work", "hash " + hash_to_hex(block_hash(h)) + " is above the target");
+        return fail("bad proof of work",
+                    "hash " + hash_to_hex(block_hash(h)) + " is above the target");
     if (merkle_root_of(b.records) != h.merkle_root)
         return fail("bad merkle root", "the records do not hash to " + hash_to_hex(h.merkle_root));
     if (!prev_times.empty() && h.time <= median_time(prev_times))
@@ -73,7 +74,8 @@ Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
                                     std::to_string(kMedianTimeSpan) + " blocks, " +
                                     format_utc(median_time(prev_times)));
     if (static_cast<std::int64_t>(h.time) > now + kMaxFutureSeconds)
-        return fail("bad time", format_utc(h.time) + " is more than 2 hours after " + format_utc(now));
+        return fail("bad time",
+                    format_utc(h.time) + " is more than 2 hours after " + format_utc(now));
     return ok_status();
 }
 
@@ -136,9 +138,7 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
 
 namespace {
 
-Error wrong_user(const std::string& why) {
-    return make_error(Exit::rejected, "wrong user", why);
-}
+Error wrong_user(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
 
 std::uint8_t role_needed(const Record& r) {
     if (std::holds_alternative<Signed<Offer>>(r)) return role_producer;
@@ -192,7 +192,7 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
     if (std::holds_alternative<Signed<Genesis>>(r))
         return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
     const std::uint8_t need = role_needed(r);
-    if (need == 0) {   // credential, revocation: the authority signs
+    if (need == 0) { // credential, revocation: the authority signs
         if (signer != participant_id(st.genesis().authority_ed25519))
             return wrong_user(who + " is not this chain's authority");
         if (!check_sig(st.genesis().authority_ed25519))
@@ -202,18 +202,21 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
     SETM_TRY(auto serial, st.serial_of(signer));
     if (!serial) return wrong_user(who + " is not registered");
     SETM_TRY(auto entry, st.credential(*serial));
-    if (!entry) return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+    if (!entry)
+        return make_error(Exit::io, "store unreadable", "registry names a missing credential");
     const Credential& c = entry->credential.body;
     if (entry->revoked_for(t))
-        return wrong_user(who + " (" + c.name + ") was revoked at " + format_utc(entry->revoked_at));
+        return wrong_user(who + " (" + c.name + ") was revoked at " +
+                          format_utc(entry->revoked_at));
     if (t < c.valid_from)
-        return wrong_user(who + " (" + c.name + ") is not valid before " + format_utc(c.valid_from));
+        return wrong_user(who + " (" + c.name + ") is not valid before " +
+                          format_utc(c.valid_from));
     if (t >= c.valid_until)
         return wrong_user(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
     if ((c.roles & need) != need)
         return wrong_user(who + " (" + c.name + ") may not sign " +
-                          (need == role_producer ? "an " : "a ") + record_type(r) +
-                          ": no " + role_names(need).front() + " role");
+                          (need == role_producer ? "an " : "a ") + record_type(r) + ": no " +
+                          role_names(need).front() + " role");
     if (!check_sig(c.ed25519)) return wrong_user("bad signature by " + who + " (" + c.name + ")");
     return ok_status();
 }
@@ -229,7 +232,8 @@ Error invalid(const std::string& reason, const std::string& detail) {
 Result<Credential> signer_credential(const StateReader& st, const ParticipantId& p) {
     SETM_TRY(auto serial, st.serial_of(p));
     SETM_TRY(auto entry, st.credential(serial.value_or(0)));
-    if (!entry) return make_error(Exit::rejected, "wrong user", participant_hex(p) + " is not registered");
+    if (!entry)
+        return make_error(Exit::rejected, "wrong user", participant_hex(p) + " is not registered");
     return entry->credential.body;
 }
 
@@ -238,19 +242,21 @@ Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64
     if (c.participant != participant_id(c.ed25519))
         return invalid("bad credential", "participant id does not belong to its key");
     if (!ed25519_public_key_acceptable(c.ed25519))
-        return invalid("weak key", "the credential's Ed25519 key is of small order or not canonical");
+        return invalid("weak key",
+                       "the credential's Ed25519 key is of small order or not canonical");
     if (c.roles == 0 || (c.roles & ~(role_producer | role_consumer | role_agent)))
         return invalid("bad credential", "no valid role");
     if (c.valid_until <= c.valid_from) return invalid("bad credential", "empty validity window");
     SETM_TRY(auto same_serial, st.credential(c.serial));
-    if (same_serial) return invalid("duplicate serial", "serial " + std::to_string(c.serial) + " is taken");
+    if (same_serial)
+        return invalid("duplicate serial", "serial " + std::to_string(c.serial) + " is taken");
     SETM_TRY(auto prior, st.serial_of(c.participant));
     if (prior) {
         SETM_TRY(auto old, st.credential(*prior));
         if (old && !old->revoked && old->credential.body.valid_until > c.valid_from)
-            return invalid("already registered",
-                           participant_hex(c.participant) + " holds active credential serial " +
-                               std::to_string(*prior));
+            return invalid("already registered", participant_hex(c.participant) +
+                                                     " holds active credential serial " +
+                                                     std::to_string(*prior));
     }
     if (!c.meter.empty()) {
         SETM_TRY(auto m, st.serial_of_meter(c.meter));
@@ -259,7 +265,8 @@ Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64
             // credential can be renewed for when the old one ends.
             SETM_TRY(auto old, st.credential(*m));
             if (old && !old->revoked && old->credential.body.valid_until > c.valid_from)
-                return invalid("meter taken", "meter " + c.meter + " belongs to serial " + std::to_string(*m));
+                return invalid("meter taken",
+                               "meter " + c.meter + " belongs to serial " + std::to_string(*m));
         }
         st.meters[c.meter] = c.serial;
     }
@@ -271,9 +278,11 @@ Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64
 Status apply_revocation(StateDelta& st, const Signed<Revocation>& s, std::int64_t t) {
     const Revocation& v = s.body;
     SETM_TRY(auto entry, st.credential(v.serial));
-    if (!entry) return invalid("unknown serial", "no credential with serial " + std::to_string(v.serial));
+    if (!entry)
+        return invalid("unknown serial", "no credential with serial " + std::to_string(v.serial));
     if (entry->credential.body.participant != v.participant)
-        return invalid("bad revocation", "serial " + std::to_string(v.serial) + " belongs to another participant");
+        return invalid("bad revocation",
+                       "serial " + std::to_string(v.serial) + " belongs to another participant");
     if (entry->revoked) return invalid("already revoked", "serial " + std::to_string(v.serial));
     entry->revoked = true;
     entry->revoked_at = v.time;
@@ -283,20 +292,24 @@ Status apply_revocation(StateDelta& st, const Signed<Revocation>& s, std::int64_
 }
 
 template <class Order>
-Status check_order_common(const StateReader& st, const Order& o, const Credential& c, std::int64_t t,
-                          const char* what) {
+Status check_order_common(const StateReader& st, const Order& o, const Credential& c,
+                          std::int64_t t, const char* what) {
     const Genesis& g = st.genesis();
     if (o.slot_minutes != g.slot_minutes)
         return invalid("bad slot", std::string(what) + " for " + std::to_string(o.slot_minutes) +
-                                       "-minute slots on a chain of " + std::to_string(g.slot_minutes));
+                                       "-minute slots on a chain of " +
+                                       std::to_string(g.slot_minutes));
     SETM_CHECK(check_slot_start(o.slot, static_cast<int>(o.slot_minutes)));
-    if (o.slot <= t) return invalid("slot begun", std::string(what) + " for " + format_utc(o.slot) +
-                                                     ", which has begun at " + format_utc(t));
-    if (o.expires <= t) return invalid("expired", std::string(what) + " expired at " + format_utc(o.expires));
+    if (o.slot <= t)
+        return invalid("slot begun", std::string(what) + " for " + format_utc(o.slot) +
+                                         ", which has begun at " + format_utc(t));
+    if (o.expires <= t)
+        return invalid("expired", std::string(what) + " expired at " + format_utc(o.expires));
     if (o.energy_wh <= 0) return invalid("bad energy", std::string(what) + " of no energy");
     if (c.max_energy_wh > 0 && o.energy_wh > c.max_energy_wh)
-        return invalid("over limit", format_energy(o.energy_wh) + " is above " + c.name + "'s limit of " +
-                                         format_energy(c.max_energy_wh) + " per slot");
+        return invalid("over limit", format_energy(o.energy_wh) + " is above " + c.name +
+                                         "'s limit of " + format_energy(c.max_energy_wh) +
+                                         " per slot");
     if (o.zone != c.zone)
         return invalid("bad zone", std::string(what) + " in zone \"" + o.zone + "\" but " + c.name +
                                        " is registered in \"" + c.zone + "\"");
@@ -324,7 +337,9 @@ Status apply_request(StateDelta& st, const Signed<Request>& s, const Hash32& id,
     for (const auto& f : s.body.from)
         if ((f.size() != 32 && f.size() != 64) ||
             f.find_first_not_of("0123456789abcdef") != std::string::npos)
-            return invalid("bad from", "\"" + f + "\" is neither a participant id nor an offer id (lower-case hex)");
+            return invalid(
+                "bad from",
+                "\"" + f + "\" is neither a participant id nor an offer id (lower-case hex)");
     st.orders[id] = OrderEntry{s, 0, height};
     return ok_status();
 }
@@ -339,9 +354,11 @@ bool request_allows(const Request& rq, const Hash32& offer_id, const Participant
 Status apply_trade(StateDelta& st, const Signed<Trade>& s, std::int64_t t) {
     const Trade& tr = s.body;
     if (tr.slot <= t)
-        return invalid("slot begun", "a trade for " + format_utc(tr.slot) + ", which has begun at " + format_utc(t));
+        return invalid("slot begun", "a trade for " + format_utc(tr.slot) +
+                                         ", which has begun at " + format_utc(t));
     if (tr.time > t + kMaxFutureSeconds)
-        return invalid("bad time", "a trade made at " + format_utc(tr.time) + ", after its block's time");
+        return invalid("bad time",
+                       "a trade made at " + format_utc(tr.time) + ", after its block's time");
     SETM_TRY(auto oe, st.order(tr.offer));
     SETM_TRY(auto re, st.order(tr.request));
     if (!oe || !std::holds_alternative<Signed<Offer>>(oe->order))
@@ -351,8 +368,10 @@ Status apply_trade(StateDelta& st, const Signed<Trade>& s, std::int64_t t) {
     const Offer& of = std::get<Signed<Offer>>(oe->order).body;
     const Request& rq = std::get<Signed<Request>>(re->order).body;
     if (tr.seller != of.producer || tr.buyer != rq.consumer)
-        return invalid("bad parties", "seller and buyer must be the offer's producer and the request's consumer");
-    if (tr.seller == tr.buyer) return invalid("self trade", participant_hex(tr.seller) + " trades with itself");
+        return invalid("bad parties",
+                       "seller and buyer must be the offer's producer and the request's consumer");
+    if (tr.seller == tr.buyer)
+        return invalid("self trade", participant_hex(tr.seller) + " trades with itself");
     if (tr.slot != of.slot || tr.slot != rq.slot || tr.slot_minutes != of.slot_minutes ||
         tr.slot_minutes != rq.slot_minutes)
         return invalid("bad slot", "the trade's slot differs from its orders'");
@@ -360,29 +379,35 @@ Status apply_trade(StateDelta& st, const Signed<Trade>& s, std::int64_t t) {
         return invalid("not chosen", "the request accepts only offers or producers it names");
     if (tr.energy_wh <= 0) return invalid("bad energy", "a trade of no energy");
     if (tr.price < of.floor_price)
-        return invalid("price out of limits", format_price(tr.price) + " is below the offer's floor " +
-                                                  format_price(of.floor_price));
+        return invalid(
+            "price out of limits",
+            format_price(tr.price) + " is below the offer's floor " + format_price(of.floor_price));
     if (tr.fee_price < 0) return invalid("bad fee", "negative network fee");
     if (of.zone == rq.zone && tr.fee_price != 0)
         return invalid("bad fee", "a network fee within one zone");
     SETM_TRY(std::int64_t paid, checked_add(tr.price, tr.fee_price));
     if (paid > rq.ceiling_price)
-        return invalid("price out of limits", format_price(paid) + " (price plus fee) is above the request's ceiling " +
-                                                  format_price(rq.ceiling_price));
+        return invalid("price out of limits",
+                       format_price(paid) + " (price plus fee) is above the request's ceiling " +
+                           format_price(rq.ceiling_price));
     SETM_TRY(std::int64_t amount, money_for(tr.energy_wh, tr.price));
     SETM_TRY(std::int64_t fee, money_for(tr.energy_wh, tr.fee_price));
     if (amount != tr.amount || fee != tr.fee)
-        return invalid("bad amount", "amount and fee must be energy times price and fee price exactly");
-    if (tr.mechanism != "pay-as-clear" && tr.mechanism != "pay-as-bid" && tr.mechanism != "negotiate")
+        return invalid("bad amount",
+                       "amount and fee must be energy times price and fee price exactly");
+    if (tr.mechanism != "pay-as-clear" && tr.mechanism != "pay-as-bid" &&
+        tr.mechanism != "negotiate")
         return invalid("bad mechanism", "\"" + tr.mechanism + "\"");
     SETM_TRY(std::int64_t of_filled, checked_add(oe->filled_wh, tr.energy_wh));
     SETM_TRY(std::int64_t rq_filled, checked_add(re->filled_wh, tr.energy_wh));
     if (of_filled > of.energy_wh)
-        return invalid("double selling", "offer " + to_hex(tr.offer) + " would sell " + format_energy(of_filled) +
-                                             " of " + format_energy(of.energy_wh));
+        return invalid("double selling", "offer " + to_hex(tr.offer) + " would sell " +
+                                             format_energy(of_filled) + " of " +
+                                             format_energy(of.energy_wh));
     if (rq_filled > rq.energy_wh)
-        return invalid("over filled", "request " + to_hex(tr.request) + " would buy " + format_energy(rq_filled) +
-                                          " of " + format_energy(rq.energy_wh));
+        return invalid("over filled", "request " + to_hex(tr.request) + " would buy " +
+                                          format_energy(rq_filled) + " of " +
+                                          format_energy(rq.energy_wh));
     oe->filled_wh = of_filled;
     re->filled_wh = rq_filled;
     st.orders[tr.offer] = *oe;
@@ -400,32 +425,39 @@ Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64
     SETM_CHECK(authenticate(st, r, t, deferred, index));
     SETM_CHECK(check_record_limits(r));
     Status s = ok_status();
-    if (auto* c = std::get_if<Signed<Credential>>(&r)) s = apply_credential(st, *c, height);
-    else if (auto* v = std::get_if<Signed<Revocation>>(&r)) s = apply_revocation(st, *v, t);
-    else if (auto* o = std::get_if<Signed<Offer>>(&r)) s = apply_offer(st, *o, id, t, height);
-    else if (auto* q = std::get_if<Signed<Request>>(&r)) s = apply_request(st, *q, id, t, height);
-    else if (auto* tr = std::get_if<Signed<Trade>>(&r)) s = apply_trade(st, *tr, t);
+    if (auto* c = std::get_if<Signed<Credential>>(&r))
+        s = apply_credential(st, *c, height);
+    else if (auto* v = std::get_if<Signed<Revocation>>(&r))
+        s = apply_revocation(st, *v, t);
+    else if (auto* o = std::get_if<Signed<Offer>>(&r))
+        s = apply_offer(st, *o, id, t, height);
+    else if (auto* q = std::get_if<Signed<Request>>(&r))
+        s = apply_request(st, *q, id, t, height);
+    else if (auto* tr = std::get_if<Signed<Trade>>(&r))
+        s = apply_trade(st, *tr, t);
     if (!s) return s;
     st.records[id] = static_cast<std::uint32_t>(st.records.size());
     return ok_status();
 }
 
 static Error bad_signature(const Record& r) {
-    return make_error(Exit::rejected, "wrong user", "bad signature by " + participant_hex(record_signer(r)));
+    return make_error(Exit::rejected, "wrong user",
+                      "bad signature by " + participant_hex(record_signer(r)));
 }
 
 Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
                                  std::int64_t t, std::uint64_t height, unsigned threads,
                                  std::size_t* bad_index) {
     auto name = [&](std::size_t i, Error e) {
-        e.detail = std::string(record_type(records[i])) + " " + to_hex(record_id(records[i])) + ": " + e.detail;
+        e.detail = std::string(record_type(records[i])) + " " + to_hex(record_id(records[i])) +
+                   ": " + e.detail;
         if (bad_index) *bad_index = i;
         return e;
     };
     const std::uint32_t max = base.genesis().max_records;
     if (max != 0 && records.size() > max)
-        return invalid("block too large", std::to_string(records.size()) + " records, the chain allows " +
-                                              std::to_string(max));
+        return invalid("block too large", std::to_string(records.size()) +
+                                              " records, the chain allows " + std::to_string(max));
     StateDelta st(base);
     DeferredSignatures deferred;
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -449,16 +481,21 @@ Result<Block> make_genesis_block(const Signed<Genesis>& g, std::int64_t now, uns
 
 Result<Hash32> check_genesis_block(const Block& b) {
     if (b.records.size() != 1 || !std::holds_alternative<Signed<Genesis>>(b.records[0]))
-        return make_error(Exit::verify_failed, "bad genesis", "block 0 must hold exactly the genesis record");
+        return make_error(Exit::verify_failed, "bad genesis",
+                          "block 0 must hold exactly the genesis record");
     const auto& g = std::get<Signed<Genesis>>(b.records[0]);
-    if (g.chain != kNoChain) return make_error(Exit::verify_failed, "bad genesis", "genesis bound to a chain");
+    if (g.chain != kNoChain)
+        return make_error(Exit::verify_failed, "bad genesis", "genesis bound to a chain");
     if (!signature_valid(g, g.body.authority_ed25519))
-        return make_error(Exit::verify_failed, "bad genesis", "the authority's signature does not verify");
+        return make_error(Exit::verify_failed, "bad genesis",
+                          "the authority's signature does not verify");
     if (!valid_slot_minutes(static_cast<int>(g.body.slot_minutes)))
-        return make_error(Exit::verify_failed, "bad genesis", "slot length must be 15, 30 or 60 minutes");
+        return make_error(Exit::verify_failed, "bad genesis",
+                          "slot length must be 15, 30 or 60 minutes");
     auto target = decode_compact(g.body.bits);
     if (!target) return make_error(Exit::verify_failed, "bad genesis", target.error().message());
-    SETM_CHECK(check_header(b, Hash32{}, g.body.bits, {}, static_cast<std::int64_t>(b.header.time)));
+    SETM_CHECK(
+        check_header(b, Hash32{}, g.body.bits, {}, static_cast<std::int64_t>(b.header.time)));
     return block_hash(b.header);
 }
 

@@ -9,8 +9,8 @@
 // offer of its holder may share a block, and a trade may follow its orders).
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -39,7 +39,10 @@ struct Block {
 struct StoredBlock {
     std::array<std::uint8_t, kHeaderSize> header{};
     std::vector<Record> records;
-    template <class A> void serialize(A& ar) { ar(header, records); }
+    template <class A>
+    void serialize(A& ar) {
+        ar(header, records);
+    }
 };
 
 Hash32 merkle_root_of(const std::vector<Record>& records);
@@ -51,10 +54,13 @@ std::string block_to_json(const Block& b, std::uint64_t height);
 struct RegistryEntry {
     Signed<Credential> credential;
     bool revoked = false;
-    std::int64_t revoked_at = 0;          // the revocation's own time
-    std::int64_t revoked_block_time = 0;  // time of the block that carried it
-    std::uint64_t height = 0;             // block that admitted it
-    template <class A> void serialize(A& ar) { ar(credential, revoked, revoked_at, revoked_block_time, height); }
+    std::int64_t revoked_at = 0;         // the revocation's own time
+    std::int64_t revoked_block_time = 0; // time of the block that carried it
+    std::uint64_t height = 0;            // block that admitted it
+    template <class A>
+    void serialize(A& ar) {
+        ar(credential, revoked, revoked_at, revoked_block_time, height);
+    }
     // Revoked for a record at time t: from the revocation's own time on (it
     // may be scheduled ahead), and never later than the time of the block
     // that carries it: block times may step back (only the median of 11
@@ -65,10 +71,13 @@ struct RegistryEntry {
 };
 
 struct OrderEntry {
-    Record order;                  // Signed<Offer> or Signed<Request>
-    std::int64_t filled_wh = 0;    // sum of the energy of its trades so far
+    Record order;               // Signed<Offer> or Signed<Request>
+    std::int64_t filled_wh = 0; // sum of the energy of its trades so far
     std::uint64_t height = 0;
-    template <class A> void serialize(A& ar) { ar(order, filled_wh, height); }
+    template <class A>
+    void serialize(A& ar) {
+        ar(order, filled_wh, height);
+    }
 };
 
 // What validation reads about the chain so far.
@@ -80,7 +89,8 @@ public:
     virtual Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const = 0;
     // serial of the participant's latest credential
     virtual Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const = 0;
-    virtual Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& meter) const = 0;
+    virtual Result<std::optional<std::uint64_t>> serial_of_meter(
+        const std::string& meter) const = 0;
     virtual Result<std::optional<OrderEntry>> order(const Hash32& id) const = 0;
     virtual Result<bool> has_record(const Hash32& id) const = 0;
 };
@@ -102,7 +112,7 @@ public:
     std::map<ParticipantId, std::uint64_t> participants;
     std::map<std::string, std::uint64_t> meters;
     std::map<Hash32, OrderEntry> orders;
-    std::map<Hash32, std::uint32_t> records;   // id -> position in its block
+    std::map<Hash32, std::uint32_t> records; // id -> position in its block
 
 private:
     const StateReader& base_;
@@ -125,7 +135,7 @@ public:
     std::map<ParticipantId, std::uint64_t> participants;
     std::map<std::string, std::uint64_t> meters;
     std::map<Hash32, OrderEntry> orders;
-    std::map<Hash32, std::uint64_t> records;   // id -> height
+    std::map<Hash32, std::uint64_t> records; // id -> height
 
 private:
     Genesis genesis_;
@@ -136,13 +146,15 @@ private:
 // Signature checks can be deferred and run on every core: validation then
 // records (record, key) pairs here instead of verifying each on the spot.
 struct SignatureTask {
-    std::size_t index = 0;     // position of the record in its batch
+    std::size_t index = 0; // position of the record in its batch
     const Record* record = nullptr;
     PublicKey key{};
 };
 class DeferredSignatures {
 public:
-    void add(std::size_t index, const Record& r, const PublicKey& key) { tasks_.push_back({index, &r, key}); }
+    void add(std::size_t index, const Record& r, const PublicKey& key) {
+        tasks_.push_back({index, &r, key});
+    }
     // Verifies every task on `threads` threads; returns the lowest batch
     // index whose signature fails, or nullopt when all verify.
     std::optional<std::size_t> verify(unsigned threads) const;

@@ -14,8 +14,8 @@ namespace {
 
 using Curve = std::vector<std::pair<std::int64_t, std::int64_t>>;
 
-constexpr int kRows = 16;    // price rows of the curves chart
-constexpr int kStrip = 30;   // columns of a negotiation's strip
+constexpr int kRows = 16;  // price rows of the curves chart
+constexpr int kStrip = 30; // columns of a negotiation's strip
 
 std::string pad_left(std::string s, std::size_t width) {
     if (s.size() < width) s.insert(0, width - s.size(), ' ');
@@ -26,7 +26,7 @@ std::string short_id(const Hash32& id) { return to_hex(id).substr(0, 16); }
 
 std::int64_t curve_energy(const Curve& c) {
     std::int64_t sum = 0;
-    for (const auto& step : c) sum += step.second;   // the slot's checked total
+    for (const auto& step : c) sum += step.second; // the slot's checked total
     return sum;
 }
 
@@ -54,7 +54,8 @@ struct PriceAxis {
     bool empty() const { return lo > hi; }
     int row(std::int64_t p) const {
         if (hi == lo) return kRows / 2;
-        return static_cast<int>(static_cast<double>(hi - p) * (kRows - 1) / static_cast<double>(hi - lo) + 0.5);
+        return static_cast<int>(
+            static_cast<double>(hi - p) * (kRows - 1) / static_cast<double>(hi - lo) + 0.5);
     }
 };
 
@@ -73,7 +74,8 @@ std::vector<std::string> row_labels(const SlotReport& s, const PriceAxis& axis) 
     std::vector<std::string> labels(kRows);
     for (const Curve* c : {&s.supply, &s.demand})
         for (const auto& step : *c)
-            if (labels[axis.row(step.first)].empty()) labels[axis.row(step.first)] = format_price(step.first);
+            if (labels[axis.row(step.first)].empty())
+                labels[axis.row(step.first)] = format_price(step.first);
     if (s.clearing_price) labels[axis.row(*s.clearing_price)] = format_price(*s.clearing_price);
     labels[0] = labels[0].empty() ? format_price(axis.hi) : labels[0];
     return labels;
@@ -86,8 +88,12 @@ struct Grid {
     std::vector<std::string> rows;
 
     Grid(int w, double wh_per_col)
-        : width(w), per_col(wh_per_col), rows(kRows, std::string(static_cast<std::size_t>(w), ' ')) {}
-    char& at(int row, int col) { return rows[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)]; }
+        : width(w),
+          per_col(wh_per_col),
+          rows(kRows, std::string(static_cast<std::size_t>(w), ' ')) {}
+    char& at(int row, int col) {
+        return rows[static_cast<std::size_t>(row)][static_cast<std::size_t>(col)];
+    }
     // A cell that two curves pass through shows '*'.
     void put(int row, int col, char ch) {
         char& cell = at(row, col);
@@ -102,7 +108,7 @@ void draw_curve(Grid& g, const Curve& curve, char ch, const PriceAxis& axis) {
         auto p = price_at(curve, (col + 0.5) * g.per_col);
         if (!p) break;
         const int row = axis.row(*p);
-        if (prev >= 0)   // the riser of a step
+        if (prev >= 0) // the riser of a step
             for (int r = std::min(prev, row) + 1; r < std::max(prev, row); ++r) g.put(r, col, ch);
         g.put(row, col, ch);
         prev = row;
@@ -129,7 +135,8 @@ std::string render(const Grid& g, const std::vector<std::string>& labels, std::s
         while (!line.empty() && line.back() == ' ') line.pop_back();
         out += line + "\n";
     }
-    out += std::string(label_width + 1, ' ') + "+" + std::string(static_cast<std::size_t>(g.width), '-') + "\n";
+    out += std::string(label_width + 1, ' ') + "+" +
+           std::string(static_cast<std::size_t>(g.width), '-') + "\n";
     const std::string right = format_energy(total);
     std::string axis = std::string(label_width + 2, ' ') + "0";
     axis += pad_left(right, static_cast<std::size_t>(g.width) - 1);
@@ -148,7 +155,8 @@ std::string curves_chart(const SlotReport& s) {
     std::size_t label_width = 7;
     for (const auto& l : labels) label_width = std::max(label_width, l.size());
     const int width = static_cast<int>(std::min<std::size_t>(60, 80 - 2 - label_width));
-    const std::int64_t total = std::max({curve_energy(s.supply), curve_energy(s.demand), std::int64_t{1}});
+    const std::int64_t total =
+        std::max({curve_energy(s.supply), curve_energy(s.demand), std::int64_t{1}});
     Grid grid(width, static_cast<double>(total) / width);
     draw_curve(grid, s.supply, 'S', axis);
     draw_curve(grid, s.demand, 'D', axis);
@@ -164,14 +172,16 @@ std::string rounds_chart(const Negotiation& n) {
     out += n.agreed ? "  agreed in round " + std::to_string(n.rounds.back().round) + " at " +
                           format_price(n.price) + " EUR/MWh\n"
                     : std::string("  no agreement\n");
-    std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
+    std::int64_t lo = std::numeric_limits<std::int64_t>::max(),
+                 hi = std::numeric_limits<std::int64_t>::min();
     for (const auto& r : n.rounds) {
         lo = std::min({lo, r.bid - n.fee_price, r.ask});
         hi = std::max({hi, r.bid - n.fee_price, r.ask});
     }
     auto col = [&](std::int64_t v) {
         if (hi == lo) return 0;
-        return static_cast<int>(static_cast<double>(v - lo) * (kStrip - 1) / static_cast<double>(hi - lo) + 0.5);
+        return static_cast<int>(
+            static_cast<double>(v - lo) * (kStrip - 1) / static_cast<double>(hi - lo) + 0.5);
     };
     out += "  round        bid        ask\n";
     for (const auto& r : n.rounds) {
@@ -191,7 +201,8 @@ std::string explain_slot(const SlotReport& s) {
     constexpr std::size_t kMaxShown = 40;
     std::string out = "slot " + format_utc(s.slot) + "\n";
     out += "  offers:   " + std::to_string(s.offers) + ", " + format_energy(s.offered_wh) + "\n";
-    out += "  requests: " + std::to_string(s.requests) + ", " + format_energy(s.requested_wh) + "\n";
+    out +=
+        "  requests: " + std::to_string(s.requests) + ", " + format_energy(s.requested_wh) + "\n";
     out += "  traded:   " + format_energy(s.traded_wh) + "\n";
     if (s.clearing_price)
         out += "  clearing point X: " + format_price(*s.clearing_price) + " EUR/MWh at " +

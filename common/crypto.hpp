@@ -20,7 +20,7 @@ namespace setm {
 // ---- hashing ---------------------------------------------------------------
 Hash32 sha256(const std::uint8_t* p, std::size_t n);
 inline Hash32 sha256(const Bytes& b) { return sha256(b.data(), b.size()); }
-Hash32 sha256d(const std::uint8_t* p, std::size_t n);   // SHA-256(SHA-256(x))
+Hash32 sha256d(const std::uint8_t* p, std::size_t n); // SHA-256(SHA-256(x))
 inline Hash32 sha256d(const Bytes& b) { return sha256d(b.data(), b.size()); }
 
 // SHA-256d of a message whose first 64 bytes are fixed: the first
@@ -40,7 +40,7 @@ private:
 };
 
 // ---- randomness --------------------------------------------------------------
-void random_bytes(std::uint8_t* p, std::size_t n);   // OS RNG (AutoSeededRandomPool)
+void random_bytes(std::uint8_t* p, std::size_t n); // OS RNG (AutoSeededRandomPool)
 
 // ---- Ed25519 -----------------------------------------------------------------
 // Public key derived from a 32-byte seed (RFC 8032 "secret key").

@@ -32,9 +32,7 @@ std::string printable(std::string_view s) {
     return out;
 }
 
-std::string_view name_of(const rapidjson::Value& v) {
-    return {v.GetString(), v.GetStringLength()};
-}
+std::string_view name_of(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 // The reader only validates raw UTF-8; a "\udc00" escape still decodes to a
 // lone surrogate, so decoded strings are checked again.
@@ -44,11 +42,21 @@ bool valid_utf8(std::string_view s) {
         unsigned char c = static_cast<unsigned char>(s[i]);
         std::size_t n;
         std::uint32_t cp;
-        if (c < 0x80) { ++i; continue; }
-        if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07; }
-        else return false;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else
+            return false;
         if (s.size() - i <= n) return false;
         for (std::size_t k = 1; k <= n; ++k) {
             unsigned char d = static_cast<unsigned char>(s[i + k]);
@@ -107,15 +115,14 @@ public:
     bool Uint(unsigned i) { return d_.Uint(i); }
     bool Int64(std::int64_t i) { return d_.Int64(i); }
     bool Uint64(std::uint64_t i) { return d_.Uint64(i); }
-    bool Double(double) { return false; }   // never sent with NumbersAsStrings
+    bool Double(double) { return false; } // never sent with NumbersAsStrings
     bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
         const DecimalInteger v = read_decimal_integer(std::string_view(s, n));
         std::int64_t i = 0;
         std::uint64_t u = 0;
         if (integer_as_int64(v, i)) return d_.Int64(i);
         if (integer_as_uint64(v, u)) return d_.Uint64(u);
-        if (v.kind == IntegerText::too_large)
-            return d_.Double(v.negative ? -HUGE_VAL : HUGE_VAL);
+        if (v.kind == IntegerText::too_large) return d_.Double(v.negative ? -HUGE_VAL : HUGE_VAL);
         return d_.Double(std::numeric_limits<double>::quiet_NaN());
     }
     bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
@@ -187,7 +194,8 @@ Result<const rapidjson::Value*> ObjectReader::member(const char* key) {
         return make_error(Exit::bad_input, "wrong type",
                           (path_.empty() ? std::string("record") : path_) + ": expected an object");
     auto m = obj_.FindMember(key);
-    if (m == obj_.MemberEnd()) return make_error(Exit::bad_input, "missing field", join(path_, key));
+    if (m == obj_.MemberEnd())
+        return make_error(Exit::bad_input, "missing field", join(path_, key));
     used_.insert(key);
     return &m->value;
 }
@@ -357,8 +365,6 @@ JsonOut& JsonOut::end_array() {
     return *this;
 }
 
-std::string JsonOut::str() const {
-    return std::string(buf_.GetString(), buf_.GetSize());
-}
+std::string JsonOut::str() const { return std::string(buf_.GetString(), buf_.GetSize()); }
 
 } // namespace setm

@@ -37,7 +37,7 @@ public:
     Result<std::uint64_t> u64(const char* key);
     Result<std::uint32_t> u32(const char* key);
     Result<bool> boolean(const char* key);
-    Result<Bytes> hex(const char* key);                 // any even-length hex
+    Result<Bytes> hex(const char* key); // any even-length hex
     template <std::size_t N>
     Result<std::array<std::uint8_t, N>> hex_fixed(const char* key) {
         SETM_TRY(std::string s, str(key));
@@ -46,7 +46,7 @@ public:
         return r;
     }
     Result<std::vector<std::string>> str_array(const char* key);
-    Result<const rapidjson::Value*> object(const char* key);  // marks key used
+    Result<const rapidjson::Value*> object(const char* key); // marks key used
     Result<const rapidjson::Value*> array(const char* key);
 
     // Error if any member was never read: "unknown field: NAME".
@@ -71,7 +71,7 @@ public:
     JsonOut& u64(std::uint64_t v);
     JsonOut& boolean(bool v);
     JsonOut& null();
-    JsonOut& raw(std::string_view json);        // an already-rendered JSON value
+    JsonOut& raw(std::string_view json); // an already-rendered JSON value
     JsonOut& begin_object();
     JsonOut& end_object();
     JsonOut& begin_array();
@@ -84,7 +84,7 @@ public:
     JsonOut& field(std::string_view k, std::uint32_t v) { return key(k).u64(v); }
     JsonOut& field(std::string_view k, int v) { return key(k).i64(v); }
     JsonOut& field(std::string_view k, bool v) { return key(k).boolean(v); }
-    std::string str() const;   // the text, no trailing newline
+    std::string str() const; // the text, no trailing newline
 
 private:
     rapidjson::StringBuffer buf_;

@@ -1,11 +1,10 @@
 #include "keyfile.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
+#include <cerrno>
+#include <cstring>
 
 #include "crypto.hpp"
 #include "json.hpp"
@@ -75,12 +74,13 @@ Status check_private(const struct stat& st, const std::string& path, SecretFileK
         return key_error(what + " not ours", path,
                          "owned by uid " + std::to_string(st.st_uid) + ", not by uid " +
                              std::to_string(::geteuid()) + " who runs this")
-            .with_hint("use a " + what + " of your own, or: chown " + std::to_string(::geteuid()) + " " +
-                       path + " && chmod 600 " + path);
+            .with_hint("use a " + what + " of your own, or: chown " + std::to_string(::geteuid()) +
+                       " " + path + " && chmod 600 " + path);
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        return key_error(what + " too open", path, std::string("mode ") + mode + " lets group or others access it")
+        return key_error(what + " too open", path,
+                         std::string("mode ") + mode + " lets group or others access it")
             .with_hint("chmod 600 " + path);
     }
     return ok_status();
@@ -93,7 +93,7 @@ Result<std::string> read_small_file(const std::string& path, SecretFileKind kind
     // writer, forever, before the "not a regular file" check below.
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return key_error(cannot, path, std::strerror(errno));
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int e = errno;
         ::close(fd);
@@ -172,8 +172,9 @@ Result<SecretKey> parse_key_file(const std::string& text, const std::string& pat
     auto version = in.u32("version");
     if (!version) return fail(version.error());
     if (version.value() != 1)
-        return key_error("bad key file", path,
-                         "key file version " + std::to_string(version.value()) + " (this setm reads 1)");
+        return key_error(
+            "bad key file", path,
+            "key file version " + std::to_string(version.value()) + " (this setm reads 1)");
     auto name = in.str("name");
     auto ed = in.hex_fixed<32>("ed25519");
     auto x = in.hex_fixed<32>("x25519");
@@ -200,7 +201,8 @@ SecretKey::~SecretKey() {
 
 std::array<std::uint8_t, 32> SecretKey::x25519_private() const {
     static const std::string info = "setm/x25519/v1";
-    const Bytes k = hkdf_sha256(Bytes(seed.begin(), seed.end()), {}, Bytes(info.begin(), info.end()), 32);
+    const Bytes k =
+        hkdf_sha256(Bytes(seed.begin(), seed.end()), {}, Bytes(info.begin(), info.end()), 32);
     std::array<std::uint8_t, 32> out{};
     std::memcpy(out.data(), k.data(), 32);
     return out;
@@ -239,8 +241,10 @@ Status write_key_file(const std::string& path, const SecretKey& key,
     while (ok && done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) ok = false;
-        else done += static_cast<std::size_t>(n);
+        if (n <= 0)
+            ok = false;
+        else
+            done += static_cast<std::size_t>(n);
     }
     ok = ok && ::fsync(fd) == 0;
     const int e = errno;

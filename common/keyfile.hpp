@@ -29,7 +29,7 @@ struct SecretKey {
     PublicKey x25519{};
     std::array<std::uint8_t, 32> x25519_private() const;
     ParticipantId id() const { return participant_id(ed25519); }
-    ~SecretKey();   // wipes the seed
+    ~SecretKey(); // wipes the seed
 };
 
 SecretKey key_from_seed(const Seed& seed, const std::string& name);

@@ -44,8 +44,7 @@ bool is_corruption(int rc) {
     case MDB_PANIC:
     case MDB_INCOMPATIBLE:
     case MDB_BAD_TXN:
-    case MDB_BAD_VALSIZE:
-        return true;
+    case MDB_BAD_VALSIZE: return true;
     }
     return false;
 }
@@ -120,8 +119,8 @@ Status check_length(MDB_env* env, const std::string& dir) {
     const std::uint64_t need = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
     if (static_cast<std::uint64_t>(fs.st_size) < need)
         return make_error(Exit::io, "store unreadable",
-                          data + ": truncated: " + std::to_string(fs.st_size) + " bytes, but its pages end at " +
-                              std::to_string(need));
+                          data + ": truncated: " + std::to_string(fs.st_size) +
+                              " bytes, but its pages end at " + std::to_string(need));
     return ok_status();
 }
 
@@ -134,7 +133,7 @@ Status check_length(MDB_env* env, const std::string& dir) {
 Status reserve_lock_file(const std::string& dir) {
     const std::string lock = dir + "/lock.mdb";
     int fd = open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd == -1) return ok_status();   // already there (or unusable): LMDB reports it
+    if (fd == -1) return ok_status(); // already there (or unusable): LMDB reports it
     int err = posix_fallocate(fd, 0, 8192);
     close(fd);
     if (err == ENOSPC || err == EDQUOT) {
@@ -193,8 +192,7 @@ Result<Env> Env::open(const std::string& dir, const Options& opt) {
     return env;
 }
 
-Env::Env(Env&& o) noexcept
-    : env_(std::exchange(o.env_, nullptr)), read_only_(o.read_only_) {}
+Env::Env(Env&& o) noexcept : env_(std::exchange(o.env_, nullptr)), read_only_(o.read_only_) {}
 
 Env& Env::operator=(Env&& o) noexcept {
     if (this != &o) {
@@ -216,8 +214,7 @@ Status Env::grow() {
     MDB_envinfo info;
     int rc = mdb_env_info(env_, &info);
     if (rc != 0) return error_from(rc, "mdb_env_info");
-    if (info.me_mapsize > SIZE_MAX / 2)
-        return map_full("map size limit reached");
+    if (info.me_mapsize > SIZE_MAX / 2) return map_full("map size limit reached");
     rc = mdb_env_set_mapsize(env_, info.me_mapsize * 2);
     if (rc != 0) return error_from(rc, "mdb_env_set_mapsize");
     return ok_status();
@@ -319,8 +316,7 @@ Result<Cursor> Cursor::open(Txn& txn, Dbi db) {
     return c;
 }
 
-Cursor::Cursor(Cursor&& o) noexcept
-    : cur_(std::exchange(o.cur_, nullptr)), k_(o.k_), v_(o.v_) {}
+Cursor::Cursor(Cursor&& o) noexcept : cur_(std::exchange(o.cur_, nullptr)), k_(o.k_), v_(o.v_) {}
 
 Cursor::~Cursor() {
     if (cur_) mdb_cursor_close(cur_);
@@ -346,9 +342,7 @@ Result<bool> Cursor::last() { return move(MDB_LAST); }
 Result<bool> Cursor::next() { return move(MDB_NEXT); }
 Result<bool> Cursor::seek(MDB_val key) { return move(MDB_SET_RANGE, &key); }
 
-std::string_view Cursor::key() const {
-    return {static_cast<const char*>(k_.mv_data), k_.mv_size};
-}
+std::string_view Cursor::key() const { return {static_cast<const char*>(k_.mv_data), k_.mv_size}; }
 
 std::string_view Cursor::value() const {
     return {static_cast<const char*>(v_.mv_data), v_.mv_size};
@@ -365,7 +359,7 @@ Status write_txn(Env& env, const std::function<Status(Txn&)>& fn) {
             st = txn.commit();
             if (st.ok() || !st.error().is(ErrorKind::store_full)) return st;
         }
-        txn.abort();   // must end before the map can be resized
+        txn.abort(); // must end before the map can be resized
         SETM_CHECK(env.grow());
     }
     return map_full("write transaction still too large after growing the map");

@@ -26,10 +26,10 @@ Error error_from(int rc, const std::string& what);
 class Env {
 public:
     struct Options {
-        bool create = false;     // create the directory's data file if missing
+        bool create = false; // create the directory's data file if missing
         bool read_only = false;
         unsigned max_dbs = 16;
-        std::size_t map_size = std::size_t(1) << 30;   // grown on demand
+        std::size_t map_size = std::size_t(1) << 30; // grown on demand
     };
     // Opens DIR (a directory holding data.mdb and lock.mdb). Clears stale
     // reader slots (mdb_reader_check) after opening.
@@ -41,7 +41,7 @@ public:
     ~Env();
     MDB_env* get() const { return env_; }
     bool read_only() const { return read_only_; }
-    Status grow();   // double the map size (when no txn of ours is open)
+    Status grow(); // double the map size (when no txn of ours is open)
 
 private:
     Env() = default;
@@ -55,8 +55,8 @@ public:
     Txn(Txn&&) noexcept;
     Txn& operator=(Txn&&) noexcept;
     Txn(const Txn&) = delete;
-    ~Txn();   // aborts if neither committed nor aborted
-    Status commit();   // after a failed commit the txn is already freed
+    ~Txn();          // aborts if neither committed nor aborted
+    Status commit(); // after a failed commit the txn is already freed
     void abort();
     MDB_txn* get() const { return txn_; }
 
@@ -95,7 +95,7 @@ public:
     Result<bool> first();
     Result<bool> last();
     Result<bool> next();
-    Result<bool> seek(MDB_val key);   // MDB_SET_RANGE
+    Result<bool> seek(MDB_val key); // MDB_SET_RANGE
     std::string_view key() const;
     std::string_view value() const;
 

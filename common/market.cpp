@@ -39,34 +39,40 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 // ---- checking the input ----------------------------------------------------------
 
 Error order_error(const MarketOrder& o, const char* reason, const std::string& detail) {
-    return make_error(Exit::bad_input, reason,
-                      std::string(o.is_offer ? "offer " : "request ") + to_hex(o.id) + ": " + detail);
+    return make_error(
+        Exit::bad_input, reason,
+        std::string(o.is_offer ? "offer " : "request ") + to_hex(o.id) + ": " + detail);
 }
 
 bool price_in_range(std::int64_t v) { return v >= -kMaxMarketPrice && v <= kMaxMarketPrice; }
 
 Status check_order(const MarketOrder& o) {
     if (o.energy_wh < 0)
-        return order_error(o, "bad energy", "negative remaining energy " + std::to_string(o.energy_wh) + " Wh");
+        return order_error(o, "bad energy",
+                           "negative remaining energy " + std::to_string(o.energy_wh) + " Wh");
     for (std::int64_t v : {o.limit_price, o.opening_price})
         if (!price_in_range(v))
-            return order_error(o, "bad price", format_price(v) + " EUR/MWh is beyond +-" +
-                                                   format_price(kMaxMarketPrice));
+            return order_error(
+                o, "bad price",
+                format_price(v) + " EUR/MWh is beyond +-" + format_price(kMaxMarketPrice));
     if (o.is_offer && o.opening_price < o.limit_price)
         return order_error(o, "bad price", "opening ask below the floor");
     if (!o.is_offer && o.opening_price > o.limit_price)
         return order_error(o, "bad price", "opening bid above the ceiling");
-    if (o.is_offer && !o.from.empty()) return order_error(o, "bad from", "an offer has no from list");
+    if (o.is_offer && !o.from.empty())
+        return order_error(o, "bad from", "an offer has no from list");
     return ok_status();
 }
 
 Status check_params(const MarketParams& p) {
     if (p.network_fee < 0 || p.network_fee > kMaxMarketPrice)
-        return make_error(Exit::usage, "bad fee", "network fee " + format_price(p.network_fee) +
-                                                      " EUR/MWh; must be 0 to " + format_price(kMaxMarketPrice));
+        return make_error(Exit::usage, "bad fee",
+                          "network fee " + format_price(p.network_fee) + " EUR/MWh; must be 0 to " +
+                              format_price(kMaxMarketPrice));
     if (p.mechanism == Mechanism::negotiate && (p.rounds < 1 || p.rounds > kMaxRounds))
-        return make_error(Exit::usage, "bad rounds", std::to_string(p.rounds) + " rounds; must be 1 to " +
-                                                         std::to_string(kMaxRounds));
+        return make_error(
+            Exit::usage, "bad rounds",
+            std::to_string(p.rounds) + " rounds; must be 1 to " + std::to_string(kMaxRounds));
     return ok_status();
 }
 
@@ -93,10 +99,10 @@ bool parse_lower_hex(std::string_view s, std::array<std::uint8_t, N>& out) {
 // and rarely looks at the orders themselves.
 struct SortKey {
     std::int64_t slot;
-    std::uint64_t rank;      // side << 62 | merit price biased to be non-negative
-    std::uint64_t id8;       // the id's first 8 bytes, big-endian: compares as the bytes do
-    std::uint32_t index;     // into the orders
-    std::uint32_t zone;      // interned zone, 0 when zones do not matter
+    std::uint64_t rank;  // side << 62 | merit price biased to be non-negative
+    std::uint64_t id8;   // the id's first 8 bytes, big-endian: compares as the bytes do
+    std::uint32_t index; // into the orders
+    std::uint32_t zone;  // interned zone, 0 when zones do not matter
 };
 
 constexpr int kSideShift = 62;
@@ -127,11 +133,11 @@ std::array<std::uint64_t, 2> owner_words(const ParticipantId& p) {
 
 struct Item {
     MarketOrder* o;
-    std::int64_t limit;      // floor or ceiling
+    std::int64_t limit; // floor or ceiling
     std::int64_t opening;
-    std::int64_t left;       // remaining energy
-    std::array<std::uint64_t, 2> owner;   // a copy, to refuse self trade without a memcmp
-    std::uint32_t zone;      // interned; all 0 when zones do not matter
+    std::int64_t left;                  // remaining energy
+    std::array<std::uint64_t, 2> owner; // a copy, to refuse self trade without a memcmp
+    std::uint32_t zone;                 // interned; all 0 when zones do not matter
 };
 
 // Offers of one slot in a fixed order, with a min-tree over the floors of the
@@ -149,7 +155,8 @@ public:
             tree_[leaves_ + i] = offers[order_[i]].limit;
             where_[order_[i]] = static_cast<std::uint32_t>(i);
         }
-        for (std::size_t n = leaves_ - 1; n >= 1; --n) tree_[n] = std::min(tree_[2 * n], tree_[2 * n + 1]);
+        for (std::size_t n = leaves_ - 1; n >= 1; --n)
+            tree_[n] = std::min(tree_[2 * n], tree_[2 * n + 1]);
     }
     std::size_t size() const { return order_.size(); }
     const std::vector<std::uint32_t>& order() const { return order_; }
@@ -166,8 +173,8 @@ public:
     }
 
 private:
-    std::size_t find(std::size_t n, std::size_t lo, std::size_t hi, std::size_t from, std::size_t end,
-                     std::int64_t bound) const {
+    std::size_t find(std::size_t n, std::size_t lo, std::size_t hi, std::size_t from,
+                     std::size_t end, std::int64_t bound) const {
         if (hi <= from || lo >= end || tree_[n] > bound) return kNone;
         if (hi - lo == 1) return lo;
         const std::size_t mid = lo + (hi - lo) / 2;
@@ -175,9 +182,9 @@ private:
         return r != kNone ? r : find(2 * n + 1, mid, hi, from, end, bound);
     }
 
-    std::vector<std::uint32_t> order_;   // offer positions in queue order
-    std::vector<std::uint32_t> where_;   // offer position -> queue position
-    std::vector<std::int64_t> tree_;     // 1-based heap of minimum floors; kGone when sold out
+    std::vector<std::uint32_t> order_; // offer positions in queue order
+    std::vector<std::uint32_t> where_; // offer position -> queue position
+    std::vector<std::int64_t> tree_;   // 1-based heap of minimum floors; kGone when sold out
     std::size_t leaves_ = 1;
 };
 
@@ -193,11 +200,12 @@ struct FromLookup {
 struct SlotBook {
     const MarketParams& params;
     MarketResult& out;
-    SlotReport* report = nullptr;      // out.slots.back()
+    SlotReport* report = nullptr; // out.slots.back()
     std::vector<Item> offers{}, requests{};
-    // pay-as-*: (floor, id) and (zone, floor, id); negotiate: (opening, id) and (zone, opening, id).
+    // pay-as-*: (floor, id) and (zone, floor, id); negotiate: (opening, id) and (zone, opening,
+    // id).
     OfferQueue all{}, by_zone{};
-    std::vector<OfferQueue*> live{};   // queues to update when an offer sells out
+    std::vector<OfferQueue*> live{}; // queues to update when an offer sells out
     std::vector<std::uint32_t> scratch{}, candidates{};
     FromLookup lookup{};
 };
@@ -220,13 +228,14 @@ Status load_slot(SlotBook& b, std::vector<MarketOrder>& orders, const std::vecto
         if (k + 8 < end) __builtin_prefetch(&orders[keys[k + 8].index]);
         MarketOrder& o = orders[keys[k].index];
         (k < mid ? b.offers : b.requests)
-            .push_back(Item{&o, o.limit_price, o.opening_price, o.energy_wh, owner_words(o.owner), keys[k].zone});
+            .push_back(Item{&o, o.limit_price, o.opening_price, o.energy_wh, owner_words(o.owner),
+                            keys[k].zone});
         auto& total = k < mid ? s.offered_wh : s.requested_wh;
         SETM_TRY(total, checked_add(total, o.energy_wh));
         // One step per distinct price; merit order puts equal prices side by side.
         auto& curve = k < mid ? s.supply : s.demand;
         if (!curve.empty() && curve.back().first == o.limit_price)
-            curve.back().second += o.energy_wh;   // cannot overflow: bounded by the checked total
+            curve.back().second += o.energy_wh; // cannot overflow: bounded by the checked total
         else
             curve.emplace_back(o.limit_price, o.energy_wh);
     }
@@ -237,7 +246,8 @@ Status load_slot(SlotBook& b, std::vector<MarketOrder>& orders, const std::vecto
 }
 
 // A trade of all the energy the request or the offer has left.
-void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price, std::uint32_t round) {
+void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price,
+          std::uint32_t round) {
     Item& of = b.offers[op];
     const std::int64_t e = std::min(r.left, of.left);
     r.left -= e;
@@ -261,7 +271,8 @@ void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64
 // Visit, in queue order, each offer in [from, end) not sold out with floor <=
 // bound, until the request is filled.
 template <class Visit>
-void scan(const OfferQueue& q, std::size_t from, std::size_t end, std::int64_t bound, Item& r, Visit visit) {
+void scan(const OfferQueue& q, std::size_t from, std::size_t end, std::int64_t bound, Item& r,
+          Visit visit) {
     while (r.left > 0) {
         const std::size_t k = q.find(from, end, bound);
         if (k == kNone) return;
@@ -279,7 +290,8 @@ void build_lookup(FromLookup& l, const std::vector<Item>& offers) {
     std::sort(l.by_id.begin(), l.by_id.end(),
               [&](std::uint32_t a, std::uint32_t b) { return offers[a].o->id < offers[b].o->id; });
     std::sort(l.by_owner.begin(), l.by_owner.end(), [&](std::uint32_t a, std::uint32_t b) {
-        return offers[a].o->owner != offers[b].o->owner ? offers[a].o->owner < offers[b].o->owner : a < b;
+        return offers[a].o->owner != offers[b].o->owner ? offers[a].o->owner < offers[b].o->owner
+                                                        : a < b;
     });
     l.built = true;
 }
@@ -290,12 +302,14 @@ void add_named(const FromLookup& l, const std::vector<Item>& offers, const std::
     Hash32 id{};
     ParticipantId owner{};
     if (parse_lower_hex(f, id)) {
-        auto it = std::lower_bound(l.by_id.begin(), l.by_id.end(), id,
-                                   [&](std::uint32_t a, const Hash32& v) { return offers[a].o->id < v; });
+        auto it =
+            std::lower_bound(l.by_id.begin(), l.by_id.end(), id,
+                             [&](std::uint32_t a, const Hash32& v) { return offers[a].o->id < v; });
         if (it != l.by_id.end() && offers[*it].o->id == id) out.push_back(*it);
     } else if (parse_lower_hex(f, owner)) {
-        auto it = std::lower_bound(l.by_owner.begin(), l.by_owner.end(), owner,
-                                   [&](std::uint32_t a, const ParticipantId& v) { return offers[a].o->owner < v; });
+        auto it = std::lower_bound(
+            l.by_owner.begin(), l.by_owner.end(), owner,
+            [&](std::uint32_t a, const ParticipantId& v) { return offers[a].o->owner < v; });
         for (; it != l.by_owner.end() && offers[*it].o->owner == owner; ++it) out.push_back(*it);
     }
 }
@@ -313,8 +327,10 @@ void chosen(SlotBook& b, const Item& r, std::vector<std::uint32_t>& out) {
 std::pair<std::size_t, std::size_t> zone_range(const std::vector<Item>& offers, const OfferQueue& q,
                                                std::uint32_t zone) {
     const auto& ord = q.order();
-    auto lo = std::partition_point(ord.begin(), ord.end(), [&](std::uint32_t a) { return offers[a].zone < zone; });
-    auto hi = std::partition_point(lo, ord.end(), [&](std::uint32_t a) { return offers[a].zone == zone; });
+    auto lo = std::partition_point(ord.begin(), ord.end(),
+                                   [&](std::uint32_t a) { return offers[a].zone < zone; });
+    auto hi = std::partition_point(lo, ord.end(),
+                                   [&](std::uint32_t a) { return offers[a].zone == zone; });
     return {static_cast<std::size_t>(lo - ord.begin()), static_cast<std::size_t>(hi - ord.begin())};
 }
 
@@ -322,8 +338,9 @@ std::pair<std::size_t, std::size_t> zone_range(const std::vector<Item>& offers, 
 // (stable, so each zone keeps that order); both are kept up to date by take().
 void build_queues(SlotBook& b) {
     b.all.build(b.offers, b.scratch);
-    std::stable_sort(b.scratch.begin(), b.scratch.end(),
-                     [&](std::uint32_t x, std::uint32_t y) { return b.offers[x].zone < b.offers[y].zone; });
+    std::stable_sort(b.scratch.begin(), b.scratch.end(), [&](std::uint32_t x, std::uint32_t y) {
+        return b.offers[x].zone < b.offers[y].zone;
+    });
     b.by_zone.build(b.offers, b.scratch);
     b.live = {&b.all, &b.by_zone};
 }
@@ -337,7 +354,8 @@ struct Crossing {
     std::int64_t walked = 0;
 };
 
-std::optional<Crossing> find_crossing(const std::vector<Item>& offers, const std::vector<Item>& requests) {
+std::optional<Crossing> find_crossing(const std::vector<Item>& offers,
+                                      const std::vector<Item>& requests) {
     std::size_t i = 0, j = 0;
     std::int64_t lo = offers.empty() ? 0 : offers[0].left;
     std::int64_t lr = requests.empty() ? 0 : requests[0].left;
@@ -345,7 +363,7 @@ std::optional<Crossing> find_crossing(const std::vector<Item>& offers, const std
     std::int64_t walked = 0;
     while (i < offers.size() && j < requests.size() && requests[j].limit >= offers[i].limit) {
         const std::int64_t t = std::min(lo, lr);
-        walked += t;   // bounded by the slot's checked totals
+        walked += t; // bounded by the slot's checked totals
         lo -= t;
         lr -= t;
         c = Crossing{i, j, walked};
@@ -356,19 +374,21 @@ std::optional<Crossing> find_crossing(const std::vector<Item>& offers, const std
 }
 
 // What the seller receives: the uniform price, else the ceiling less the fee.
-std::int64_t trade_price(std::optional<std::int64_t> uniform, std::int64_t ceiling, std::int64_t fee_price) {
+std::int64_t trade_price(std::optional<std::int64_t> uniform, std::int64_t ceiling,
+                         std::int64_t fee_price) {
     return uniform ? *uniform : ceiling - fee_price;
 }
 
 // A request with a `from` list: the offers it names, in merit order.
 void allocate_chosen(SlotBook& b, Item& r, std::optional<std::int64_t> uniform) {
     const std::int64_t c = r.limit;
-    chosen(b, r, b.candidates);   // in merit order
+    chosen(b, r, b.candidates); // in merit order
     for (std::uint32_t op : b.candidates) {
         if (r.left == 0) break;
         const Item& of = b.offers[op];
         const std::int64_t fp = fee_between(b, r, of), pr = trade_price(uniform, c, fp);
-        if (of.left > 0 && !self_trade(r, of) && of.limit <= pr && pr + fp <= c) take(b, r, op, pr, fp, 0);
+        if (of.left > 0 && !self_trade(r, of) && of.limit <= pr && pr + fp <= c)
+            take(b, r, op, pr, fp, 0);
     }
 }
 
@@ -398,7 +418,7 @@ void allocate_merit(SlotBook& b, Item& r, std::optional<std::int64_t> uniform) {
 // pay-as-clear (uniform = the clearing price) and pay-as-bid (no uniform price).
 void allocate(SlotBook& b, std::optional<std::int64_t> uniform) {
     b.scratch.resize(b.offers.size());
-    for (std::uint32_t i = 0; i < b.scratch.size(); ++i) b.scratch[i] = i;   // merit order
+    for (std::uint32_t i = 0; i < b.scratch.size(); ++i) b.scratch[i] = i; // merit order
     if (b.params.network_fee > 0) {
         build_queues(b);
     } else {
@@ -406,7 +426,7 @@ void allocate(SlotBook& b, std::optional<std::int64_t> uniform) {
         b.live = {&b.all};
     }
     for (Item& r : b.requests) {
-        if (uniform && r.limit < *uniform) break;   // and so are all after it
+        if (uniform && r.limit < *uniform) break; // and so are all after it
         if (!r.o->from.empty())
             allocate_chosen(b, r, uniform);
         else
@@ -419,7 +439,8 @@ void pay_as_clear(SlotBook& b) {
     const std::optional<Crossing> c = find_crossing(b.offers, b.requests);
     if (!c) return;
     // |prices| <= kMaxMarketPrice, so the sum cannot overflow.
-    const std::int64_t price = floor_div(b.offers[c->offer].limit + b.requests[c->request].limit, 2);
+    const std::int64_t price =
+        floor_div(b.offers[c->offer].limit + b.requests[c->request].limit, 2);
     b.report->clearing_price = price;
     b.report->crossing_wh = c->walked;
     allocate(b, price);
@@ -442,7 +463,7 @@ void negotiate_pair(SlotBook& b, Item& r, std::uint32_t op) {
     neg.fee_price = fp;
     // Spans <= 2 * kMaxMarketPrice and k <= kMaxRounds: the products fit int64.
     for (std::int64_t k = 0; k <= n; ++k) {
-        const std::int64_t bid = bid0 + bid_span * k / n;   // non-negative: / is floor
+        const std::int64_t bid = bid0 + bid_span * k / n; // non-negative: / is floor
         const std::int64_t ask = ask0 - ask_span * k / n;
         neg.rounds.push_back(NegotiationRound{static_cast<std::uint32_t>(k), bid, ask});
         if (bid - fp >= ask) {
@@ -460,8 +481,9 @@ void negotiate_pair(SlotBook& b, Item& r, std::uint32_t op) {
 // of its own zone in pass 1, the others in pass 2.
 void negotiate_chosen(SlotBook& b, Item& r, bool own_zone) {
     chosen(b, r, b.candidates);
-    std::sort(b.candidates.begin(), b.candidates.end(),
-              [&](std::uint32_t x, std::uint32_t y) { return b.all.position(x) < b.all.position(y); });
+    std::sort(b.candidates.begin(), b.candidates.end(), [&](std::uint32_t x, std::uint32_t y) {
+        return b.all.position(x) < b.all.position(y);
+    });
     for (std::uint32_t op : b.candidates) {
         if (r.left == 0) break;
         if ((b.offers[op].zone == r.zone) == own_zone) negotiate_pair(b, r, op);
@@ -511,31 +533,35 @@ void negotiate(SlotBook& b) {
 // One slot: keys[begin, mid) are its offers, [mid, end) its requests, in
 // merit order. Writes what each order has left into its energy_wh, and the
 // keys of those with any left to keys[kept...] (kept <= begin: in place).
-Status clear_slot(SlotBook& b, std::vector<MarketOrder>& orders, std::vector<SortKey>& keys, std::size_t begin,
-                  std::size_t mid, std::size_t end, std::size_t& kept) {
+Status clear_slot(SlotBook& b, std::vector<MarketOrder>& orders, std::vector<SortKey>& keys,
+                  std::size_t begin, std::size_t mid, std::size_t end, std::size_t& kept) {
     b.out.slots.emplace_back();
     b.report = &b.out.slots.back();
     b.report->slot = keys[begin].slot;
     SETM_CHECK(load_slot(b, orders, keys, begin, mid, end));
     b.live.clear();
-    if (b.params.mechanism == Mechanism::negotiate) negotiate(b);
-    else if (b.params.mechanism == Mechanism::pay_as_clear) pay_as_clear(b);
-    else allocate(b, std::nullopt);
+    if (b.params.mechanism == Mechanism::negotiate)
+        negotiate(b);
+    else if (b.params.mechanism == Mechanism::pay_as_clear)
+        pay_as_clear(b);
+    else
+        allocate(b, std::nullopt);
     // The items now hold everything the slot's keys did: the keys may be overwritten.
     for (const auto* side : {&b.offers, &b.requests})
         for (const Item& it : *side) {
             it.o->energy_wh = it.left;
             if (it.left > 0)
-                keys[kept++] = SortKey{b.report->slot, it.o->is_offer ? 0 : std::uint64_t{1} << kSideShift,
-                                       id_prefix(it.o->id), static_cast<std::uint32_t>(it.o - orders.data()), 0};
+                keys[kept++] = SortKey{
+                    b.report->slot, it.o->is_offer ? 0 : std::uint64_t{1} << kSideShift,
+                    id_prefix(it.o->id), static_cast<std::uint32_t>(it.o - orders.data()), 0};
         }
     return ok_status();
 }
 
 // Each slot in turn (the keys sorted by slot, offers before requests);
 // returns how many keys at the front now name orders with energy left.
-Result<std::size_t> clear_slots(std::vector<MarketOrder>& orders, std::vector<SortKey>& keys, const MarketParams& p,
-                                MarketResult& out) {
+Result<std::size_t> clear_slots(std::vector<MarketOrder>& orders, std::vector<SortKey>& keys,
+                                const MarketParams& p, MarketResult& out) {
     SlotBook book{p, out};
     std::size_t kept = 0;
     for (std::size_t begin = 0; begin < keys.size();) {
@@ -554,7 +580,8 @@ Result<std::size_t> clear_slots(std::vector<MarketOrder>& orders, std::vector<So
 // `orders` in that order, by swaps (no second copy of the orders), and drops
 // the rest.
 void gather_front(std::vector<MarketOrder>& orders, const std::vector<SortKey>& keep) {
-    std::vector<std::uint32_t> at(orders.size()), where(orders.size());   // position <-> original index
+    std::vector<std::uint32_t> at(orders.size()),
+        where(orders.size()); // position <-> original index
     for (std::uint32_t i = 0; i < at.size(); ++i) at[i] = where[i] = i;
     for (std::uint32_t j = 0; j < keep.size(); ++j) {
         const std::uint32_t want = keep[j].index, from = where[want], displaced = at[j];
@@ -576,7 +603,8 @@ int compare_ids(const std::vector<MarketOrder>& orders, const SortKey& a, const 
 
 // A sort key for each order with energy left (checking every order), sorted
 // by slot, merit and id; the same order twice is refused.
-Result<std::vector<SortKey>> merit_keys(const std::vector<MarketOrder>& orders, const MarketParams& p) {
+Result<std::vector<SortKey>> merit_keys(const std::vector<MarketOrder>& orders,
+                                        const MarketParams& p) {
     // Zones matter only for fees and for negotiate's "producers nearby".
     const bool zones = p.network_fee > 0 || p.mechanism == Mechanism::negotiate;
     std::unordered_map<std::string_view, std::uint32_t> zone_ids;
@@ -585,16 +613,19 @@ Result<std::vector<SortKey>> merit_keys(const std::vector<MarketOrder>& orders, 
     for (std::size_t i = 0; i < orders.size(); ++i) {
         const MarketOrder& o = orders[i];
         SETM_CHECK(check_order(o));
-        if (o.energy_wh == 0) continue;   // filled already: takes no part
+        if (o.energy_wh == 0) continue; // filled already: takes no part
         const std::uint32_t zone =
-            zones ? zone_ids.emplace(o.zone, static_cast<std::uint32_t>(zone_ids.size())).first->second : 0;
-        keys.push_back(SortKey{o.slot, merit_rank(o), id_prefix(o.id), static_cast<std::uint32_t>(i), zone});
+            zones ? zone_ids.emplace(o.zone, static_cast<std::uint32_t>(zone_ids.size()))
+                        .first->second
+                  : 0;
+        keys.push_back(
+            SortKey{o.slot, merit_rank(o), id_prefix(o.id), static_cast<std::uint32_t>(i), zone});
     }
     std::sort(keys.begin(), keys.end(), [&](const SortKey& a, const SortKey& b) {
         if (a.slot != b.slot) return a.slot < b.slot;
         if (a.rank != b.rank) return a.rank < b.rank;
         if (int c = compare_ids(orders, a, b); c != 0) return c < 0;
-        return a.index < b.index;   // the same order twice: refused below
+        return a.index < b.index; // the same order twice: refused below
     });
     for (std::size_t k = 1; k < keys.size(); ++k)
         if (keys[k].slot == keys[k - 1].slot && keys[k].id8 == keys[k - 1].id8 &&
@@ -612,7 +643,7 @@ Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketP
     SETM_TRY(std::vector<SortKey> keys, merit_keys(orders, p));
 
     MarketResult out;
-    out.matches.reserve(keys.size());   // each match fills a request or sells out an offer
+    out.matches.reserve(keys.size()); // each match fills a request or sells out an offer
     SETM_TRY(const std::size_t kept, clear_slots(orders, keys, p, out));
 
     // Leftovers: by slot, offers first, then id.

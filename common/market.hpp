@@ -135,21 +135,24 @@ const char* mechanism_name(Mechanism m);
 Result<Mechanism> parse_mechanism(std::string_view name);
 
 struct MarketOrder {
-    Hash32 id{};                    // order id (record id)
+    Hash32 id{}; // order id (record id)
     bool is_offer = false;
-    ParticipantId owner{};          // producer or consumer
-    std::int64_t slot = 0;          // slot start (Unix seconds)
-    std::int64_t energy_wh = 0;     // REMAINING energy (the caller subtracted fills)
-    std::int64_t limit_price = 0;   // offer: floor (won't sell below); request: ceiling (won't pay above)
-    std::int64_t opening_price = 0; // offer: opening ask (>= floor); request: opening bid (<= ceiling)
+    ParticipantId owner{};      // producer or consumer
+    std::int64_t slot = 0;      // slot start (Unix seconds)
+    std::int64_t energy_wh = 0; // REMAINING energy (the caller subtracted fills)
+    std::int64_t limit_price =
+        0; // offer: floor (won't sell below); request: ceiling (won't pay above)
+    std::int64_t opening_price =
+        0; // offer: opening ask (>= floor); request: opening bid (<= ceiling)
     std::string zone;
-    std::vector<std::string> from;  // request only: allowed offer ids (64 hex) or producer ids (32 hex); empty = any
+    std::vector<std::string>
+        from; // request only: allowed offer ids (64 hex) or producer ids (32 hex); empty = any
 };
 
 struct MarketParams {
     Mechanism mechanism = Mechanism::pay_as_clear;
-    std::uint32_t rounds = 10;      // negotiate: N, 1..kMaxRounds
-    std::int64_t network_fee = 0;   // cEUR/MWh between zones, >= 0
+    std::uint32_t rounds = 10;    // negotiate: N, 1..kMaxRounds
+    std::int64_t network_fee = 0; // cEUR/MWh between zones, >= 0
 };
 
 struct Match {
@@ -157,15 +160,15 @@ struct Match {
     ParticipantId seller{}, buyer{};
     std::int64_t slot = 0;
     std::int64_t energy_wh = 0;
-    std::int64_t price = 0;         // to the seller, cEUR/MWh
-    std::int64_t fee_price = 0;     // network fee, cEUR/MWh (0 within a zone)
-    std::uint32_t round = 0;        // negotiate: round of agreement (AT); else 0
+    std::int64_t price = 0;     // to the seller, cEUR/MWh
+    std::int64_t fee_price = 0; // network fee, cEUR/MWh (0 within a zone)
+    std::uint32_t round = 0;    // negotiate: round of agreement (AT); else 0
 };
 
 struct NegotiationRound {
     std::uint32_t round = 0;
-    std::int64_t bid = 0;           // b_k, what the buyer would pay in total
-    std::int64_t ask = 0;           // a_k, what the seller would receive
+    std::int64_t bid = 0; // b_k, what the buyer would pay in total
+    std::int64_t ask = 0; // a_k, what the seller would receive
 };
 
 struct Negotiation {
@@ -180,18 +183,18 @@ struct SlotReport {
     std::int64_t slot = 0;
     std::size_t offers = 0, requests = 0;
     std::int64_t offered_wh = 0, requested_wh = 0, traded_wh = 0;
-    std::optional<std::int64_t> clearing_price;        // pay-as-clear only
-    std::int64_t crossing_wh = 0;                      // pay-as-clear: where the curves cross
+    std::optional<std::int64_t> clearing_price; // pay-as-clear only
+    std::int64_t crossing_wh = 0;               // pay-as-clear: where the curves cross
     // Stepped merit-order curves: (price, energy of that step), one step per
     // distinct floor (supply, ascending) or ceiling (demand, descending).
     std::vector<std::pair<std::int64_t, std::int64_t>> supply, demand;
-    std::vector<Negotiation> negotiations;             // negotiate only
+    std::vector<Negotiation> negotiations; // negotiate only
 };
 
 struct MarketResult {
     std::vector<Match> matches;
-    std::vector<MarketOrder> leftovers;                // energy_wh = what remains
-    std::vector<SlotReport> slots;                     // slots with energy on offer or asked for, ascending
+    std::vector<MarketOrder> leftovers; // energy_wh = what remains
+    std::vector<SlotReport> slots;      // slots with energy on offer or asked for, ascending
 };
 
 Result<MarketResult> clear_market(std::vector<MarketOrder> orders, const MarketParams& p);

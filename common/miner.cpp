@@ -23,7 +23,7 @@ Result<Block> mine_block(std::vector<Record> records, const Hash32& prev, std::u
             b.header = m.header;
             return b;
         }
-        ++b.header.time;   // nonce space exhausted
+        ++b.header.time; // nonce space exhausted
     }
 }
 

@@ -14,15 +14,17 @@ namespace {
 Status check_agent(const StateReader& st, const SecretKey& agent, std::int64_t now) {
     SETM_TRY(auto serial, st.serial_of(agent.id()));
     if (!serial)
-        return make_error(Exit::rejected, "wrong user", participant_hex(agent.id()) + " (" + agent.name +
-                                                            ") is not registered on this chain");
+        return make_error(
+            Exit::rejected, "wrong user",
+            participant_hex(agent.id()) + " (" + agent.name + ") is not registered on this chain");
     SETM_TRY(auto e, st.credential(*serial));
     if (!e) return make_error(Exit::io, "store damaged", "the registry names a missing credential");
     const Credential& c = e->credential.body;
     if (!(c.roles & role_agent))
         return make_error(Exit::rejected, "wrong user", c.name + " does not hold the agent role");
     if (e->revoked_for(now) || now < c.valid_from || now >= c.valid_until)
-        return make_error(Exit::rejected, "wrong user", c.name + "'s agent credential is not valid at " + format_utc(now));
+        return make_error(Exit::rejected, "wrong user",
+                          c.name + "'s agent credential is not valid at " + format_utc(now));
     return ok_status();
 }
 
@@ -80,22 +82,25 @@ Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector
     std::vector<std::optional<Error>> failure(input.size());
     for (std::size_t i = 0; i < input.size(); ++i) {
         const Record& r = input[i].record;
-        if (!std::holds_alternative<Signed<Offer>>(r) && !std::holds_alternative<Signed<Request>>(r)) {
-            failure[i] = make_error(Exit::bad_input, "not an order", std::string("a ") + record_type(r) + " record");
+        if (!std::holds_alternative<Signed<Offer>>(r) &&
+            !std::holds_alternative<Signed<Request>>(r)) {
+            failure[i] = make_error(Exit::bad_input, "not an order",
+                                    std::string("a ") + record_type(r) + " record");
             continue;
         }
         const Hash32 id = record_id(r);
-        if (seen.count(id)) continue;   // the same order twice: once is enough
+        if (seen.count(id)) continue; // the same order twice: once is enough
         seen[id] = true;
         SETM_TRY(auto entry, chain.order(id));
         if (entry) {
             if (order_slot(r) <= opt.now || order_expires(r) <= opt.now) {
-                failure[i] = make_error(Exit::bad_input, "slot begun", "the order's slot " + format_utc(order_slot(r)) +
-                                                                           " has begun or the order expired");
+                failure[i] = make_error(Exit::bad_input, "slot begun",
+                                        "the order's slot " + format_utc(order_slot(r)) +
+                                            " has begun or the order expired");
                 continue;
             }
             Status auth = authenticate(chain, r, opt.now, &sigs, i);
-            if (auth) auth = check_record_limits(r);   // mined before the bounds existed
+            if (auth) auth = check_record_limits(r); // mined before the bounds existed
             if (!auth) {
                 failure[i] = auth.error();
                 continue;
@@ -146,8 +151,9 @@ Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector
 // An order that would carry its slot's total energy beyond int64 is
 // rejected by name like any invalid order (or stops the batch without
 // --skip-invalid), instead of failing the market for everyone.
-Status drop_slot_overflow(std::vector<MarketOrder>& orders, std::map<Hash32, const Candidate*>& by_id,
-                          const BatchOptions& opt, std::vector<Rejected>& rejected) {
+Status drop_slot_overflow(std::vector<MarketOrder>& orders,
+                          std::map<Hash32, const Candidate*>& by_id, const BatchOptions& opt,
+                          std::vector<Rejected>& rejected) {
     const std::vector<std::size_t> over = orders_beyond_slot_totals(orders);
     for (std::size_t i : over) {
         const MarketOrder& o = orders[i];
@@ -155,14 +161,15 @@ Status drop_slot_overflow(std::vector<MarketOrder>& orders, std::map<Hash32, con
         Error e = make_error(Exit::bad_input, "overflow",
                              std::string(record_type(in.record)) + " " + to_hex(o.id) + ": " +
                                  format_energy(o.energy_wh) + " would carry the energy " +
-                                 (o.is_offer ? "offered" : "asked for") + " in " + format_utc(o.slot) +
-                                 " beyond 2^63-1 Wh");
+                                 (o.is_offer ? "offered" : "asked for") + " in " +
+                                 format_utc(o.slot) + " beyond 2^63-1 Wh");
         e.at_line(in.line);
         if (!opt.skip_invalid) return e;
         rejected.push_back({in.line, o.id, record_type(in.record), e});
         by_id.erase(o.id);
     }
-    for (auto it = over.rbegin(); it != over.rend(); ++it) orders.erase(orders.begin() + static_cast<std::ptrdiff_t>(*it));
+    for (auto it = over.rbegin(); it != over.rend(); ++it)
+        orders.erase(orders.begin() + static_cast<std::ptrdiff_t>(*it));
     return ok_status();
 }
 
@@ -172,8 +179,9 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               const std::vector<LineRecord>& input, const BatchOptions& opt) {
     SETM_CHECK(check_agent(chain, agent, opt.now));
     if (!price_within_limits(opt.market.network_fee))
-        return make_error(Exit::usage, "bad fee", "network fee " + format_price(opt.market.network_fee) +
-                                                      " EUR/MWh is beyond the bound of " + format_price(kMaxRecordPrice));
+        return make_error(Exit::usage, "bad fee",
+                          "network fee " + format_price(opt.market.network_fee) +
+                              " EUR/MWh is beyond the bound of " + format_price(kMaxRecordPrice));
     BatchResult res;
     SETM_TRY(std::vector<Candidate> cands, admit(chain, input, opt, res.rejected));
     std::vector<MarketOrder> orders;

@@ -19,7 +19,7 @@ struct BatchOptions {
     MarketParams market;
     std::int64_t now = 0;
     unsigned threads = 1;
-    bool skip_invalid = false;   // reject bad orders by name and go on
+    bool skip_invalid = false; // reject bad orders by name and go on
 };
 
 struct Rejected {
@@ -30,11 +30,11 @@ struct Rejected {
 };
 
 struct BatchResult {
-    std::vector<Record> new_orders;      // matched orders not yet on the chain, once each
+    std::vector<Record> new_orders; // matched orders not yet on the chain, once each
     std::vector<Signed<Trade>> trades;
-    std::vector<Record> unmatched;       // orders with energy left, to carry to the next batch
+    std::vector<Record> unmatched; // orders with energy left, to carry to the next batch
     std::vector<std::int64_t> unmatched_remaining_wh;
-    std::vector<Rejected> rejected;      // with skip_invalid
+    std::vector<Rejected> rejected; // with skip_invalid
     MarketResult market;
 };
 

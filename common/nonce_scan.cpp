@@ -30,11 +30,11 @@ constexpr std::uint32_t kRound[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 constexpr std::array<std::uint32_t, 8> kInitial = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+                                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 constexpr std::uint32_t kPadWord = 0x80000000;
-constexpr std::uint32_t kHeaderBits = 80 * 8;   // length of the first hash's message
-constexpr std::uint32_t kDigestBits = 32 * 8;   // length of the second hash's message
+constexpr std::uint32_t kHeaderBits = 80 * 8; // length of the first hash's message
+constexpr std::uint32_t kDigestBits = 32 * 8; // length of the second hash's message
 
 std::uint32_t load_be32(const std::uint8_t* p) {
     return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
@@ -76,7 +76,8 @@ void compress(std::uint32_t state[8], const std::uint32_t block[16]) {
     for (int t = 0; t < 64; ++t) {
         const std::uint32_t t1 =
             h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
-        const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        const std::uint32_t t2 =
+            (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
     }
     state[0] += a, state[1] += b, state[2] += c, state[3] += d;
@@ -111,7 +112,6 @@ ScanHit scan_portable(const NonceScan& job, std::uint32_t first, std::uint64_t c
 } // namespace
 } // namespace setm
 
-
 #if SETM_HAVE_SHA_NI
 namespace setm {
 namespace {
@@ -134,8 +134,10 @@ struct NiState {
 };
 
 SETM_SHA_INLINE NiState to_ni(const std::uint32_t s[8]) {
-    const __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)), 0xB1);
-    const __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4)), 0x1B);
+    const __m128i dcba =
+        _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)), 0xB1);
+    const __m128i efgh =
+        _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4)), 0x1B);
     return {_mm_alignr_epi8(dcba, efgh, 8), _mm_blend_epi16(efgh, dcba, 0xF0)};
 }
 
@@ -183,7 +185,8 @@ SETM_SHA_INLINE void rounds_ni(NiState st[N], __m128i w[N][4], std::integer_sequ
     (rounds_ni<G, N, !(Hoisted && G == 0), !(Truncated && G == 15)>(st, w), ...);
 }
 
-SETM_SHA_INLINE __m128i words_ni(std::uint32_t a, std::uint32_t b, std::uint32_t c, std::uint32_t d) {
+SETM_SHA_INLINE __m128i words_ni(std::uint32_t a, std::uint32_t b, std::uint32_t c,
+                                 std::uint32_t d) {
     return _mm_setr_epi32(static_cast<int>(a), static_cast<int>(b), static_cast<int>(c),
                           static_cast<int>(d));
 }
@@ -291,7 +294,7 @@ std::span<const ScanKernel> scan_kernels() {
 const ScanKernel& best_scan_kernel() {
     for (const ScanKernel& k : scan_kernels())
         if (k.supported()) return k;
-    return scan_kernels().back();   // "portable" is always supported
+    return scan_kernels().back(); // "portable" is always supported
 }
 
 const ScanKernel* find_scan_kernel(const char* name) {

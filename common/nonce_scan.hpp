@@ -28,9 +28,9 @@
 namespace setm {
 
 struct NonceScan {
-    std::array<std::uint32_t, 8> midstate{};   // SHA-256 state after bytes 0..63
-    std::array<std::uint32_t, 3> words{};      // bytes 64..75 as big-endian words
-    std::uint32_t target_top = 0;              // the target's most significant 32 bits
+    std::array<std::uint32_t, 8> midstate{}; // SHA-256 state after bytes 0..63
+    std::array<std::uint32_t, 3> words{};    // bytes 64..75 as big-endian words
+    std::uint32_t target_top = 0;            // the target's most significant 32 bits
 };
 
 // header: the 80 serialized header bytes (its nonce field is ignored).
@@ -38,14 +38,14 @@ struct NonceScan {
 NonceScan prepare_scan(const std::uint8_t header[80], std::uint32_t target_top);
 
 struct ScanHit {
-    std::uint64_t offset = 0;   // nonce = first + offset; == count when none
-    Hash32 hash{};              // the candidate's SHA-256d, when offset < count
+    std::uint64_t offset = 0; // nonce = first + offset; == count when none
+    Hash32 hash{};            // the candidate's SHA-256d, when offset < count
 };
 
 struct ScanKernel {
     const char* name;
-    unsigned lanes;                 // nonces hashed together
-    bool (*supported)();            // this CPU can run it
+    unsigned lanes;      // nonces hashed together
+    bool (*supported)(); // this CPU can run it
     // Nonces first .. first + count - 1 (first + count <= 2^32).
     ScanHit (*scan)(const NonceScan& job, std::uint32_t first, std::uint64_t count);
 };

@@ -45,7 +45,8 @@ Status check_order_alone(const Record& order) {
     SETM_CHECK(check_record_limits(order));
     auto check = [](std::int64_t slot, std::uint32_t minutes, std::int64_t energy) -> Status {
         if (!valid_slot_minutes(static_cast<int>(minutes)))
-            return make_error(Exit::bad_input, "bad slot", "slots last 15, 30 or 60 minutes, not " + std::to_string(minutes));
+            return make_error(Exit::bad_input, "bad slot",
+                              "slots last 15, 30 or 60 minutes, not " + std::to_string(minutes));
         SETM_CHECK(check_slot_start(slot, static_cast<int>(minutes)));
         if (energy <= 0) return make_error(Exit::bad_input, "bad energy", "an order of no energy");
         return ok_status();
@@ -93,16 +94,23 @@ Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
         ++n;
         if (line.size() > 4096) return csv_error(n, "bad CSV", "line longer than 4096 bytes");
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos || line[line.find_first_not_of(" \t")] == '#')
+        if (line.find_first_not_of(" \t") == std::string::npos ||
+            line[line.find_first_not_of(" \t")] == '#')
             continue;
         auto cells = split_csv_line(line);
-        if (col_slot < 0) {   // the header
+        if (col_slot < 0) { // the header
             width = cells.size();
             for (std::size_t i = 0; i < cells.size(); ++i) {
                 const std::string& c = cells[i];
-                int* col = c == "slot" ? &col_slot : c == "energy" ? &col_energy : c == "price" ? &col_price
-                         : c == "opening" ? &col_opening : nullptr;
-                if (!col) return csv_error(n, "bad CSV", "unknown column \"" + c + "\" (use slot, energy, price, opening)");
+                int* col = c == "slot"      ? &col_slot
+                           : c == "energy"  ? &col_energy
+                           : c == "price"   ? &col_price
+                           : c == "opening" ? &col_opening
+                                            : nullptr;
+                if (!col)
+                    return csv_error(
+                        n, "bad CSV",
+                        "unknown column \"" + c + "\" (use slot, energy, price, opening)");
                 if (*col >= 0) return csv_error(n, "bad CSV", "column \"" + c + "\" twice");
                 *col = static_cast<int>(i);
             }
@@ -111,7 +119,9 @@ Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
             continue;
         }
         if (cells.size() != width)
-            return csv_error(n, "bad CSV", std::to_string(cells.size()) + " cells, the header has " + std::to_string(width));
+            return csv_error(
+                n, "bad CSV",
+                std::to_string(cells.size()) + " cells, the header has " + std::to_string(width));
         ProfileRow r;
         r.line = n;
         auto fail = [&](const Error& e) { return csv_error(n, e.reason, e.detail); };
@@ -130,7 +140,9 @@ Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
             r.opening = opening.value();
         }
         if (rows.size() == kMaxProfileRows)
-            return csv_error(n, "beyond limits", "more than " + std::to_string(kMaxProfileRows) + " rows in one profile");
+            return csv_error(
+                n, "beyond limits",
+                "more than " + std::to_string(kMaxProfileRows) + " rows in one profile");
         rows.push_back(r);
     }
     if (col_slot < 0) return csv_error(n == 0 ? 1 : n, "bad CSV", "no header line");

@@ -19,12 +19,12 @@ struct OrderTerms {
     std::int64_t slot = 0;
     std::uint32_t slot_minutes = 30;
     std::int64_t energy_wh = 0;
-    std::int64_t price = 0;                  // offer: floor; request: ceiling
-    std::optional<std::int64_t> opening;     // default: the price
+    std::int64_t price = 0;              // offer: floor; request: ceiling
+    std::optional<std::int64_t> opening; // default: the price
     std::string zone;
-    std::optional<std::int64_t> expires;     // default: the slot's start
+    std::optional<std::int64_t> expires; // default: the slot's start
     std::uint64_t nonce = 0;
-    std::vector<std::string> from;           // requests only
+    std::vector<std::string> from; // requests only
 };
 
 Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t);

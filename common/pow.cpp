@@ -93,8 +93,7 @@ Result<U256> decode_compact(std::uint32_t bits) {
     const bool negative = word != 0 && (bits & 0x00800000) != 0;
     const bool overflow =
         word != 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
-    if (negative)
-        return make_error(Exit::bad_input, "bad target", "compact target is negative");
+    if (negative) return make_error(Exit::bad_input, "bad target", "compact target is negative");
     // Before the zero check: an overflowing value can wrap to zero mod 2^256.
     if (overflow)
         return make_error(Exit::bad_input, "bad target", "compact target exceeds 256 bits");
@@ -119,9 +118,7 @@ std::uint32_t encode_compact(const U256& x) {
     return compact | static_cast<std::uint32_t>(size) << 24;
 }
 
-bool hash_meets_target(const Hash32& h, const U256& target) {
-    return u256_from_hash(h) <= target;
-}
+bool hash_meets_target(const Hash32& h, const U256& target) { return u256_from_hash(h) <= target; }
 
 bool check_proof_of_work(const Hash32& hash, std::uint32_t bits) {
     auto target = decode_compact(bits);
@@ -149,26 +146,27 @@ constexpr std::uint64_t kChunk = 4096;
 
 struct Search {
     const ScanKernel* kernel = nullptr;
-    NonceScan job;                           // midstate and fixed words of the header
+    NonceScan job; // midstate and fixed words of the header
     U256 target;
-    std::uint64_t first = 0;                 // first nonce
-    std::uint64_t count = 0;                 // number of nonces
+    std::uint64_t first = 0; // first nonce
+    std::uint64_t count = 0; // number of nonces
     unsigned threads = 1;
     const std::atomic<bool>* stop = nullptr;
 
-    std::atomic<bool> halt{false};           // an error: everyone stops
+    std::atomic<bool> halt{false}; // an error: everyone stops
     // The lowest index found so far. Threads search until they pass it, so
     // the result is the LOWEST nonce that meets the target, whatever the
     // number of threads: mining is deterministic.
     std::atomic<std::uint64_t> best{UINT64_MAX};
-    std::unique_ptr<Hash32[]> found_hash;    // per thread, read only after every join
+    std::unique_ptr<Hash32[]> found_hash; // per thread, read only after every join
     std::unique_ptr<std::uint64_t[]> found_index;
     std::unique_ptr<std::atomic<std::uint64_t>[]> published;
 };
 
 bool should_stop(const Search& s, std::uint64_t index) {
     // Relaxed loads are plain loads on x86; a late stop costs one chunk.
-    return index > s.best.load(std::memory_order_relaxed) || s.halt.load(std::memory_order_relaxed) ||
+    return index > s.best.load(std::memory_order_relaxed) ||
+           s.halt.load(std::memory_order_relaxed) ||
            (s.stop != nullptr && s.stop->load(std::memory_order_relaxed));
 }
 
@@ -206,7 +204,7 @@ std::uint64_t search(Search& s, unsigned t, const MineProgress* progress) {
         s.published[t].store(local, std::memory_order_relaxed);
         if (progress != nullptr && local - reported >= progress_every) {
             reported = local;
-            std::uint64_t total = local;   // own count exact, the others' published
+            std::uint64_t total = local; // own count exact, the others' published
             for (unsigned j = 0; j < s.threads; ++j)
                 if (j != t) total += s.published[j].load(std::memory_order_relaxed);
             (*progress)(total);
@@ -247,7 +245,7 @@ MineResult mine_range(BlockHeader start, const U256& target, std::uint32_t first
 
     std::vector<std::uint64_t> hashes(s.threads, 0);
     {
-        std::vector<std::jthread> pool;   // joined when this scope ends
+        std::vector<std::jthread> pool; // joined when this scope ends
         try {
             pool.reserve(s.threads - 1);
             for (unsigned t = 1; t < s.threads; ++t)
@@ -265,7 +263,8 @@ MineResult mine_range(BlockHeader start, const U256& target, std::uint32_t first
     for (std::uint64_t n : hashes) result.hashes += n;
     unsigned winner = s.threads;
     for (unsigned t = 0; t < s.threads; ++t)
-        if (s.found_index[t] != UINT64_MAX && (winner == s.threads || s.found_index[t] < s.found_index[winner]))
+        if (s.found_index[t] != UINT64_MAX &&
+            (winner == s.threads || s.found_index[t] < s.found_index[winner]))
             winner = t;
     if (winner < s.threads) {
         result.found = true;

@@ -30,7 +30,7 @@ namespace setm {
 // ---- 256-bit unsigned numbers ----------------------------------------------
 // Just enough arithmetic for targets: no general multiply or divide.
 struct U256 {
-    std::array<std::uint32_t, 8> w{};   // little-endian limbs: w[0] least significant
+    std::array<std::uint32_t, 8> w{}; // little-endian limbs: w[0] least significant
 
     friend bool operator==(const U256&, const U256&) = default;
 };

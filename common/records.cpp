@@ -62,7 +62,7 @@ namespace {
 void put_time(JsonOut& o, const char* k, std::int64_t t) { o.field(k, format_utc(t)); }
 
 void write_body(JsonOut& o, const Identity& b) {
-    o.field("participant", participant_hex(b.signer()));   // derived, checked on reading
+    o.field("participant", participant_hex(b.signer())); // derived, checked on reading
     o.field("name", b.name);
     o.field("ed25519", to_hex(b.ed25519));
     o.field("x25519", to_hex(b.x25519));
@@ -158,7 +158,7 @@ void write_signed(JsonOut& o, const Signed<Body>& s) {
     o.field("type", Body::type);
     o.field("id", to_hex(s.id()));
     write_body(o, s.body);
-    o.field("chain", hash_to_hex(s.chain));   // a block hash: shown as blocks are
+    o.field("chain", hash_to_hex(s.chain)); // a block hash: shown as blocks are
     o.field("signature", to_hex(s.signature));
     o.end_object();
 }
@@ -207,7 +207,8 @@ Status read_body(ObjectReader& in, Identity& b) {
     SETM_TRY(b.name, in.str("name"));
     SETM_TRY(b.ed25519, in.hex_fixed<32>("ed25519"));
     SETM_TRY(b.x25519, in.hex_fixed<32>("x25519"));
-    if (claimed != b.signer()) return in.field_error("participant", "does not belong to the ed25519 key");
+    if (claimed != b.signer())
+        return in.field_error("participant", "does not belong to the ed25519 key");
     return ok_status();
 }
 
@@ -240,7 +241,8 @@ Status read_body(ObjectReader& in, Credential& b) {
         b.roles |= bit.value();
     }
     if (role_names(b.roles) != roles)
-        return in.field_error("roles", "must be distinct and in the order producer, consumer, agent");
+        return in.field_error("roles",
+                              "must be distinct and in the order producer, consumer, agent");
     SETM_TRY(b.zone, in.str("zone"));
     SETM_TRY(b.meter, in.str("meter"));
     SETM_TRY(b.max_energy_wh, get_nonneg(in, "max_energy_wh"));
@@ -310,7 +312,8 @@ Result<Signed<Body>> read_signed(const rapidjson::Value& obj) {
     ObjectReader in(obj);
     SETM_TRY(std::string type, in.str("type"));
     if (type != Body::type)
-        return in.field_error("type", "expected \"" + std::string(Body::type) + "\", got \"" + type + "\"");
+        return in.field_error("type",
+                              "expected \"" + std::string(Body::type) + "\", got \"" + type + "\"");
     Signed<Body> s;
     SETM_TRY(Hash32 claimed, in.hex_fixed<32>("id"));
     SETM_CHECK(read_body(in, s.body));

@@ -39,7 +39,7 @@ inline constexpr Hash32 kNoChain{};
 enum Role : std::uint8_t { role_producer = 1, role_consumer = 2, role_agent = 4 };
 // "producer", "consumer", "prosumer" (= both), "agent"; error "bad role".
 Result<std::uint8_t> parse_role(std::string_view name);
-std::vector<std::string> role_names(std::uint8_t roles);   // canonical order
+std::vector<std::string> role_names(std::uint8_t roles); // canonical order
 
 // ---- bodies -------------------------------------------------------------------
 // A participant's public identity, self-signed (proof of possession), like a
@@ -50,7 +50,10 @@ struct Identity {
     std::string name;
     PublicKey ed25519{};
     PublicKey x25519{};
-    template <class A> void serialize(A& ar) { ar(name, ed25519, x25519); }
+    template <class A>
+    void serialize(A& ar) {
+        ar(name, ed25519, x25519);
+    }
     ParticipantId signer() const { return participant_id(ed25519); }
 };
 
@@ -63,14 +66,15 @@ struct Genesis {
     std::string authority_name;
     PublicKey authority_ed25519{};
     PublicKey authority_x25519{};
-    std::uint32_t bits = 0;               // proof-of-work target, compact form
-    std::uint32_t slot_minutes = 30;      // 15, 30 or 60
-    std::uint32_t max_records = 0;        // per block
+    std::uint32_t bits = 0;          // proof-of-work target, compact form
+    std::uint32_t slot_minutes = 30; // 15, 30 or 60
+    std::uint32_t max_records = 0;   // per block
     std::string energy_unit = "Wh";
     std::string price_unit = "cEUR/MWh";
     std::string money_unit = "1e-8 EUR";
     std::int64_t created = 0;
-    template <class A> void serialize(A& ar) {
+    template <class A>
+    void serialize(A& ar) {
         ar(chain_name, authority_name, authority_ed25519, authority_x25519, bits, slot_minutes,
            max_records, energy_unit, price_unit, money_unit, created);
     }
@@ -87,13 +91,14 @@ struct Credential {
     PublicKey ed25519{};
     PublicKey x25519{};
     std::uint8_t roles = 0;
-    std::string zone;                     // grid zone, may be empty
-    std::string meter;                    // meter id, may be empty
-    std::int64_t max_energy_wh = 0;       // per slot; 0 = no limit
+    std::string zone;               // grid zone, may be empty
+    std::string meter;              // meter id, may be empty
+    std::int64_t max_energy_wh = 0; // per slot; 0 = no limit
     std::int64_t valid_from = 0;
     std::int64_t valid_until = 0;
     ParticipantId authority{};
-    template <class A> void serialize(A& ar) {
+    template <class A>
+    void serialize(A& ar) {
         ar(serial, participant, name, ed25519, x25519, roles, zone, meter, max_energy_wh,
            valid_from, valid_until, authority);
     }
@@ -105,10 +110,13 @@ struct Revocation {
     static constexpr const char* type = "revocation";
     std::uint64_t serial = 0;
     ParticipantId participant{};
-    std::int64_t time = 0;                // effective from
+    std::int64_t time = 0; // effective from
     std::string reason;
     ParticipantId authority{};
-    template <class A> void serialize(A& ar) { ar(serial, participant, time, reason, authority); }
+    template <class A>
+    void serialize(A& ar) {
+        ar(serial, participant, time, reason, authority);
+    }
     ParticipantId signer() const { return authority; }
 };
 
@@ -117,15 +125,16 @@ struct Offer {
     static constexpr const char* tag = "setm/offer/v1";
     static constexpr const char* type = "offer";
     ParticipantId producer{};
-    std::int64_t slot = 0;                // start, Unix seconds
+    std::int64_t slot = 0; // start, Unix seconds
     std::uint32_t slot_minutes = 30;
     std::int64_t energy_wh = 0;
-    std::int64_t floor_price = 0;         // will not sell below (Table 1 min bid)
-    std::int64_t opening_price = 0;       // opens negotiation here (Table 1 max bid)
+    std::int64_t floor_price = 0;   // will not sell below (Table 1 min bid)
+    std::int64_t opening_price = 0; // opens negotiation here (Table 1 max bid)
     std::string zone;
     std::int64_t expires = 0;
     std::uint64_t nonce = 0;
-    template <class A> void serialize(A& ar) {
+    template <class A>
+    void serialize(A& ar) {
         ar(producer, slot, slot_minutes, energy_wh, floor_price, opening_price, zone, expires,
            nonce);
     }
@@ -140,13 +149,14 @@ struct Request {
     std::int64_t slot = 0;
     std::uint32_t slot_minutes = 30;
     std::int64_t energy_wh = 0;
-    std::int64_t ceiling_price = 0;       // will not buy above (Table 1 max bid)
-    std::int64_t opening_price = 0;       // opens negotiation here (Table 1 min bid)
+    std::int64_t ceiling_price = 0; // will not buy above (Table 1 max bid)
+    std::int64_t opening_price = 0; // opens negotiation here (Table 1 min bid)
     std::string zone;
-    std::vector<std::string> from;        // allowed offer ids or producer ids; empty = any
+    std::vector<std::string> from; // allowed offer ids or producer ids; empty = any
     std::int64_t expires = 0;
     std::uint64_t nonce = 0;
-    template <class A> void serialize(A& ar) {
+    template <class A>
+    void serialize(A& ar) {
         ar(consumer, slot, slot_minutes, energy_wh, ceiling_price, opening_price, zone, from,
            expires, nonce);
     }
@@ -165,14 +175,15 @@ struct Trade {
     ParticipantId seller{};
     ParticipantId buyer{};
     std::int64_t energy_wh = 0;
-    std::int64_t price = 0;               // cEUR/MWh paid to the seller
-    std::int64_t fee_price = 0;           // cEUR/MWh network fee (between zones)
-    std::int64_t amount = 0;              // money: energy_wh * price
-    std::int64_t fee = 0;                 // money: energy_wh * fee_price
-    std::string mechanism;                // pay-as-clear, pay-as-bid, negotiate
-    std::uint32_t round = 0;              // agreement time (AT): negotiation round
-    std::int64_t time = 0;                // when the agent matched it
-    template <class A> void serialize(A& ar) {
+    std::int64_t price = 0;     // cEUR/MWh paid to the seller
+    std::int64_t fee_price = 0; // cEUR/MWh network fee (between zones)
+    std::int64_t amount = 0;    // money: energy_wh * price
+    std::int64_t fee = 0;       // money: energy_wh * fee_price
+    std::string mechanism;      // pay-as-clear, pay-as-bid, negotiate
+    std::uint32_t round = 0;    // agreement time (AT): negotiation round
+    std::int64_t time = 0;      // when the agent matched it
+    template <class A>
+    void serialize(A& ar) {
         ar(agent, slot, slot_minutes, offer, request, seller, buyer, energy_wh, price, fee_price,
            amount, fee, mechanism, round, time);
     }
@@ -184,7 +195,10 @@ struct Signed {
     Body body;
     Hash32 chain{};
     Signature signature{};
-    template <class A> void serialize(A& ar) { ar(body, chain, signature); }
+    template <class A>
+    void serialize(A& ar) {
+        ar(body, chain, signature);
+    }
 
     Bytes signed_bytes() const { return canonical_bytes(Body::tag, chain, body); }
     Hash32 id() const { return sha256(signed_bytes()); }
@@ -205,8 +219,8 @@ bool signature_valid(const Signed<Body>& s, const PublicKey& pub) {
 }
 
 // Any record that can stand in a block.
-using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>,
-                            Signed<Offer>, Signed<Request>, Signed<Trade>>;
+using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>, Signed<Offer>,
+                            Signed<Request>, Signed<Trade>>;
 
 const char* record_type(const Record& r);
 Hash32 record_id(const Record& r);

@@ -75,14 +75,17 @@ Result<Statement> StatementBuilder::finish() const {
     for (const auto& [p, t] : totals) s.totals.push_back(t);
     if (!s.balanced())
         return make_error(Exit::internal, "unbalanced statement",
-                          "paid " + format_money(s.paid) + " != received " + format_money(s.received) +
-                              " + fees " + format_money(s.fees));
+                          "paid " + format_money(s.paid) + " != received " +
+                              format_money(s.received) + " + fees " + format_money(s.fees));
     return s;
 }
 
 std::string statement_line_json(const StatementLine& l, const char* type) {
     JsonOut o;
-    o.begin_object().field("type", type).field("participant", participant_hex(l.participant)).field("name", l.name);
+    o.begin_object()
+        .field("type", type)
+        .field("participant", participant_hex(l.participant))
+        .field("name", l.name);
     if (std::string(type) == "statement-line") o.field("slot", format_utc(l.slot));
     o.field("bought_wh", l.bought_wh).field("sold_wh", l.sold_wh);
     o.field("paid", l.paid).field("received", l.received).field("fees", l.fees);
@@ -93,7 +96,10 @@ std::string statement_line_json(const StatementLine& l, const char* type) {
 
 std::string statement_balance_json(const Statement& s) {
     JsonOut o;
-    o.begin_object().field("type", "statement-balance").field("trades", s.trades).field("energy_wh", s.energy_wh);
+    o.begin_object()
+        .field("type", "statement-balance")
+        .field("trades", s.trades)
+        .field("energy_wh", s.energy_wh);
     o.field("paid", s.paid).field("received", s.received).field("fees", s.fees);
     o.field("paid_eur", format_money(s.paid)).field("received_eur", format_money(s.received));
     o.field("fees_eur", format_money(s.fees)).field("balanced", s.balanced()).end_object();
@@ -106,14 +112,16 @@ std::string statement_csv(const Statement& s) {
         std::string name = l.name;
         for (char& c : name)
             if (c == ',' || c == '"' || c == '\n' || c == '\r') c = ' ';
-        out += std::string(type) + "," + participant_hex(l.participant) + "," + name + "," + slot + "," +
-               std::to_string(l.bought_wh) + "," + std::to_string(l.sold_wh) + "," + std::to_string(l.paid) +
-               "," + std::to_string(l.received) + "," + std::to_string(l.fees) + "," + std::to_string(l.trades) + "\n";
+        out += std::string(type) + "," + participant_hex(l.participant) + "," + name + "," + slot +
+               "," + std::to_string(l.bought_wh) + "," + std::to_string(l.sold_wh) + "," +
+               std::to_string(l.paid) + "," + std::to_string(l.received) + "," +
+               std::to_string(l.fees) + "," + std::to_string(l.trades) + "\n";
     };
     for (const auto& l : s.lines) row("line", l, format_utc(l.slot));
     for (const auto& t : s.totals) row("total", t, "");
-    out += "balance,,,," + std::to_string(s.energy_wh) + "," + std::to_string(s.energy_wh) + "," + std::to_string(s.paid) +
-           "," + std::to_string(s.received) + "," + std::to_string(s.fees) + "," + std::to_string(s.trades) + "\n";
+    out += "balance,,,," + std::to_string(s.energy_wh) + "," + std::to_string(s.energy_wh) + "," +
+           std::to_string(s.paid) + "," + std::to_string(s.received) + "," +
+           std::to_string(s.fees) + "," + std::to_string(s.trades) + "\n";
     return out;
 }
 

@@ -21,15 +21,15 @@ struct StatementLine {
     std::string name;
     std::int64_t slot = 0;
     std::int64_t bought_wh = 0, sold_wh = 0;
-    std::int64_t paid = 0;       // money: amounts + fees of its purchases
-    std::int64_t received = 0;   // money: amounts of its sales
-    std::int64_t fees = 0;       // money: network fees among `paid`
+    std::int64_t paid = 0;     // money: amounts + fees of its purchases
+    std::int64_t received = 0; // money: amounts of its sales
+    std::int64_t fees = 0;     // money: network fees among `paid`
     std::uint32_t trades = 0;
 };
 
 struct Statement {
-    std::vector<StatementLine> lines;    // by participant, then slot
-    std::vector<StatementLine> totals;   // one per participant (slot = 0)
+    std::vector<StatementLine> lines;  // by participant, then slot
+    std::vector<StatementLine> totals; // one per participant (slot = 0)
     std::int64_t paid = 0, received = 0, fees = 0, energy_wh = 0;
     std::uint64_t trades = 0;
     bool balanced() const { return paid == received + fees; }
@@ -39,13 +39,15 @@ struct Statement {
 // those whose slot lies in [from, to).
 class StatementBuilder {
 public:
-    StatementBuilder(std::optional<std::int64_t> from, std::optional<std::int64_t> to) : from_(from), to_(to) {}
+    StatementBuilder(std::optional<std::int64_t> from, std::optional<std::int64_t> to)
+        : from_(from), to_(to) {}
     Status add_block(const Block& b, const StateReader& state);
     Result<Statement> finish() const;
 
 private:
     Status add(const ParticipantId& p, const std::string& name, std::int64_t slot,
-               std::int64_t bought, std::int64_t sold, std::int64_t paid, std::int64_t received, std::int64_t fees);
+               std::int64_t bought, std::int64_t sold, std::int64_t paid, std::int64_t received,
+               std::int64_t fees);
     std::optional<std::int64_t> from_, to_;
     std::map<std::pair<ParticipantId, std::int64_t>, StatementLine> lines_;
     std::uint64_t trades_ = 0;

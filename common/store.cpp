@@ -15,12 +15,14 @@ using lmdb::as_val;
 
 std::array<std::uint8_t, 8> be64(std::uint64_t v) {
     std::array<std::uint8_t, 8> b{};
-    for (int i = 7; i >= 0; --i, v >>= 8) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+    for (int i = 7; i >= 0; --i, v >>= 8)
+        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
     return b;
 }
 
 Result<std::uint64_t> read_be64(const Bytes& b, const char* what) {
-    if (b.size() != 8) return make_error(Exit::io, "store unreadable", std::string(what) + " is not 8 bytes");
+    if (b.size() != 8)
+        return make_error(Exit::io, "store unreadable", std::string(what) + " is not 8 bytes");
     std::uint64_t v = 0;
     for (auto c : b) v = v << 8 | c;
     return v;
@@ -37,8 +39,10 @@ Bytes seal(const T& value) {
 
 template <class T>
 Result<T> unseal(const Bytes& v, const std::string& what) {
-    if (v.size() < 32 || sha256(v.data() + 32, v.size() - 32) != *reinterpret_cast<const Hash32*>(v.data()))
-        return make_error(Exit::io, "store damaged", what + ": stored value does not match its checksum");
+    if (v.size() < 32 ||
+        sha256(v.data() + 32, v.size() - 32) != *reinterpret_cast<const Hash32*>(v.data()))
+        return make_error(Exit::io, "store damaged",
+                          what + ": stored value does not match its checksum");
     return decode_binary<T>(v.data() + 32, v.size() - 32);
 }
 
@@ -48,14 +52,21 @@ Status put_sealed_be(lmdb::Txn& txn, lmdb::Dbi db, std::uint64_t k, const Bytes&
 }
 
 template <std::size_t N>
-MDB_val key_of(const std::array<std::uint8_t, N>& a) { return as_val(a.data(), N); }
+MDB_val key_of(const std::array<std::uint8_t, N>& a) {
+    return as_val(a.data(), N);
+}
 
 Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
     StoreDbs d;
-    const std::pair<lmdb::Dbi*, const char*> all[] = {
-        {&d.meta, "meta"},       {&d.blocks, "blocks"},           {&d.headers, "headers"},
-        {&d.block_index, "block_index"}, {&d.records, "records"}, {&d.credentials, "credentials"},
-        {&d.participants, "participants"}, {&d.meters, "meters"}, {&d.orders, "orders"}};
+    const std::pair<lmdb::Dbi*, const char*> all[] = {{&d.meta, "meta"},
+                                                      {&d.blocks, "blocks"},
+                                                      {&d.headers, "headers"},
+                                                      {&d.block_index, "block_index"},
+                                                      {&d.records, "records"},
+                                                      {&d.credentials, "credentials"},
+                                                      {&d.participants, "participants"},
+                                                      {&d.meters, "meters"},
+                                                      {&d.orders, "orders"}};
     for (const auto& [dbi, name] : all) {
         SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
     }
@@ -73,7 +84,8 @@ Status meta_put(lmdb::Txn& txn, const StoreDbs& d, const char* key, std::string_
 }
 
 Result<Hash32> to_hash32(const std::string& s, const char* what) {
-    if (s.size() != 32) return make_error(Exit::io, "store unreadable", std::string(what) + " is not 32 bytes");
+    if (s.size() != 32)
+        return make_error(Exit::io, "store unreadable", std::string(what) + " is not 32 bytes");
     Hash32 h{};
     std::memcpy(h.data(), s.data(), 32);
     return h;
@@ -86,8 +98,10 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     const Hash32 hash = block_hash(b.header);
     const auto hkey = be64(height);
     SETM_CHECK(put_sealed_be(txn, d.blocks, height, seal(sb)));
-    SETM_CHECK(lmdb::put(txn, d.headers, as_val(hkey.data(), 8), as_val(sb.header.data(), sb.header.size())));
-    SETM_CHECK(lmdb::put(txn, d.block_index, key_of(hash), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
+    SETM_CHECK(lmdb::put(txn, d.headers, as_val(hkey.data(), 8),
+                         as_val(sb.header.data(), sb.header.size())));
+    SETM_CHECK(
+        lmdb::put(txn, d.block_index, key_of(hash), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
     for (const auto& r : b.records) {
         const Hash32 id = record_id(r);
         SETM_CHECK(lmdb::put(txn, d.records, key_of(id), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
@@ -104,8 +118,10 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     }
     for (const auto& [id, entry] : delta.orders)
         SETM_CHECK(lmdb::put(txn, d.orders, key_of(id), as_val(seal(entry))));
-    SETM_CHECK(meta_put(txn, d, "height", std::string_view(reinterpret_cast<const char*>(hkey.data()), 8)));
-    SETM_CHECK(meta_put(txn, d, "tip", std::string_view(reinterpret_cast<const char*>(hash.data()), 32)));
+    SETM_CHECK(meta_put(txn, d, "height",
+                        std::string_view(reinterpret_cast<const char*>(hkey.data()), 8)));
+    SETM_CHECK(
+        meta_put(txn, d, "tip", std::string_view(reinterpret_cast<const char*>(hash.data()), 32)));
     return ok_status();
 }
 
@@ -118,7 +134,7 @@ Result<Genesis> read_genesis(TxnState& st) {
 }
 
 bool file_exists(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -171,7 +187,8 @@ Status TxnState::each_credential(const std::function<Status(const RegistryEntry&
     return each(dbs_.credentials, [&](std::string_view k, std::string_view) -> Status {
         SETM_TRY(std::uint64_t serial, read_be64(Bytes(k.begin(), k.end()), "credential serial"));
         SETM_TRY(auto e, credential(serial));
-        if (!e) return make_error(Exit::io, "store unreadable", "credential " + std::to_string(serial));
+        if (!e)
+            return make_error(Exit::io, "store unreadable", "credential " + std::to_string(serial));
         return fn(*e);
     });
 }
@@ -195,14 +212,18 @@ Result<std::uint64_t> TxnState::height() const {
 Result<BlockHeader> TxnState::header(std::uint64_t height) const {
     const auto k = be64(height);
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.headers, as_val(k.data(), 8)));
-    if (!v) return make_error(Exit::io, "store damaged", "no header at height " + std::to_string(height));
+    if (!v)
+        return make_error(Exit::io, "store damaged",
+                          "no header at height " + std::to_string(height));
     return parse_header(v->data(), v->size());
 }
 
 Result<Block> TxnState::block(std::uint64_t height) const {
     const auto k = be64(height);
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.blocks, as_val(k.data(), 8)));
-    if (!v) return make_error(Exit::io, "store damaged", "no block at height " + std::to_string(height));
+    if (!v)
+        return make_error(Exit::io, "store damaged",
+                          "no block at height " + std::to_string(height));
     SETM_TRY(StoredBlock sb, unseal<StoredBlock>(*v, "block " + std::to_string(height)));
     SETM_TRY(BlockHeader h, parse_header(sb.header.data(), sb.header.size()));
     return Block{h, std::move(sb.records)};
@@ -243,7 +264,8 @@ Status TxnState::each(lmdb::Dbi db, const EachFn& fn) const { return each_entry(
 
 Result<Store> Store::create(const std::string& dir, const Block& genesis) {
     if (file_exists(dir + "/data.mdb"))
-        return make_error(Exit::io, "store exists", dir + " already holds a store; setm-auth init never touches one")
+        return make_error(Exit::io, "store exists",
+                          dir + " already holds a store; setm-auth init never touches one")
             .of_kind(ErrorKind::store_exists)
             .with_hint("choose a new --store directory");
     SETM_TRY(Hash32 chain, check_genesis_block(genesis));
@@ -258,10 +280,12 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis) {
     Status st = lmdb::write_txn(*s.env_, [&](lmdb::Txn& txn) -> Status {
         SETM_TRY(StoreDbs d, open_dbs(txn, true));
         SETM_TRY(auto existing, lmdb::get(txn, d.meta, as_val(std::string_view("format"))));
-        if (existing) return make_error(Exit::io, "store exists", dir).of_kind(ErrorKind::store_exists);
+        if (existing)
+            return make_error(Exit::io, "store exists", dir).of_kind(ErrorKind::store_exists);
         SETM_CHECK(meta_put(txn, d, "format", kStoreFormat));
         SETM_CHECK(meta_put(txn, d, "version", kStoreVersion));
-        SETM_CHECK(meta_put(txn, d, "chain", std::string_view(reinterpret_cast<const char*>(chain.data()), 32)));
+        SETM_CHECK(meta_put(txn, d, "chain",
+                            std::string_view(reinterpret_cast<const char*>(chain.data()), 32)));
         TxnState base(txn, d, s.genesis_, s.chain_id_);
         StateDelta delta(base);
         delta.records[record_id(genesis.records[0])] = 0;
@@ -284,16 +308,18 @@ Result<Store> Store::open(const std::string& dir, bool read_only) {
     auto d = open_dbs(txn, false);
     if (!d) return make_error(Exit::io, "not a setm store", dir + ": " + d.error().detail);
     SETM_TRY(std::string format, meta_get(txn, d.value(), "format"));
-    if (format != kStoreFormat) return make_error(Exit::io, "not a setm store", dir + ": format \"" + format + "\"");
+    if (format != kStoreFormat)
+        return make_error(Exit::io, "not a setm store", dir + ": format \"" + format + "\"");
     SETM_TRY(std::string version, meta_get(txn, d.value(), "version"));
     if (version != kStoreVersion)
-        return make_error(Exit::io, "store version", dir + " is version " + version + "; this setm reads " + kStoreVersion);
+        return make_error(Exit::io, "store version",
+                          dir + " is version " + version + "; this setm reads " + kStoreVersion);
     SETM_TRY(std::string chain, meta_get(txn, d.value(), "chain"));
     SETM_TRY(s.chain_id_, to_hash32(chain, "chain id"));
     s.dbs_ = d.value();
     TxnState st(txn, s.dbs_, s.genesis_, s.chain_id_);
     SETM_TRY(s.genesis_, read_genesis(st));
-    SETM_CHECK(txn.commit());   // makes the database handles usable by later transactions
+    SETM_CHECK(txn.commit()); // makes the database handles usable by later transactions
     return s;
 }
 
@@ -308,11 +334,13 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
         TxnState st(txn, dbs_, genesis_, chain_id_);
         SETM_TRY(Tip tip, st.tip());
         if (tip.hash != expected_tip)
-            return make_error(Exit::busy, "tip moved",
-                              "another writer appended block " + std::to_string(tip.height) + " first")
+            return make_error(
+                       Exit::busy, "tip moved",
+                       "another writer appended block " + std::to_string(tip.height) + " first")
                 .of_kind(ErrorKind::tip_moved);
         SETM_CHECK(check_header(block, tip.hash, genesis_.bits, tip.last_times, now));
-        SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time, tip.height + 1, threads));
+        SETM_TRY(StateDelta delta,
+                 apply_records(st, block.records, block.header.time, tip.height + 1, threads));
         return write_block(txn, dbs_, block, tip.height + 1, delta);
     });
 }
@@ -323,9 +351,13 @@ namespace {
 
 using Entries = std::map<std::string, std::string>;
 
-std::string str_of(const void* p, std::size_t n) { return std::string(static_cast<const char*>(p), n); }
+std::string str_of(const void* p, std::size_t n) {
+    return std::string(static_cast<const char*>(p), n);
+}
 template <std::size_t N>
-std::string str_of(const std::array<std::uint8_t, N>& a) { return str_of(a.data(), N); }
+std::string str_of(const std::array<std::uint8_t, N>& a) {
+    return str_of(a.data(), N);
+}
 std::string str_of(const Bytes& b) { return str_of(b.data(), b.size()); }
 
 Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries& want) {
@@ -333,14 +365,16 @@ Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries&
     SETM_CHECK(each_entry(txn, db, [&](std::string_view k, std::string_view v) -> Status {
         auto it = want.find(std::string(k));
         if (it == want.end())
-            return make_error(Exit::verify_failed, "bad index",
-                              std::string(name) + " holds an entry the chain does not explain: " +
-                                  to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()));
+            return make_error(
+                Exit::verify_failed, "bad index",
+                std::string(name) + " holds an entry the chain does not explain: " +
+                    to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()));
         if (it->second != v)
-            return make_error(Exit::verify_failed, "bad index",
-                              std::string(name) + " entry " +
-                                  to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()) +
-                                  " differs from the replay");
+            return make_error(
+                Exit::verify_failed, "bad index",
+                std::string(name) + " entry " +
+                    to_hex(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()) +
+                    " differs from the replay");
         ++seen;
         return ok_status();
     }));
@@ -363,18 +397,21 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
         idx[str_of(block_hash(headers[h]))] = key;
     }
     for (const auto& [id, h] : replay.records) recs[str_of(id)] = str_of(be64(h));
-    for (const auto& [serial, e] : replay.credentials) creds[str_of(be64(serial))] = str_of(seal(e));
+    for (const auto& [serial, e] : replay.credentials)
+        creds[str_of(be64(serial))] = str_of(seal(e));
     for (const auto& [p, serial] : replay.participants) parts[str_of(p)] = str_of(be64(serial));
     for (const auto& [m, serial] : replay.meters) meters[m] = str_of(be64(serial));
     for (const auto& [id, e] : replay.orders) orders[str_of(id)] = str_of(seal(e));
     std::size_t blocks = 0;
     SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
         if (!hdr.count(std::string(k)))
-            return make_error(Exit::verify_failed, "bad index", "blocks holds a block beyond the tip");
+            return make_error(Exit::verify_failed, "bad index",
+                              "blocks holds a block beyond the tip");
         ++blocks;
         return ok_status();
     }));
-    if (blocks != headers.size()) return make_error(Exit::verify_failed, "bad index", "blocks lacks a block");
+    if (blocks != headers.size())
+        return make_error(Exit::verify_failed, "bad index", "blocks lacks a block");
     SETM_CHECK(compare_db(st.txn_, d.headers, "headers", hdr));
     SETM_CHECK(compare_db(st.txn_, d.block_index, "block_index", idx));
     SETM_CHECK(compare_db(st.txn_, d.records, "records", recs));
@@ -384,8 +421,8 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     SETM_CHECK(compare_db(st.txn_, d.orders, "orders", orders));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
-        return make_error(Exit::verify_failed, "bad index", "meta height " + std::to_string(height) +
-                                                               " differs from the replay");
+        return make_error(Exit::verify_failed, "bad index",
+                          "meta height " + std::to_string(height) + " differs from the replay");
     SETM_TRY(auto tip, lmdb::get(st.txn_, d.meta, as_val(std::string_view("tip"))));
     if (!tip || str_of(*tip) != str_of(block_hash(headers.back())))
         return make_error(Exit::verify_failed, "bad index", "meta tip differs from the replay");

@@ -37,14 +37,15 @@ inline constexpr const char* kStoreVersion = "1";
 struct Tip {
     std::uint64_t height = 0;
     Hash32 hash{};
-    std::vector<std::uint32_t> last_times;   // up to 11, oldest first
+    std::vector<std::uint32_t> last_times; // up to 11, oldest first
 };
 
 class Store;
 
 // The named databases of one environment.
 struct StoreDbs {
-    lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, meters, orders;
+    lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, meters,
+        orders;
 };
 
 // The chain state as one transaction sees it.
@@ -72,9 +73,10 @@ public:
     Result<std::uint64_t> next_serial() const;
 
 private:
-    friend class Store;   // check_indexes reads every database
+    friend class Store; // check_indexes reads every database
     // Every entry of a database, in key order.
-    Status each(lmdb::Dbi db, const std::function<Status(std::string_view k, std::string_view v)>& fn) const;
+    Status each(lmdb::Dbi db,
+                const std::function<Status(std::string_view k, std::string_view v)>& fn) const;
     lmdb::Txn& txn_;
     const StoreDbs& dbs_;
     const Genesis& genesis_;
@@ -90,14 +92,17 @@ public:
 private:
     friend class Store;
     Snapshot(lmdb::Txn txn, const StoreDbs& dbs, const Genesis& g, const Hash32& chain)
-        : txn_(std::move(txn)), dbs_(dbs), genesis_(g), chain_(chain),
+        : txn_(std::move(txn)),
+          dbs_(dbs),
+          genesis_(g),
+          chain_(chain),
           state_(txn_, dbs_, genesis_, chain_) {}
     Snapshot(const Snapshot&) = delete;
     lmdb::Txn txn_;
     StoreDbs dbs_;
     Genesis genesis_;
     Hash32 chain_;
-    TxnState state_;   // refers to the members above: keep it last
+    TxnState state_; // refers to the members above: keep it last
 };
 
 class Store {

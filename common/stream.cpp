@@ -65,9 +65,12 @@ Result<std::optional<RawRecord>> frame(std::streambuf& sb, std::size_t max, std:
         r.text += static_cast<char>(c);
         if (c == '\n') ++line;
         if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '{' || c == '[') {
@@ -126,7 +129,8 @@ Error io_error(const char* reason, const std::string& what, int err) {
 // ERR is 0 when the write that failed is gone (an unchecked one, its errno
 // long overwritten): say so rather than guess a cause.
 Error stdout_error(int err) {
-    if (err == 0) return make_error(Exit::io, "write error", "standard output: an earlier write failed");
+    if (err == 0)
+        return make_error(Exit::io, "write error", "standard output: an earlier write failed");
     return io_error("write error", "standard output", err);
 }
 
@@ -213,7 +217,8 @@ Result<std::unique_ptr<AtomicOutput>> AtomicOutput::open(const std::string& path
     // The file is replaced by a rename: a symlink, device or FIFO there would
     // be replaced too (think /dev/stdout), not written through. Refuse it.
     if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-        return make_error(Exit::io, "cannot create", path + ": not a regular file (it would be replaced, not written to)");
+        return make_error(Exit::io, "cannot create",
+                          path + ": not a regular file (it would be replaced, not written to)");
     std::string tmp;
     int fd = make_temp(path, tmp);
     if (fd < 0) return io_error("cannot create", path, errno);

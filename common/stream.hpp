@@ -19,9 +19,9 @@
 namespace setm {
 
 struct RawRecord {
-    std::string text;       // the object's JSON text, exactly as read
-    std::size_t line = 0;   // 1-based line where the object starts
-    std::size_t index = 0;  // 1-based position in the stream
+    std::string text;      // the object's JSON text, exactly as read
+    std::size_t line = 0;  // 1-based line where the object starts
+    std::size_t index = 0; // 1-based position in the stream
 };
 
 class RecordReader {
@@ -70,7 +70,10 @@ public:
     static Result<std::unique_ptr<AtomicOutput>> open(const std::string& path, int mode = 0644);
     ~AtomicOutput();
     void write(const std::string& s) { buf_ += s; }
-    void line(const std::string& s) { buf_ += s; buf_ += '\n'; }
+    void line(const std::string& s) {
+        buf_ += s;
+        buf_ += '\n';
+    }
     Status commit();
 
 private:

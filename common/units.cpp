@@ -69,15 +69,19 @@ Result<std::int64_t> parse_energy(std::string_view s) {
     std::string_view unit = s.substr(i);
     std::size_t exponent;
     if (unit.empty()) return bad("bad energy", "missing unit; expected " + units);
-    if (unit == "Wh") exponent = 0;
-    else if (unit == "kWh") exponent = 3;
-    else if (unit == "MWh") exponent = 6;
-    else return bad("bad energy", "unknown unit; expected " + units);
+    if (unit == "Wh")
+        exponent = 0;
+    else if (unit == "kWh")
+        exponent = 3;
+    else if (unit == "MWh")
+        exponent = 6;
+    else
+        return bad("bad energy", "unknown unit; expected " + units);
     while (!frac.empty() && frac.back() == '0') frac.remove_suffix(1);
     if (frac.size() > exponent) return bad("bad energy", "not a whole number of Wh");
     // Shift the decimal point by the unit's exponent: the digits are then Wh.
-    std::string digits = std::string(whole) + std::string(frac) +
-                         std::string(exponent - frac.size(), '0');
+    std::string digits =
+        std::string(whole) + std::string(frac) + std::string(exponent - frac.size(), '0');
     std::int64_t wh;
     if (!to_int(digits, wh)) return bad("bad energy", "too large");
     return wh;
@@ -110,13 +114,9 @@ std::string format_energy(std::int64_t wh) {
     return sign + std::to_string(mag) + " Wh";
 }
 
-std::string format_price(std::int64_t c) {
-    return (c < 0 ? "-" : "") + fixed(magnitude(c), 2);
-}
+std::string format_price(std::int64_t c) { return (c < 0 ? "-" : "") + fixed(magnitude(c), 2); }
 
-std::string format_money(std::int64_t m) {
-    return (m < 0 ? "-" : "") + fixed(magnitude(m), 8);
-}
+std::string format_money(std::int64_t m) { return (m < 0 ? "-" : "") + fixed(magnitude(m), 8); }
 
 Result<std::int64_t> checked_add(std::int64_t a, std::int64_t b) {
     std::int64_t r;
@@ -194,9 +194,8 @@ Result<std::int64_t> parse_utc(std::string_view s) {
     if (s.size() != 17 && !with_seconds) return bad("bad time", expected);
     int y = field(s, 0, 4), mo = field(s, 5, 2), d = field(s, 8, 2);
     int h = field(s, 11, 2), mi = field(s, 14, 2), sec = with_seconds ? field(s, 17, 2) : 0;
-    bool shape = punct(s, 4, '-') && punct(s, 7, '-') && punct(s, 10, 'T') &&
-                 punct(s, 13, ':') && punct(s, s.size() - 1, 'Z') &&
-                 (!with_seconds || punct(s, 16, ':'));
+    bool shape = punct(s, 4, '-') && punct(s, 7, '-') && punct(s, 10, 'T') && punct(s, 13, ':') &&
+                 punct(s, s.size() - 1, 'Z') && (!with_seconds || punct(s, 16, ':'));
     if (!shape || y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0)
         return bad("bad time", expected);
     if (y < 1970) return bad("bad time", "year before 1970");
@@ -226,16 +225,14 @@ std::string format_utc(std::int64_t t) {
     return buf;
 }
 
-bool valid_slot_minutes(int minutes) {
-    return minutes == 15 || minutes == 30 || minutes == 60;
-}
+bool valid_slot_minutes(int minutes) { return minutes == 15 || minutes == 30 || minutes == 60; }
 
 Status check_slot_start(std::int64_t start, int minutes) {
     if (!valid_slot_minutes(minutes))
         return bad("bad slot", std::to_string(minutes) + "-minute slots; expected 15, 30 or 60");
     if (start % (minutes * 60) != 0)
-        return bad("bad slot", format_utc(start) + " does not start a " +
-                                   std::to_string(minutes) + "-minute slot");
+        return bad("bad slot", format_utc(start) + " does not start a " + std::to_string(minutes) +
+                                   "-minute slot");
     return ok_status();
 }
 

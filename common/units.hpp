@@ -15,14 +15,14 @@
 
 namespace setm {
 
-constexpr std::int64_t kMoneyPerEuro = 100000000;  // 1e8 money units per EUR
+constexpr std::int64_t kMoneyPerEuro = 100000000; // 1e8 money units per EUR
 
 // Errors are Exit::bad_input with reason "bad energy" / "bad price" / "bad time".
-Result<std::int64_t> parse_energy(std::string_view s);   // >= 0, in Wh
-Result<std::int64_t> parse_price(std::string_view s);    // cEUR/MWh, may be negative
-std::string format_energy(std::int64_t wh);   // "5 kWh", "2.5 kWh", "800 Wh", "1.2 MWh" (exact)
-std::string format_price(std::int64_t c);     // "40.00" (EUR/MWh)
-std::string format_money(std::int64_t m);     // "0.23000000" (EUR, 8 decimals)
+Result<std::int64_t> parse_energy(std::string_view s); // >= 0, in Wh
+Result<std::int64_t> parse_price(std::string_view s);  // cEUR/MWh, may be negative
+std::string format_energy(std::int64_t wh); // "5 kWh", "2.5 kWh", "800 Wh", "1.2 MWh" (exact)
+std::string format_price(std::int64_t c);   // "40.00" (EUR/MWh)
+std::string format_money(std::int64_t m);   // "0.23000000" (EUR, 8 decimals)
 
 // Overflow-checked arithmetic; error reason "overflow".
 Result<std::int64_t> checked_add(std::int64_t a, std::int64_t b);
@@ -41,6 +41,6 @@ std::string format_utc(std::int64_t t);
 
 // Slot lengths are 15, 30 or 60 minutes; a slot starts on a multiple of its length.
 bool valid_slot_minutes(int minutes);
-Status check_slot_start(std::int64_t start, int minutes);   // reason "bad slot"
+Status check_slot_start(std::int64_t start, int minutes); // reason "bad slot"
 
 } // namespace setm

@@ -25,7 +25,8 @@ Result<VerifiedChain> verify_chain(const TxnState& snap, std::int64_t now, unsig
     if (!chain) return at_height(chain.error(), 0);
     if (chain.value() != snap.chain_id())
         return at_height(make_error(Exit::verify_failed, "bad chain id",
-                                    "the store's chain id is not the genesis block's hash"), 0);
+                                    "the store's chain id is not the genesis block's hash"),
+                         0);
 
     VerifiedChain out;
     VerifyReport& rep = out.report;

@@ -17,12 +17,13 @@ struct VerifyReport {
     Hash32 tip{};
     std::uint64_t height = 0;
     std::uint64_t records = 0;
-    std::map<std::string, std::uint64_t> by_type;   // record type -> count
+    std::map<std::string, std::uint64_t> by_type; // record type -> count
     std::uint64_t signatures = 0;
 };
 
 // Called after each block verifies (progress, narration).
-using BlockObserver = std::function<void(const Block& b, std::uint64_t height, const MemoryState& state)>;
+using BlockObserver =
+    std::function<void(const Block& b, std::uint64_t height, const MemoryState& state)>;
 
 // Replays every block of the snapshot from genesis: proof of work, links,
 // merkle roots, times (after the median of the last 11, at most 2 h after

@@ -17,7 +17,8 @@ namespace setm::tool {
 enum class Side { offer, request };
 
 struct OrderOptions {
-    std::string key, passphrase_file, store, chain, slot, energy, price, opening, zone, expires, csv, now;
+    std::string key, passphrase_file, store, chain, slot, energy, price, opening, zone, expires,
+        csv, now;
     std::optional<std::uint64_t> nonce;
     unsigned slot_minutes = 30;
     std::vector<std::string> from;
@@ -43,8 +44,9 @@ inline Result<OrderContext> order_context(const OrderOptions& o, const SecretKey
         SETM_TRY(c.snap, c.store->snapshot());
         SETM_TRY(auto serial, c.snap->state().serial_of(key.id()));
         if (!serial)
-            return make_error(Exit::rejected, "wrong user", participant_hex(key.id()) + " (" + key.name +
-                                                                 ") is not registered on this chain")
+            return make_error(Exit::rejected, "wrong user",
+                              participant_hex(key.id()) + " (" + key.name +
+                                  ") is not registered on this chain")
                 .with_hint("ask the authority: setm-auth register");
         SETM_TRY(auto entry, c.snap->state().credential(*serial));
         if (entry) c.zone = entry->credential.body.zone;
@@ -61,7 +63,8 @@ inline Result<OrderContext> order_context(const OrderOptions& o, const SecretKey
 inline Result<std::vector<ProfileRow>> rows_from_args(const OrderOptions& o) {
     if (!o.csv.empty()) {
         if (!o.slot.empty() || !o.energy.empty() || !o.price.empty() || !o.opening.empty())
-            return make_error(Exit::usage, "usage", "--csv takes slot, energy, price and opening from the file");
+            return make_error(Exit::usage, "usage",
+                              "--csv takes slot, energy, price and opening from the file");
         SETM_TRY(auto in, Input::open(o.csv));
         return read_profile_csv(in->stream());
     }
@@ -117,8 +120,9 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
         t.expires = expires;
         t.nonce = first_nonce + i;
         t.from = o.from;
-        Record rec = side == Side::offer ? Record(make_offer(key, ctx.chain, t)) : Record(make_request(key, ctx.chain, t));
-        if (!ctx.snap) {   // no chain to ask: at least what needs none
+        Record rec = side == Side::offer ? Record(make_offer(key, ctx.chain, t))
+                                         : Record(make_request(key, ctx.chain, t));
+        if (!ctx.snap) { // no chain to ask: at least what needs none
             Status s = check_order_alone(rec);
             if (!s) {
                 Error e = s.error();
@@ -135,47 +139,73 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
         }
         out += to_json(rec) + "\n";
         if (person_watching() && rows.size() == 1)
-            std::cerr << tool << ": " << (side == Side::offer ? "offer " : "request ") << format_energy(r.energy_wh)
-                      << " for " << format_utc(r.slot) << (side == Side::offer ? ", floor " : ", ceiling ")
-                      << format_price(r.price) << " EUR/MWh, opening " << format_price(t.opening.value_or(r.price))
-                      << ": " << to_hex(record_id(rec)).substr(0, 16) << "…\n";
+            std::cerr << tool << ": " << (side == Side::offer ? "offer " : "request ")
+                      << format_energy(r.energy_wh) << " for " << format_utc(r.slot)
+                      << (side == Side::offer ? ", floor " : ", ceiling ") << format_price(r.price)
+                      << " EUR/MWh, opening " << format_price(t.opening.value_or(r.price)) << ": "
+                      << to_hex(record_id(rec)).substr(0, 16) << "…\n";
         total_wh += r.energy_wh;
     }
-    SETM_CHECK(print(out));   // all or nothing
-    if (person_watching() && rows.size() > 1)   // a profile: one line, not one per slot
-        std::cerr << tool << ": signed " << rows.size() << (side == Side::offer ? " offers" : " requests") << ", "
-                  << format_energy(total_wh) << " in all, for " << format_utc(rows.front().slot) << " to "
-                  << format_utc(rows.back().slot) << "\n";
+    SETM_CHECK(print(out));                   // all or nothing
+    if (person_watching() && rows.size() > 1) // a profile: one line, not one per slot
+        std::cerr << tool << ": signed " << rows.size()
+                  << (side == Side::offer ? " offers" : " requests") << ", "
+                  << format_energy(total_wh) << " in all, for " << format_utc(rows.front().slot)
+                  << " to " << format_utc(rows.back().slot) << "\n";
     return ok_status();
 }
 
 inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     const bool offer = side == Side::offer;
-    app.add_option("-k,--key", o.key, offer ? "The producer's key" : "The consumer's key")->required()->option_text("FILE");
+    app.add_option("-k,--key", o.key, offer ? "The producer's key" : "The consumer's key")
+        ->required()
+        ->option_text("FILE");
     app.add_option("--passphrase-file", o.passphrase_file,
-                   "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")->option_text("FILE");
-    auto* store = app.add_option("-s,--store", o.store, "The chain store: gives the chain id, slot length and zone, and checks the order")
-                      ->option_text("DIR");
-    auto* chain = app.add_option("--chain", o.chain, "Sign for the chain with this id, without a store")->option_text("HASH");
+                   "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
+        ->option_text("FILE");
+    auto* store =
+        app.add_option(
+               "-s,--store", o.store,
+               "The chain store: gives the chain id, slot length and zone, and checks the order")
+            ->option_text("DIR");
+    auto* chain =
+        app.add_option("--chain", o.chain, "Sign for the chain with this id, without a store")
+            ->option_text("HASH");
     store->excludes(chain);
-    app.add_option("--slot-minutes", o.slot_minutes, "Slot length with --chain (default 30)")->option_text("N")->needs(chain);
-    app.add_option("--slot", o.slot, "Start of the delivery slot, UTC (2026-11-25T10:00Z)")->option_text("TIME");
-    app.add_option("-e,--energy", o.energy, offer ? "Energy offered: Wh, kWh or MWh (5kWh)" : "Energy wanted: Wh, kWh or MWh (2kWh)")
+    app.add_option("--slot-minutes", o.slot_minutes, "Slot length with --chain (default 30)")
+        ->option_text("N")
+        ->needs(chain);
+    app.add_option("--slot", o.slot, "Start of the delivery slot, UTC (2026-11-25T10:00Z)")
+        ->option_text("TIME");
+    app.add_option(
+           "-e,--energy", o.energy,
+           offer ? "Energy offered: Wh, kWh or MWh (5kWh)" : "Energy wanted: Wh, kWh or MWh (2kWh)")
         ->option_text("ENERGY");
-    app.add_option("-p,--price", o.price, offer ? "Floor price in EUR/MWh: never sells below (Table 1 min bid)"
-                                                : "Ceiling price in EUR/MWh: never pays above (Table 1 max bid)")
+    app.add_option("-p,--price", o.price,
+                   offer ? "Floor price in EUR/MWh: never sells below (Table 1 min bid)"
+                         : "Ceiling price in EUR/MWh: never pays above (Table 1 max bid)")
         ->option_text("EUR/MWH");
-    app.add_option("--opening", o.opening, offer ? "Opening ask in EUR/MWh for negotiation (default: the floor)"
-                                                 : "Opening bid in EUR/MWh for negotiation (default: the ceiling)")
+    app.add_option("--opening", o.opening,
+                   offer ? "Opening ask in EUR/MWh for negotiation (default: the floor)"
+                         : "Opening bid in EUR/MWh for negotiation (default: the ceiling)")
         ->option_text("EUR/MWH");
-    app.add_option("--zone", o.zone, "Grid zone (default: the zone of the credential)")->option_text("ZONE");
-    app.add_option("--expires", o.expires, "The order lapses at TIME (default: when the slot begins)")->option_text("TIME");
-    app.add_option("--nonce", o.nonce, "First nonce (default: random); equal orders need distinct nonces")->option_text("N");
-    app.add_option("--csv", o.csv, "Sign one order per row of a CSV profile: slot,energy,price[,opening] (- for stdin)")
+    app.add_option("--zone", o.zone, "Grid zone (default: the zone of the credential)")
+        ->option_text("ZONE");
+    app.add_option("--expires", o.expires,
+                   "The order lapses at TIME (default: when the slot begins)")
+        ->option_text("TIME");
+    app.add_option("--nonce", o.nonce,
+                   "First nonce (default: random); equal orders need distinct nonces")
+        ->option_text("N");
+    app.add_option(
+           "--csv", o.csv,
+           "Sign one order per row of a CSV profile: slot,energy,price[,opening] (- for stdin)")
         ->option_text("FILE");
     if (!offer)
-        app.add_option("--from", o.from, "Accept only this offer id or producer id (repeatable)")->option_text("ID");
-    app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")->option_text("TIME");
+        app.add_option("--from", o.from, "Accept only this offer id or producer id (repeatable)")
+            ->option_text("ID");
+    app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")
+        ->option_text("TIME");
 }
 
 } // namespace setm::tool

@@ -51,8 +51,9 @@ Status cmd_init(const Options& o) {
     if (!valid_slot_minutes(static_cast<int>(o.slot_minutes)))
         return make_error(Exit::usage, "bad --slot-minutes", "use 15, 30 or 60");
     SETM_TRY(std::uint32_t bits, bits_for_leading_zero_bits(o.difficulty));
-    if (::access((o.store + "/data.mdb").c_str(), F_OK) == 0)   // refuse before mining, not after
-        return make_error(Exit::io, "store exists", o.store + " already holds a store; setm-auth init never touches one")
+    if (::access((o.store + "/data.mdb").c_str(), F_OK) == 0) // refuse before mining, not after
+        return make_error(Exit::io, "store exists",
+                          o.store + " already holds a store; setm-auth init never touches one")
             .with_hint("choose a new --store directory");
     SETM_TRY(SecretKey key, load_key(o));
     Genesis g;
@@ -66,13 +67,15 @@ Status cmd_init(const Options& o) {
     g.created = now;
     SETM_TRY(Block b, make_genesis_block(sign_record(g, kNoChain, key.seed), now, o.threads));
     auto created = Store::create(o.store, b);
-    if (!created && !created.error().is(ErrorKind::store_exists) && ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
-        return created.error().with_hint("no genesis block was committed; remove " + o.store + " before running init again");
+    if (!created && !created.error().is(ErrorKind::store_exists) &&
+        ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
+        return created.error().with_hint("no genesis block was committed; remove " + o.store +
+                                         " before running init again");
     SETM_TRY(Store s, std::move(created));
     SETM_CHECK(tool::print(block_to_json(b, 0) + "\n"));
     if (tool::person_watching())
-        std::cerr << kTool << ": started chain \"" << g.chain_name << "\" in " << o.store
-                  << "\n" << kTool << ": chain id " << hash_to_hex(s.chain_id())
+        std::cerr << kTool << ": started chain \"" << g.chain_name << "\" in " << o.store << "\n"
+                  << kTool << ": chain id " << hash_to_hex(s.chain_id())
                   << " (the genesis block's hash; every record signs it)\n";
     return ok_status();
 }
@@ -80,7 +83,8 @@ Status cmd_init(const Options& o) {
 // ---- register -----------------------------------------------------------------------
 Result<CredentialTerms> terms_of(const Options& o, std::int64_t now) {
     CredentialTerms t;
-    if (o.roles.empty()) return make_error(Exit::usage, "missing --role", "give at least one --role");
+    if (o.roles.empty())
+        return make_error(Exit::usage, "missing --role", "give at least one --role");
     for (const auto& r : o.roles) {
         auto bit = parse_role(r);
         if (!bit) return make_error(Exit::usage, "bad --role", bit.error().detail);
@@ -121,21 +125,23 @@ Status cmd_register(const Options& o) {
         SETM_TRY(serial, snap->state().next_serial());
     }
     SETM_TRY(auto in, open_input(o.input));
-    StateDelta batch(snap->state());   // identities earlier in the input count too
+    StateDelta batch(snap->state()); // identities earlier in the input count too
     std::string out;
     std::size_t n = 0;
     SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
         SETM_TRY(Signed<Identity> id, identity_from_json(obj));
         if (++n > 1 && !terms.meter.empty())
-            return make_error(Exit::usage, "one meter, one participant", "--meter with more than one identity");
+            return make_error(Exit::usage, "one meter, one participant",
+                              "--meter with more than one identity");
         SETM_TRY(Signed<Credential> c, issue_credential(batch, key, id, terms, serial++));
         SETM_CHECK(apply_record(batch, c, terms.valid_from, 0));
         out += to_json(Record(c)) + "\n";
         return ok_status();
     }));
-    SETM_CHECK(tool::print(out));   // all or nothing
+    SETM_CHECK(tool::print(out)); // all or nothing
     if (tool::person_watching())
-        std::cerr << kTool << ": issued " << n << " credential(s); mine them with setm-mine to admit them\n";
+        std::cerr << kTool << ": issued " << n
+                  << " credential(s); mine them with setm-mine to admit them\n";
     return ok_status();
 }
 
@@ -158,23 +164,27 @@ Status cmd_check(const Options& o) {
     SETM_TRY(auto in, open_input(o.input));
     std::size_t bad = 0, good = 0;
     std::string out;
-    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t line) -> Status {
-        SETM_TRY(Record r, record_from_json(obj));
-        Status s = authenticate(snap->state(), r, now);
-        if (s) {
-            ++good;
-            out += to_json(r) + "\n";
-        } else {
-            ++bad;
-            std::cerr << kTool << ": error: " << s.error().reason << ": " << record_type(r) << " "
-                      << to_hex(record_id(r)) << ": " << s.error().detail << " (line " << line << ")\n";
-        }
-        return ok_status();
-    }));
+    SETM_CHECK(
+        each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t line) -> Status {
+            SETM_TRY(Record r, record_from_json(obj));
+            Status s = authenticate(snap->state(), r, now);
+            if (s) {
+                ++good;
+                out += to_json(r) + "\n";
+            } else {
+                ++bad;
+                std::cerr << kTool << ": error: " << s.error().reason << ": " << record_type(r)
+                          << " " << to_hex(record_id(r)) << ": " << s.error().detail << " (line "
+                          << line << ")\n";
+            }
+            return ok_status();
+        }));
     SETM_CHECK(tool::print(out));
     if (tool::person_watching())
         std::cerr << kTool << ": " << good << " record(s) authenticated, " << bad << " rejected\n";
-    if (bad) return make_error(Exit::rejected, "wrong user", std::to_string(bad) + " record(s) rejected");
+    if (bad)
+        return make_error(Exit::rejected, "wrong user",
+                          std::to_string(bad) + " record(s) rejected");
     return ok_status();
 }
 
@@ -194,7 +204,8 @@ Status cmd_list(const Options& o) {
         for (const auto& r : role_names(c.roles)) j.str(r);
         j.end_array();
         j.field("zone", c.zone).field("meter", c.meter).field("max_energy_wh", c.max_energy_wh);
-        j.field("valid_from", format_utc(c.valid_from)).field("valid_until", format_utc(c.valid_until));
+        j.field("valid_from", format_utc(c.valid_from))
+            .field("valid_until", format_utc(c.valid_until));
         j.field("status", status_name(status_at(e, now)));
         if (e.revoked) j.field("revoked_at", format_utc(e.revoked_at));
         j.field("height", static_cast<std::uint64_t>(e.height));
@@ -211,9 +222,11 @@ Result<PublicKey> peer_x25519(const std::string& path, ParticipantId* id) {
     SETM_TRY(auto in, open_input(path));
     std::optional<PublicKey> key;
     SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
-        if (key) return make_error(Exit::bad_input, "bad peer", path + " holds more than one record");
+        if (key)
+            return make_error(Exit::bad_input, "bad peer", path + " holds more than one record");
         auto t = obj.FindMember("type");
-        if (t != obj.MemberEnd() && t->value.IsString() && std::string(t->value.GetString()) == "identity") {
+        if (t != obj.MemberEnd() && t->value.IsString() &&
+            std::string(t->value.GetString()) == "identity") {
             SETM_TRY(Signed<Identity> i, identity_from_json(obj));
             SETM_CHECK(check_identity(i));
             *id = i.body.signer();
@@ -222,7 +235,8 @@ Result<PublicKey> peer_x25519(const std::string& path, ParticipantId* id) {
         }
         SETM_TRY(Record r, record_from_json(obj));
         auto* c = std::get_if<Signed<Credential>>(&r);
-        if (!c) return make_error(Exit::bad_input, "bad peer", "expected an identity or a credential");
+        if (!c)
+            return make_error(Exit::bad_input, "bad peer", "expected an identity or a credential");
         *id = c->body.participant;
         key = c->body.x25519;
         return ok_status();
@@ -231,7 +245,8 @@ Result<PublicKey> peer_x25519(const std::string& path, ParticipantId* id) {
     return *key;
 }
 
-Result<std::array<std::uint8_t, 32>> derive(const Options& o, const SecretKey& me, ParticipantId* peer) {
+Result<std::array<std::uint8_t, 32>> derive(const Options& o, const SecretKey& me,
+                                            ParticipantId* peer) {
     SETM_TRY(PublicKey px, peer_x25519(o.peer, peer));
     SETM_TRY(Store store, Store::open(o.store, true));
     return mutual_key(me, px, store.chain_id(), o.context);
@@ -243,7 +258,10 @@ Status cmd_mutual(const Options& o) {
     SETM_TRY(auto k, derive(o, me, &peer));
     JsonOut j;
     j.begin_object().field("type", "mutual-key").field("me", participant_hex(me.id()));
-    j.field("peer", participant_hex(peer)).field("context", o.context).field("key", to_hex(k)).end_object();
+    j.field("peer", participant_hex(peer))
+        .field("context", o.context)
+        .field("key", to_hex(k))
+        .end_object();
     SETM_CHECK(tool::print(j.str() + "\n"));
     return ok_status();
 }
@@ -259,7 +277,8 @@ Status cmd_seal(const Options& o) {
         note = ss.str();
     }
     // The same bound for --note as for stdin: a sealed note is a short message.
-    if (note.size() > 4096) return make_error(Exit::bad_input, "note too long", "at most 4096 bytes");
+    if (note.size() > 4096)
+        return make_error(Exit::bad_input, "note too long", "at most 4096 bytes");
     SETM_CHECK(tool::print(to_json(seal_note(k, me.id(), peer, o.context, note)) + "\n"));
     return ok_status();
 }
@@ -274,12 +293,13 @@ Status cmd_open(const Options& o) {
     SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
         SETM_TRY(SealedNote n, sealed_note_from_json(obj));
         if (n.to != me.id() || n.from != peer)
-            return make_error(Exit::rejected, "not for this key", "the note is from " + participant_hex(n.from) +
-                                                                   " to " + participant_hex(n.to));
+            return make_error(
+                Exit::rejected, "not for this key",
+                "the note is from " + participant_hex(n.from) + " to " + participant_hex(n.to));
         SETM_TRY(auto k, mutual_key(me, px, store.chain_id(), n.context));
         SETM_TRY(std::string text, open_note(k, n));
         out += text;
-        if (!text.empty() && text.back() != '\n') out += '\n';   // one note, one line at least
+        if (!text.empty() && text.back() != '\n') out += '\n'; // one note, one line at least
         return ok_status();
     }));
     SETM_CHECK(tool::print(out));
@@ -288,7 +308,9 @@ Status cmd_open(const Options& o) {
 
 // ---- the command line -------------------------------------------------------------------
 void store_opt(CLI::App* s, Options& o) {
-    s->add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
+    s->add_option("-s,--store", o.store, "The chain store directory")
+        ->required()
+        ->option_text("DIR");
 }
 
 void key_opt(CLI::App* s, Options& o, const char* what) {
@@ -299,63 +321,89 @@ void key_opt(CLI::App* s, Options& o, const char* what) {
 }
 
 void now_opt(CLI::App* s, Options& o) {
-    s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")->option_text("TIME");
+    s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")
+        ->option_text("TIME");
 }
 
 CLI::App* add_init(CLI::App& app, Options& o) {
-    auto* init = app.add_subcommand("init", "Create a new store whose genesis block commits the authority and the chain's parameters");
+    auto* init = app.add_subcommand(
+        "init",
+        "Create a new store whose genesis block commits the authority and the chain's parameters");
     store_opt(init, o);
     key_opt(init, o, "The authority's key");
-    init->add_option("--chain-name", o.chain_name, "Name of the chain (default setm)")->option_text("NAME");
-    init->add_option("--difficulty", o.difficulty, "Proof of work: leading zero bits of a block hash (default 16)")
-        ->check(CLI::Range(1u, 64u))->option_text("BITS");
-    init->add_option("--slot-minutes", o.slot_minutes, "Length of a delivery slot: 15, 30 or 60 (default 30)")
+    init->add_option("--chain-name", o.chain_name, "Name of the chain (default setm)")
+        ->option_text("NAME");
+    init->add_option("--difficulty", o.difficulty,
+                     "Proof of work: leading zero bits of a block hash (default 16)")
+        ->check(CLI::Range(1u, 64u))
+        ->option_text("BITS");
+    init->add_option("--slot-minutes", o.slot_minutes,
+                     "Length of a delivery slot: 15, 30 or 60 (default 30)")
         ->option_text("N");
-    init->add_option("--max-records", o.max_records, "Most records in one block (default 10000; 0 = no limit)")
+    init->add_option("--max-records", o.max_records,
+                     "Most records in one block (default 10000; 0 = no limit)")
         ->option_text("N");
-    init->add_option("--threads", o.threads, "Threads mining the genesis block (default: every core)")
-        ->check(CLI::Range(1u, 256u))->option_text("N");
+    init->add_option("--threads", o.threads,
+                     "Threads mining the genesis block (default: every core)")
+        ->check(CLI::Range(1u, 256u))
+        ->option_text("N");
     now_opt(init, o);
     return init;
 }
 
 CLI::App* add_register(CLI::App& app, Options& o) {
-    auto* reg = app.add_subcommand("register", "Admit the participants whose identities are on the input: print their credentials");
+    auto* reg = app.add_subcommand(
+        "register",
+        "Admit the participants whose identities are on the input: print their credentials");
     store_opt(reg, o);
     key_opt(reg, o, "The authority's key");
-    reg->add_option("-r,--role", o.roles, "producer, consumer, prosumer or agent (repeatable)")->option_text("ROLE");
+    reg->add_option("-r,--role", o.roles, "producer, consumer, prosumer or agent (repeatable)")
+        ->option_text("ROLE");
     reg->add_option("--zone", o.zone, "Grid zone of the participant")->option_text("ZONE");
     reg->add_option("--meter", o.meter, "Meter id (one participant per meter)")->option_text("ID");
-    reg->add_option("--max-energy", o.max_energy, "Most energy per slot and order (e.g. 5kWh)")->option_text("ENERGY");
-    reg->add_option("--valid-from", o.valid_from, "Start of validity (default: now)")->option_text("TIME");
-    reg->add_option("--valid-until", o.valid_until, "End of validity (default: --days after the start)")->option_text("TIME");
+    reg->add_option("--max-energy", o.max_energy, "Most energy per slot and order (e.g. 5kWh)")
+        ->option_text("ENERGY");
+    reg->add_option("--valid-from", o.valid_from, "Start of validity (default: now)")
+        ->option_text("TIME");
+    reg->add_option("--valid-until", o.valid_until,
+                    "End of validity (default: --days after the start)")
+        ->option_text("TIME");
     reg->add_option("--days", o.days, "Days of validity (default 365)")->option_text("N");
-    reg->add_option("--serial", o.serial, "First serial number (default: one above the highest on the chain)")->option_text("N");
-    reg->add_option("-i,--input", o.input, "Identities to read (default - for stdin)")->option_text("FILE");
+    reg->add_option("--serial", o.serial,
+                    "First serial number (default: one above the highest on the chain)")
+        ->option_text("N");
+    reg->add_option("-i,--input", o.input, "Identities to read (default - for stdin)")
+        ->option_text("FILE");
     now_opt(reg, o);
     return reg;
 }
 
 CLI::App* add_revoke(CLI::App& app, Options& o) {
-    auto* rev = app.add_subcommand("revoke", "Print a signed revocation of the credential with a serial number");
+    auto* rev = app.add_subcommand(
+        "revoke", "Print a signed revocation of the credential with a serial number");
     store_opt(rev, o);
     key_opt(rev, o, "The authority's key");
-    rev->add_option("--serial", o.serial, "Serial number of the credential")->required()->option_text("N");
+    rev->add_option("--serial", o.serial, "Serial number of the credential")
+        ->required()
+        ->option_text("N");
     rev->add_option("--reason", o.reason, "Why, in words")->option_text("TEXT");
     now_opt(rev, o);
     return rev;
 }
 
 CLI::App* add_check(CLI::App& app, Options& o) {
-    auto* check = app.add_subcommand("check", "Identify and authenticate the signer of every record on the input (Algorithm 1)");
+    auto* check = app.add_subcommand(
+        "check", "Identify and authenticate the signer of every record on the input (Algorithm 1)");
     store_opt(check, o);
-    check->add_option("-i,--input", o.input, "Records to check (default - for stdin)")->option_text("FILE");
+    check->add_option("-i,--input", o.input, "Records to check (default - for stdin)")
+        ->option_text("FILE");
     now_opt(check, o);
     return check;
 }
 
 CLI::App* add_list(CLI::App& app, Options& o) {
-    auto* list = app.add_subcommand("list", "Print the registry at the tip: active, revoked, expired");
+    auto* list =
+        app.add_subcommand("list", "Print the registry at the tip: active, revoked, expired");
     store_opt(list, o);
     now_opt(list, o);
     return list;
@@ -366,7 +414,9 @@ CLI::App* add_peer_command(CLI::App& app, Options& o, const char* name, const ch
     auto* s = app.add_subcommand(name, what);
     store_opt(s, o);
     key_opt(s, o, "Your own key");
-    s->add_option("-p,--peer", o.peer, "The other party's identity or credential (JSON)")->required()->option_text("FILE");
+    s->add_option("-p,--peer", o.peer, "The other party's identity or credential (JSON)")
+        ->required()
+        ->option_text("FILE");
     return s;
 }
 
@@ -380,15 +430,23 @@ std::vector<std::pair<CLI::App*, Command>> add_commands(CLI::App& app, Options& 
     commands.emplace_back(add_revoke(app, o), cmd_revoke);
     commands.emplace_back(add_check(app, o), cmd_check);
     commands.emplace_back(add_list(app, o), cmd_list);
-    auto* mutual = add_peer_command(app, o, "mutual", "Print the mutual key you share with a peer for a context");
-    mutual->add_option("-c,--context", o.context, "What the key is for, e.g. a trade id")->required()->option_text("ID");
+    auto* mutual = add_peer_command(app, o, "mutual",
+                                    "Print the mutual key you share with a peer for a context");
+    mutual->add_option("-c,--context", o.context, "What the key is for, e.g. a trade id")
+        ->required()
+        ->option_text("ID");
     commands.emplace_back(mutual, cmd_mutual);
-    auto* seal = add_peer_command(app, o, "seal", "Encrypt a short note (stdin or --note) for a peer under the mutual key");
-    seal->add_option("-c,--context", o.context, "What the note is about, e.g. a trade id")->required()->option_text("ID");
-    seal->add_option("--note", o.note, "The note (default: read stdin, at most 4096 bytes)")->option_text("TEXT");
+    auto* seal = add_peer_command(
+        app, o, "seal", "Encrypt a short note (stdin or --note) for a peer under the mutual key");
+    seal->add_option("-c,--context", o.context, "What the note is about, e.g. a trade id")
+        ->required()
+        ->option_text("ID");
+    seal->add_option("--note", o.note, "The note (default: read stdin, at most 4096 bytes)")
+        ->option_text("TEXT");
     commands.emplace_back(seal, cmd_seal);
     auto* open = add_peer_command(app, o, "open", "Decrypt sealed notes from a peer");
-    open->add_option("-i,--input", o.input, "Sealed notes (default - for stdin)")->option_text("FILE");
+    open->add_option("-i,--input", o.input, "Sealed notes (default - for stdin)")
+        ->option_text("FILE");
     commands.emplace_back(open, cmd_open);
     return commands;
 }
@@ -402,11 +460,13 @@ static int tool_main(int argc, char** argv) {
     app.require_subcommand(1);
     Options o;
     const auto commands = add_commands(app, o);
-    app.footer(std::string("Examples:\n"
-                           "  setm-auth init --store chain --key authority.key --difficulty 16\n"
-                           "  setm-keygen --out alice.key --name alice | setm-auth register --store chain --key authority.key --role producer | setm-mine --store chain\n"
-                           "  setm-auth check --store chain < orders.jsonl\n\n") +
-               tool::exit_codes_footer());
+    app.footer(
+        std::string("Examples:\n"
+                    "  setm-auth init --store chain --key authority.key --difficulty 16\n"
+                    "  setm-keygen --out alice.key --name alice | setm-auth register --store chain "
+                    "--key authority.key --role producer | setm-mine --store chain\n"
+                    "  setm-auth check --store chain < orders.jsonl\n\n") +
+        tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
     for (const auto& [sub, run] : commands)

@@ -51,12 +51,16 @@ static int tool_main(int argc, char** argv) {
                  "setm-keygen"};
     tool::version_flag(app);
     Options o;
-    auto* out = app.add_option("-o,--out", o.out, "Write the new secret key to FILE (mode 0600, never overwritten)")
+    auto* out = app.add_option("-o,--out", o.out,
+                               "Write the new secret key to FILE (mode 0600, never overwritten)")
                     ->option_text("FILE");
-    auto* show_opt = app.add_option("-y,--show", o.show, "Print the identity of an existing key FILE")
-                         ->option_text("FILE");
-    app.add_option("-n,--name", o.name, "Participant name shown in the identity")->option_text("NAME");
-    app.add_option("--seed", o.seed_hex, "Derive the key from 32 bytes of HEX (reproducible demos and tests)")
+    auto* show_opt =
+        app.add_option("-y,--show", o.show, "Print the identity of an existing key FILE")
+            ->option_text("FILE");
+    app.add_option("-n,--name", o.name, "Participant name shown in the identity")
+        ->option_text("NAME");
+    app.add_option("--seed", o.seed_hex,
+                   "Derive the key from 32 bytes of HEX (reproducible demos and tests)")
         ->option_text("HEX");
     app.add_option("--passphrase-file", o.passphrase_file,
                    "Encrypt (or open) the key with the passphrase on FILE's first line; "
@@ -70,10 +74,12 @@ static int tool_main(int argc, char** argv) {
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     if (o.out.empty() == o.show.empty())
-        return tool::fail("setm-keygen", make_error(Exit::usage, "usage", "give --out FILE or --show FILE")
-                                              .with_hint("see 'setm-keygen --help'"));
+        return tool::fail("setm-keygen",
+                          make_error(Exit::usage, "usage", "give --out FILE or --show FILE")
+                              .with_hint("see 'setm-keygen --help'"));
     if (!o.show.empty() && (!o.seed_hex.empty() || !o.name.empty()))
-        return tool::fail("setm-keygen", make_error(Exit::usage, "usage", "--show takes no --seed or --name"));
+        return tool::fail("setm-keygen",
+                          make_error(Exit::usage, "usage", "--show takes no --seed or --name"));
     return tool::finish("setm-keygen", o.show.empty() ? create(o) : show(o));
 }
 

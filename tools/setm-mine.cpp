@@ -27,8 +27,10 @@ MineProgress progress_meter() {
     if (!tool::person_watching()) return {};
     const auto start = std::chrono::steady_clock::now();
     return [start](std::uint64_t hashes) {
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "\r%s: mining: %.2f Mhash/s, %.1f s ", kTool, s > 0 ? hashes / s / 1e6 : 0.0, s);
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::fprintf(stderr, "\r%s: mining: %.2f Mhash/s, %.1f s ", kTool,
+                     s > 0 ? hashes / s / 1e6 : 0.0, s);
     };
 }
 
@@ -50,7 +52,7 @@ Status attempt(Store& store, const std::vector<LineRecord>& in, const std::vecto
         std::size_t bad = 0;
         auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, &bad);
         if (!delta) return at_record(delta.error(), in, bad);
-    }   // the read transaction ends here: mining holds no lock
+    } // the read transaction ends here: mining holds no lock
     auto progress = progress_meter();
     SETM_TRY(Block b, mine_block(records, tip.hash, t, store.genesis().bits, o.threads, progress));
     if (progress) std::fputc('\n', stderr);
@@ -64,7 +66,8 @@ Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
     SETM_TRY(std::vector<LineRecord> in, read_records(input->stream()));
-    SETM_TRY(Store store, Store::open(o.store, false));   // a wrong --store is an error even with nothing to mine
+    SETM_TRY(Store store,
+             Store::open(o.store, false)); // a wrong --store is an error even with nothing to mine
     if (in.empty()) {
         if (tool::person_watching()) std::cerr << kTool << ": no records: nothing appended\n";
         return ok_status();
@@ -85,31 +88,43 @@ Status run(const Options& o) {
         const bool moved = s.error().is(ErrorKind::tip_moved);
         if (!moved || o.no_retry || tries >= o.max_tries) {
             Error e = s.error();
-            if (moved) e.with_hint("another setm-mine appended first; run again (or drop --no-retry)");
+            if (moved)
+                e.with_hint("another setm-mine appended first; run again (or drop --no-retry)");
             return e;
         }
-        if (tool::person_watching()) std::cerr << kTool << ": the tip moved; validating and mining again\n";
+        if (tool::person_watching())
+            std::cerr << kTool << ": the tip moved; validating and mining again\n";
     }
 }
 
 } // namespace
 
 static int tool_main(int argc, char** argv) {
-    CLI::App app{"Validate records against the chain and append them as one proof-of-work block.", kTool};
+    CLI::App app{"Validate records against the chain and append them as one proof-of-work block.",
+                 kTool};
     tool::version_flag(app);
     Options o;
-    app.add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
-    app.add_option("-i,--input", o.input, "Records to mine (default - for stdin)")->option_text("FILE");
+    app.add_option("-s,--store", o.store, "The chain store directory")
+        ->required()
+        ->option_text("DIR");
+    app.add_option("-i,--input", o.input, "Records to mine (default - for stdin)")
+        ->option_text("FILE");
     app.add_option("-j,--threads", o.threads, "Mining threads (default: every core)")
-        ->check(CLI::Range(1u, 256u))->option_text("N");
-    app.add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")->option_text("TIME");
-    app.add_flag("--no-retry", o.no_retry, "If another miner appends first, exit 75 instead of mining again");
-    app.footer(std::string("Reads records (credentials, revocations, offers, requests, trades) and either\n"
-                           "appends one block holding all of them or appends nothing and names the first\n"
-                           "bad record. Prints the block as one JSON line after the commit.\n\n"
-                           "Examples:\n"
-                           "  setm-auth register --store chain --key authority.key --role consumer < bob.id.json | setm-mine --store chain\n"
-                           "  setm-negotiate --store chain --key agent.key < orders.jsonl | setm-mine --store chain --no-retry\n\n") +
+        ->check(CLI::Range(1u, 256u))
+        ->option_text("N");
+    app.add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")
+        ->option_text("TIME");
+    app.add_flag("--no-retry", o.no_retry,
+                 "If another miner appends first, exit 75 instead of mining again");
+    app.footer(std::string(
+                   "Reads records (credentials, revocations, offers, requests, trades) and either\n"
+                   "appends one block holding all of them or appends nothing and names the first\n"
+                   "bad record. Prints the block as one JSON line after the commit.\n\n"
+                   "Examples:\n"
+                   "  setm-auth register --store chain --key authority.key --role consumer < "
+                   "bob.id.json | setm-mine --store chain\n"
+                   "  setm-negotiate --store chain --key agent.key < orders.jsonl | setm-mine "
+                   "--store chain --no-retry\n\n") +
                tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);

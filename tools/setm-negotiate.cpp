@@ -14,7 +14,8 @@ namespace {
 const char* kTool = "setm-negotiate";
 
 struct Options {
-    std::string store, key, passphrase_file, input = "-", mechanism = "pay-as-clear", network_fee, now;
+    std::string store, key, passphrase_file, input = "-", mechanism = "pay-as-clear", network_fee,
+                                             now;
     std::string unmatched, report, rejects;
     unsigned rounds = 10;
     unsigned threads = tool::default_threads();
@@ -23,9 +24,15 @@ struct Options {
 
 std::string slot_report_json(const SlotReport& s, const char* mechanism) {
     JsonOut o;
-    o.begin_object().field("type", "slot-report").field("slot", format_utc(s.slot)).field("mechanism", mechanism);
-    o.field("offers", static_cast<std::uint64_t>(s.offers)).field("requests", static_cast<std::uint64_t>(s.requests));
-    o.field("offered_wh", s.offered_wh).field("requested_wh", s.requested_wh).field("traded_wh", s.traded_wh);
+    o.begin_object()
+        .field("type", "slot-report")
+        .field("slot", format_utc(s.slot))
+        .field("mechanism", mechanism);
+    o.field("offers", static_cast<std::uint64_t>(s.offers))
+        .field("requests", static_cast<std::uint64_t>(s.requests));
+    o.field("offered_wh", s.offered_wh)
+        .field("requested_wh", s.requested_wh)
+        .field("traded_wh", s.traded_wh);
     if (s.clearing_price) o.field("clearing_price", *s.clearing_price);
     o.end_object();
     return o.str();
@@ -47,7 +54,8 @@ Status run(const Options& o) {
     opt.market.rounds = o.rounds;
     if (!o.network_fee.empty()) {
         SETM_TRY(opt.market.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
-        if (opt.market.network_fee < 0) return make_error(Exit::usage, "bad --network-fee", "must not be negative");
+        if (opt.market.network_fee < 0)
+            return make_error(Exit::usage, "bad --network-fee", "must not be negative");
     }
     opt.now = now;
     opt.threads = o.threads;
@@ -86,57 +94,93 @@ Status run(const Options& o) {
     const bool watching = tool::person_watching();
     for (const auto& s : res.market.slots) {
         if (report) report->line(slot_report_json(s, o.mechanism.c_str()));
-        if (o.explain) std::cerr << explain_slot(s) << "\n";
+        if (o.explain)
+            std::cerr << explain_slot(s) << "\n";
         else if (watching && s.traded_wh > 0)
-            std::cerr << kTool << ": " << format_utc(s.slot) << ": " << format_energy(s.traded_wh) << " traded of "
-                      << format_energy(s.offered_wh) << " offered, " << format_energy(s.requested_wh) << " requested"
-                      << (s.clearing_price ? ", clearing at " + format_price(*s.clearing_price) + " EUR/MWh" : "") << "\n";
+            std::cerr << kTool << ": " << format_utc(s.slot) << ": " << format_energy(s.traded_wh)
+                      << " traded of " << format_energy(s.offered_wh) << " offered, "
+                      << format_energy(s.requested_wh) << " requested"
+                      << (s.clearing_price
+                              ? ", clearing at " + format_price(*s.clearing_price) + " EUR/MWh"
+                              : "")
+                      << "\n";
     }
     if (unmatched) SETM_CHECK(unmatched->commit());
     if (report) SETM_CHECK(report->commit());
     if (rejects) SETM_CHECK(rejects->commit());
     SETM_CHECK(tool::print(out));
     if (watching)
-        std::cerr << kTool << ": " << res.trades.size() << " trade(s) signed, " << res.unmatched.size()
-                  << " order(s) left over, " << res.rejected.size() << " rejected; pipe the output to setm-mine\n";
+        std::cerr << kTool << ": " << res.trades.size() << " trade(s) signed, "
+                  << res.unmatched.size() << " order(s) left over, " << res.rejected.size()
+                  << " rejected; pipe the output to setm-mine\n";
     return ok_status();
 }
 
 } // namespace
 
 static int tool_main(int argc, char** argv) {
-    CLI::App app{"The market agent: authenticate orders, match each slot, negotiate prices, sign trades.", kTool};
+    CLI::App app{
+        "The market agent: authenticate orders, match each slot, negotiate prices, sign trades.",
+        kTool};
     tool::version_flag(app);
     Options o;
-    app.add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
-    app.add_option("-k,--key", o.key, "The market agent's key (its credential holds the agent role)")->required()->option_text("FILE");
-    app.add_option("--passphrase-file", o.passphrase_file, "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
+    app.add_option("-s,--store", o.store, "The chain store directory")
+        ->required()
+        ->option_text("DIR");
+    app.add_option("-k,--key", o.key,
+                   "The market agent's key (its credential holds the agent role)")
+        ->required()
         ->option_text("FILE");
-    app.add_option("-i,--input", o.input, "Orders to match (default - for stdin)")->option_text("FILE");
-    app.add_option("-m,--mechanism", o.mechanism, "pay-as-clear (default), pay-as-bid or negotiate")->option_text("M");
-    app.add_option("--rounds", o.rounds, "Negotiation rounds for 'negotiate' (default 10)")->check(CLI::Range(1u, 1000u))->option_text("N");
-    app.add_option("--network-fee", o.network_fee, "Fee in EUR/MWh on trades between zones, paid by the buyer")->option_text("EUR/MWH");
-    app.add_option("--unmatched", o.unmatched, "Write the orders with energy left, as signed, to FILE (feed them to the next batch)")->option_text("FILE");
-    app.add_option("--report", o.report, "Write a summary per slot to FILE (JSON lines)")->option_text("FILE");
-    app.add_flag("--skip-invalid", o.skip_invalid, "Reject invalid orders by name and go on (default: stop, write nothing)");
-    app.add_option("--rejects", o.rejects, "With --skip-invalid: write the rejected orders and reasons to FILE")->option_text("FILE");
-    app.add_flag("--explain", o.explain, "Show each slot's supply and demand curves and negotiation rounds on stderr");
-    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")->check(CLI::Range(1u, 256u))->option_text("N");
+    app.add_option("--passphrase-file", o.passphrase_file,
+                   "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
+        ->option_text("FILE");
+    app.add_option("-i,--input", o.input, "Orders to match (default - for stdin)")
+        ->option_text("FILE");
+    app.add_option("-m,--mechanism", o.mechanism, "pay-as-clear (default), pay-as-bid or negotiate")
+        ->option_text("M");
+    app.add_option("--rounds", o.rounds, "Negotiation rounds for 'negotiate' (default 10)")
+        ->check(CLI::Range(1u, 1000u))
+        ->option_text("N");
+    app.add_option("--network-fee", o.network_fee,
+                   "Fee in EUR/MWh on trades between zones, paid by the buyer")
+        ->option_text("EUR/MWH");
+    app.add_option(
+           "--unmatched", o.unmatched,
+           "Write the orders with energy left, as signed, to FILE (feed them to the next batch)")
+        ->option_text("FILE");
+    app.add_option("--report", o.report, "Write a summary per slot to FILE (JSON lines)")
+        ->option_text("FILE");
+    app.add_flag("--skip-invalid", o.skip_invalid,
+                 "Reject invalid orders by name and go on (default: stop, write nothing)");
+    app.add_option("--rejects", o.rejects,
+                   "With --skip-invalid: write the rejected orders and reasons to FILE")
+        ->option_text("FILE");
+    app.add_flag("--explain", o.explain,
+                 "Show each slot's supply and demand curves and negotiation rounds on stderr");
+    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
+        ->check(CLI::Range(1u, 256u))
+        ->option_text("N");
     app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock")->option_text("TIME");
-    app.footer(std::string("Prints the matched orders (once each) and then the trades signed by the agent,\n"
-                           "ready for setm-mine. The same orders in any order give the same output.\n\n"
-                           "Examples:\n"
-                           "  cat orders/*.jsonl | setm-negotiate --store chain --key agent.key --mechanism negotiate | setm-mine --store chain\n"
-                           "  setm-negotiate --store chain --key agent.key --unmatched carry.jsonl --explain < orders.jsonl > trades.jsonl\n\n") +
-               tool::exit_codes_footer());
+    app.footer(
+        std::string(
+            "Prints the matched orders (once each) and then the trades signed by the agent,\n"
+            "ready for setm-mine. The same orders in any order give the same output.\n\n"
+            "Examples:\n"
+            "  cat orders/*.jsonl | setm-negotiate --store chain --key agent.key --mechanism "
+            "negotiate | setm-mine --store chain\n"
+            "  setm-negotiate --store chain --key agent.key --unmatched carry.jsonl --explain < "
+            "orders.jsonl > trades.jsonl\n\n") +
+        tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
     for (const auto* f : {&o.unmatched, &o.report, &o.rejects})
         if (*f == "-")
-            return tool::fail(kTool, make_error(Exit::usage, "usage", "--unmatched, --report and --rejects take a file: "
-                                                                      "stdout carries the records"));
+            return tool::fail(kTool, make_error(Exit::usage, "usage",
+                                                "--unmatched, --report and --rejects take a file: "
+                                                "stdout carries the records"));
     if (!o.rejects.empty() && !o.skip_invalid)
-        return tool::fail(kTool, make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
+        return tool::fail(kTool,
+                          make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
     return tool::finish(kTool, run(o));
 }
 

@@ -4,17 +4,22 @@
 
 static int tool_main(int argc, char** argv) {
     using namespace setm;
-    CLI::App app{"Sign a producer's SHARE offer: energy for a delivery slot at a floor price.", "setm-offer"};
+    CLI::App app{"Sign a producer's SHARE offer: energy for a delivery slot at a floor price.",
+                 "setm-offer"};
     tool::version_flag(app);
     tool::OrderOptions o;
     tool::add_order_options(app, o, tool::Side::offer);
-    app.footer(std::string("Examples:\n"
-                           "  setm-offer --key solar.key --store chain --slot 2026-11-25T10:00Z --energy 5kWh --price 40 --opening 52\n"
-                           "  setm-offer --key solar.key --store chain --csv forecast.csv >> orders.jsonl\n\n") +
-               tool::exit_codes_footer());
+    app.footer(
+        std::string(
+            "Examples:\n"
+            "  setm-offer --key solar.key --store chain --slot 2026-11-25T10:00Z --energy 5kWh "
+            "--price 40 --opening 52\n"
+            "  setm-offer --key solar.key --store chain --csv forecast.csv >> orders.jsonl\n\n") +
+        tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     if (o.store.empty() && o.chain.empty())
-        return tool::fail("setm-offer", make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
+        return tool::fail("setm-offer",
+                          make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
     return tool::finish("setm-offer", tool::run_order_tool("setm-offer", tool::Side::offer, o));
 }
 

@@ -27,7 +27,9 @@ struct Options {
 std::string report_json(const VerifyReport& r) {
     JsonOut o;
     o.begin_object().field("type", "verify-report").field("ok", true);
-    o.field("chain", hash_to_hex(r.chain)).field("height", r.height).field("tip", hash_to_hex(r.tip));
+    o.field("chain", hash_to_hex(r.chain))
+        .field("height", r.height)
+        .field("tip", hash_to_hex(r.tip));
     o.field("records", r.records).field("signatures", r.signatures);
     o.key("by_type").begin_object();
     for (const auto& [t, n] : r.by_type) o.field(t, n);
@@ -52,19 +54,22 @@ Error as_verification(Error e) {
 
 BlockObserver progress() {
     if (!tool::person_watching()) return {};
-    auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    auto last =
+        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
     return [last](const Block&, std::uint64_t h, const MemoryState&) {
         const auto now = std::chrono::steady_clock::now();
         if (now - *last < std::chrono::milliseconds(200)) return;
         *last = now;
-        std::fprintf(stderr, "\r%s: verified block %llu ", kTool, static_cast<unsigned long long>(h));
+        std::fprintf(stderr, "\r%s: verified block %llu ", kTool,
+                     static_cast<unsigned long long>(h));
     };
 }
 
 // --explain: what was checked in each block, as a teacher would say it.
 std::string signer_words(const Record& r, const MemoryState& st) {
     const ParticipantId p = record_signer(r);
-    if (std::holds_alternative<Signed<Genesis>>(r) || std::holds_alternative<Signed<Credential>>(r) ||
+    if (std::holds_alternative<Signed<Genesis>>(r) ||
+        std::holds_alternative<Signed<Credential>>(r) ||
         std::holds_alternative<Signed<Revocation>>(r))
         return "signed by the authority " + st.genesis().authority_name + ": signature valid";
     auto serial = st.serial_of(p);
@@ -74,24 +79,30 @@ std::string signer_words(const Record& r, const MemoryState& st) {
     const Credential& c = e.value()->credential.body;
     std::string roles;
     for (const auto& n : role_names(c.roles)) roles += (roles.empty() ? "" : "+") + n;
-    return "identified " + c.name + " (uI: credential serial " + std::to_string(c.serial) + ", " + roles +
-           "), authenticated (uA: valid at the block's time, not revoked, role allowed, signature valid)";
+    return "identified " + c.name + " (uI: credential serial " + std::to_string(c.serial) + ", " +
+           roles +
+           "), authenticated (uA: valid at the block's time, not revoked, role allowed, signature "
+           "valid)";
 }
 
 BlockObserver narrator(BlockObserver next) {
     return [next](const Block& b, std::uint64_t h, const MemoryState& st) {
-        std::cerr << "block " << h << " " << hash_to_hex(block_hash(b.header)) << " at " << format_utc(b.header.time) << "\n";
+        std::cerr << "block " << h << " " << hash_to_hex(block_hash(b.header)) << " at "
+                  << format_utc(b.header.time) << "\n";
         if (h == 0)
-            std::cerr << "  genesis: chain \"" << st.genesis().chain_name << "\", authority " << st.genesis().authority_name
+            std::cerr << "  genesis: chain \"" << st.genesis().chain_name << "\", authority "
+                      << st.genesis().authority_name
                       << ", its hash is the chain id every record signs\n";
         else
-            std::cerr << "  proof of work: hash below the target " << b.header.bits << " (compact); links to block "
-                      << h - 1 << "; time after the median of the last 11\n";
-        std::cerr << "  merkle root over " << b.records.size() << " record id(s) matches the header\n";
+            std::cerr << "  proof of work: hash below the target " << b.header.bits
+                      << " (compact); links to block " << h - 1
+                      << "; time after the median of the last 11\n";
+        std::cerr << "  merkle root over " << b.records.size()
+                  << " record id(s) matches the header\n";
         for (std::size_t i = 0; i < b.records.size(); ++i) {
             const Record& r = b.records[i];
-            std::cerr << "  " << i + 1 << ". " << record_type(r) << " " << to_hex(record_id(r)).substr(0, 16) << "…: "
-                      << signer_words(r, st) << "\n";
+            std::cerr << "  " << i + 1 << ". " << record_type(r) << " "
+                      << to_hex(record_id(r)).substr(0, 16) << "…: " << signer_words(r, st) << "\n";
         }
         if (next) next(b, h, st);
     };
@@ -132,7 +143,7 @@ Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     auto fail = [&](Error e) {
         e = as_verification(std::move(e));
-        if (o.json) (void)tool::print(failure_json(e) + "\n");   // the verdict outranks a lost report
+        if (o.json) (void)tool::print(failure_json(e) + "\n"); // the verdict outranks a lost report
         return e;
     };
     auto store = Store::open(o.store, true);
@@ -170,38 +181,57 @@ Status run(const Options& o) {
         SETM_CHECK(tool::print(out));
     }
     if (tool::person_watching())
-        std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16) << "… verified: " << r.height + 1
-                  << " block(s), " << r.records << " record(s), tip " << hash_to_hex(r.tip) << "\n";
+        std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16)
+                  << "… verified: " << r.height + 1 << " block(s), " << r.records
+                  << " record(s), tip " << hash_to_hex(r.tip) << "\n";
     return ok_status();
 }
 
 } // namespace
 
 static int tool_main(int argc, char** argv) {
-    CLI::App app{"Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
+    CLI::App app{
+        "Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
     tool::version_flag(app);
     Options o;
-    app.add_option("-s,--store", o.store, "The chain store directory")->required()->option_text("DIR");
-    app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")->option_text("TIME");
+    app.add_option("-s,--store", o.store, "The chain store directory")
+        ->required()
+        ->option_text("DIR");
+    app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")
+        ->option_text("TIME");
     app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
-        ->check(CLI::Range(1u, 256u))->option_text("N");
+        ->check(CLI::Range(1u, 256u))
+        ->option_text("N");
     app.add_flag("--json", o.json, "Print a machine-readable report on stdout");
-    app.add_flag("--explain", o.explain, "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
-    app.add_flag("--statement", o.statement, "Print the settlement statement of a chain that verifies");
+    app.add_flag("--explain", o.explain,
+                 "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
+    app.add_flag("--statement", o.statement,
+                 "Print the settlement statement of a chain that verifies");
     auto* statement = app.get_option("--statement");
-    app.add_option("--from", o.from, "With --statement: only slots from TIME on")->option_text("TIME")->needs(statement);
-    app.add_option("--to", o.to, "With --statement: only slots before TIME")->option_text("TIME")->needs(statement);
+    app.add_option("--from", o.from, "With --statement: only slots from TIME on")
+        ->option_text("TIME")
+        ->needs(statement);
+    app.add_option("--to", o.to, "With --statement: only slots before TIME")
+        ->option_text("TIME")
+        ->needs(statement);
     app.add_option("--format", o.format, "With --statement: json (default) or csv")
-        ->check(CLI::IsMember({"json", "csv"}))->option_text("FORMAT")->needs(statement);
-    app.add_option("--has-record", o.has_record,
-                   "Print where the record ID is on the chain (repeatable; looks it up, replays nothing)")
-        ->option_text("ID")->excludes(statement)->excludes("--json")->excludes("--explain");
-    app.footer(std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
-                           "'REASON: block H: detail'.\n\n"
-                           "Examples:\n"
-                           "  setm-verify --store chain && echo valid\n"
-                           "  setm-verify --store chain --json | jq .height\n\n") +
-               tool::exit_codes_footer());
+        ->check(CLI::IsMember({"json", "csv"}))
+        ->option_text("FORMAT")
+        ->needs(statement);
+    app.add_option(
+           "--has-record", o.has_record,
+           "Print where the record ID is on the chain (repeatable; looks it up, replays nothing)")
+        ->option_text("ID")
+        ->excludes(statement)
+        ->excludes("--json")
+        ->excludes("--explain");
+    app.footer(
+        std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
+                    "'REASON: block H: detail'.\n\n"
+                    "Examples:\n"
+                    "  setm-verify --store chain && echo valid\n"
+                    "  setm-verify --store chain --json | jq .height\n\n") +
+        tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::verify_failed);
     return tool::finish(kTool, run(o));

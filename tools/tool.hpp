@@ -3,6 +3,7 @@
 // watching.
 #pragma once
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -13,7 +14,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -28,12 +28,13 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) {   // --help, --version: output checked like any other
+        if (e.get_exit_code() == 0) { // --help, --version: output checked like any other
             std::ostringstream out;
             app.exit(e, out);
             Status st = write_stdout(out.str());
             if (!st) {
-                std::fprintf(stderr, "%s: error: %s\n", app.get_name().c_str(), st.error().message().c_str());
+                std::fprintf(stderr, "%s: error: %s\n", app.get_name().c_str(),
+                             st.error().message().c_str());
                 return static_cast<int>(st.error().code);
             }
             return 0;
@@ -95,7 +96,7 @@ int run(const char* tool, Body&& body) noexcept {
             rc = internal_error(tool, "unknown exception");
         }
         return finish_output(tool, rc);
-    } catch (...) {   // reporting itself failed (out of memory): the code alone
+    } catch (...) { // reporting itself failed (out of memory): the code alone
         return rc == 0 ? static_cast<int>(Exit::internal) : rc;
     }
 }
@@ -167,8 +168,10 @@ extern "C" inline void on_damaged_store(int) {
 }
 
 inline void report_damaged_store(const char* tool, Exit code) {
-    std::snprintf(damaged_store_message, sizeof damaged_store_message,
-                  "%s: error: store unreadable: data.mdb is damaged (a page lies past the end of the file)\n", tool);
+    std::snprintf(
+        damaged_store_message, sizeof damaged_store_message,
+        "%s: error: store unreadable: data.mdb is damaged (a page lies past the end of the file)\n",
+        tool);
     damaged_store_code = static_cast<int>(code);
     std::signal(SIGBUS, on_damaged_store);
 }

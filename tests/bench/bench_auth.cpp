@@ -29,12 +29,13 @@ namespace {
 
 using Seed = std::array<std::uint8_t, 32>;
 
-constexpr std::int64_t kNow = 1795600800;   // 2026-11-25T10:00Z, a slot boundary
+constexpr std::int64_t kNow = 1795600800; // 2026-11-25T10:00Z, a slot boundary
 const char* const kZone = "north-west";
 
 Seed seed_of(std::size_t k) {
     Seed s{};
-    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<std::uint8_t>(k * 131 + i * 17 + 3);
+    for (std::size_t i = 0; i < s.size(); ++i)
+        s[i] = static_cast<std::uint8_t>(k * 131 + i * 17 + 3);
     return s;
 }
 
@@ -47,8 +48,8 @@ struct Participant {
 struct World {
     std::unique_ptr<setm::MemoryState> state;
     std::vector<setm::Record> orders;
-    std::vector<setm::PublicKey> keys;      // signer of orders[i]
-    std::vector<setm::Bytes> messages;      // canonical bytes of orders[i]
+    std::vector<setm::PublicKey> keys; // signer of orders[i]
+    std::vector<setm::Bytes> messages; // canonical bytes of orders[i]
     std::vector<setm::Signature> signatures;
 };
 
@@ -147,7 +148,8 @@ std::size_t bare_verify(const World& w, std::size_t from, std::size_t step) {
 std::size_t bare_parallel(const World& w, unsigned threads) {
     std::vector<std::size_t> good(threads, 0);
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back([&, t] { good[t] = bare_verify(w, t, threads); });
+    for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] { good[t] = bare_verify(w, t, threads); });
     for (auto& th : pool) th.join();
     std::size_t all = 0;
     for (std::size_t g : good) all += g;
@@ -157,7 +159,8 @@ std::size_t bare_parallel(const World& w, unsigned threads) {
 // apply_records, the result kept until after the clock stops.
 bench::Lap time_apply(const World& w, unsigned threads) {
     std::optional<setm::Result<setm::StateDelta>> out;
-    const bench::Lap t = bench::lap([&] { out.emplace(setm::apply_records(*w.state, w.orders, kNow, 2, threads)); });
+    const bench::Lap t =
+        bench::lap([&] { out.emplace(setm::apply_records(*w.state, w.orders, kNow, 2, threads)); });
     if (!*out) die("orders refused: " + out->error().message());
     return t;
 }
@@ -169,7 +172,8 @@ bench::Lap time_rules(const World& w) {
     const bench::Lap t = bench::lap([&] {
         st.emplace(*w.state);
         for (std::size_t i = 0; i < w.orders.size(); ++i)
-            if (!setm::apply_record(*st, w.orders[i], kNow, 2, &deferred, i)) die("rules refused an order");
+            if (!setm::apply_record(*st, w.orders[i], kNow, 2, &deferred, i))
+                die("rules refused an order");
     });
     if (deferred.size() != w.orders.size()) die("not every signature was queued");
     return t;
@@ -182,11 +186,12 @@ int main(int argc, char** argv) {
     opt.parse(argc, argv);
     const unsigned cores = bench::cores();
     const std::size_t n = opt.smoke() ? 100 : opt.count("orders");
-    const std::size_t people = opt.smoke() ? 20 : std::max<std::size_t>(2, opt.count("participants"));
+    const std::size_t people =
+        opt.smoke() ? 20 : std::max<std::size_t>(2, opt.count("participants"));
 
     const World w = make_world(people, n, cores);
-    std::printf("bench_auth: %zu orders by %zu participants, %d repetitions, %u cores, medians\n", n,
-                people, opt.reps(), cores);
+    std::printf("bench_auth: %zu orders by %zu participants, %d repetitions, %u cores, medians\n",
+                n, people, opt.reps(), cores);
 
     // Warm-up, and the checks that make the figures mean something.
     if (bare_verify(w, 0, 1) != n) die("a signature does not verify");
@@ -195,18 +200,31 @@ int main(int argc, char** argv) {
     bench::Series bare1, bare_n, app1, app_n, rules, bare1_cpu, app1_cpu, rules_cpu;
     const double dn = static_cast<double>(n);
     bench::interleave(opt.reps(), {
-        [&] { const auto l = bench::lap([&] { if (bare_verify(w, 0, 1) != n) die("bare"); });
-              bare1.add(dn / l.wall);
-              bare1_cpu.add(dn / l.cpu); },
-        [&] { const auto l = time_apply(w, 1);
-              app1.add(dn / l.wall);
-              app1_cpu.add(dn / l.cpu); },
-        [&] { bare_n.add(dn / bench::seconds([&] { if (bare_parallel(w, cores) != n) die("bare"); })); },
-        [&] { app_n.add(dn / time_apply(w, cores).wall); },
-        [&] { const auto l = time_rules(w);
-              rules.add(dn / l.wall);
-              rules_cpu.add(dn / l.cpu); },
-    });
+                                      [&] {
+                                          const auto l = bench::lap([&] {
+                                              if (bare_verify(w, 0, 1) != n) die("bare");
+                                          });
+                                          bare1.add(dn / l.wall);
+                                          bare1_cpu.add(dn / l.cpu);
+                                      },
+                                      [&] {
+                                          const auto l = time_apply(w, 1);
+                                          app1.add(dn / l.wall);
+                                          app1_cpu.add(dn / l.cpu);
+                                      },
+                                      [&] {
+                                          bare_n.add(dn / bench::seconds([&] {
+                                                         if (bare_parallel(w, cores) != n)
+                                                             die("bare");
+                                                     }));
+                                      },
+                                      [&] { app_n.add(dn / time_apply(w, cores).wall); },
+                                      [&] {
+                                          const auto l = time_rules(w);
+                                          rules.add(dn / l.wall);
+                                          rules_cpu.add(dn / l.cpu);
+                                      },
+                                  });
 
     const bench::Series r_n = bench::ratios(app_n, bare1, cores);
     const bench::Series r_1 = bench::ratios(app1, bare1);
@@ -227,14 +245,17 @@ int main(int argc, char** argv) {
     bench::print_rate("apply_records, 1 thread", app1, "order");
     bench::print_ratio("ratio apply_records(1) / limit", r_1, 0, &r_1_cpu);
     bench::print_rate("rules alone (apply_record, signatures deferred)", rules, "order");
-    std::printf("%-58s %14.2f us/order (limit %.2f us/verify), by CPU time\n", "  serial cost of the rules",
-                1e6 / rules_cpu.med(), 1e6 / bare1_cpu.med());
+    std::printf("%-58s %14.2f us/order (limit %.2f us/verify), by CPU time\n",
+                "  serial cost of the rules", 1e6 / rules_cpu.med(), 1e6 / bare1_cpu.med());
     bench::print_rate(("limit on " + c + " threads at once (measured)").c_str(), bare_n, "order");
     bench::print_rate(("apply_records, " + c + " threads").c_str(), app_n, "order");
     bench::print_ratio(("ratio apply_records(" + c + ") / (" + c + " x limit)").c_str(), r_n, 0.80);
-    bench::print_ratio(("ratio apply_records(" + c + ") / limit on " + c + " threads").c_str(), r_measured, 0);
-    bench::print_ratio(("machine: limit on " + c + " threads / (" + c + " x limit)").c_str(), machine, 0);
-    bench::print_ratio(("expected ratio on " + c + " idle cores (Amdahl, CPU times)").c_str(), amdahl, 0.80);
+    bench::print_ratio(("ratio apply_records(" + c + ") / limit on " + c + " threads").c_str(),
+                       r_measured, 0);
+    bench::print_ratio(("machine: limit on " + c + " threads / (" + c + " x limit)").c_str(),
+                       machine, 0);
+    bench::print_ratio(("expected ratio on " + c + " idle cores (Amdahl, CPU times)").c_str(),
+                       amdahl, 0.80);
 
     bench::Json("auth")
         .flag("smoke", opt.smoke())

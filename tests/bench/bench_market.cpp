@@ -74,13 +74,13 @@ struct SplitMix64 {
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         return z ^ (z >> 31);
     }
-    std::int64_t between(std::int64_t lo, std::int64_t hi) {   // inclusive
+    std::int64_t between(std::int64_t lo, std::int64_t hi) { // inclusive
         return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
     }
 };
 
-constexpr std::int64_t kDay = 1795564800;   // 2026-11-25T00:00Z
-constexpr std::uint64_t kPeople = 5000;     // per side
+constexpr std::int64_t kDay = 1795564800; // 2026-11-25T00:00Z
+constexpr std::uint64_t kPeople = 5000;   // per side
 
 std::vector<setm::MarketOrder> make_orders(std::size_t n, std::uint64_t seed) {
     SplitMix64 rng{seed};
@@ -89,12 +89,14 @@ std::vector<setm::MarketOrder> make_orders(std::size_t n, std::uint64_t seed) {
         setm::MarketOrder& o = v[i];
         for (std::size_t k = 0; k < o.id.size(); k += 8) {
             const std::uint64_t x = rng.next();
-            for (std::size_t b = 0; b < 8; ++b) o.id[k + b] = static_cast<std::uint8_t>(x >> (8 * b));
+            for (std::size_t b = 0; b < 8; ++b)
+                o.id[k + b] = static_cast<std::uint8_t>(x >> (8 * b));
         }
         o.is_offer = i % 2 == 0;
         const std::uint64_t who = rng.next() % kPeople;
-        o.owner[0] = o.is_offer ? 1 : 2;   // producers and consumers never coincide
-        for (std::size_t b = 0; b < 8; ++b) o.owner[8 + b] = static_cast<std::uint8_t>(who >> (8 * b));
+        o.owner[0] = o.is_offer ? 1 : 2; // producers and consumers never coincide
+        for (std::size_t b = 0; b < 8; ++b)
+            o.owner[8 + b] = static_cast<std::uint8_t>(who >> (8 * b));
         o.slot = kDay + rng.between(0, 95) * 900;
         o.energy_wh = rng.between(500, 50000);
         o.limit_price = rng.between(3000, 6000);
@@ -105,7 +107,9 @@ std::vector<setm::MarketOrder> make_orders(std::size_t n, std::uint64_t seed) {
 
 struct Key16 {
     std::uint64_t hi, lo;
-    friend bool operator<(const Key16& a, const Key16& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; }
+    friend bool operator<(const Key16& a, const Key16& b) {
+        return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+    }
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -115,10 +119,10 @@ struct Key16 {
 
 struct Run {
     double seconds = 0;
-    double cpu_seconds = 0;           // of this thread, during the call
-    std::int64_t engine_peak = 0;     // heap the call adds to its input's, at the peak
-    std::int64_t result_heap = 0;     // heap the result holds (the input is consumed)
-    long page_faults = 0;             // minor faults during the call (fresh memory)
+    double cpu_seconds = 0;       // of this thread, during the call
+    std::int64_t engine_peak = 0; // heap the call adds to its input's, at the peak
+    std::int64_t result_heap = 0; // heap the result holds (the input is consumed)
+    long page_faults = 0;         // minor faults during the call (fresh memory)
     std::size_t matches = 0, leftovers = 0;
     std::int64_t traded_wh = 0;
 };
@@ -175,29 +179,41 @@ int main(int argc, char** argv) {
     }
 
     // Warm-up on a small slice.
-    clear(std::vector<setm::MarketOrder>(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(n / 20)),
+    clear(std::vector<setm::MarketOrder>(input.begin(),
+                                         input.begin() + static_cast<std::ptrdiff_t>(n / 20)),
           setm::Mechanism::pay_as_clear);
 
     bench::Series sort_rate, clear_rate, bid_rate, neg_rate, clear_cpu, bid_cpu;
     Run last_clear, last_bid, last_neg;
     const double dn = static_cast<double>(n);
-    bench::interleave(opt.reps(), {
-        [&] { sort_rate.add(dn / sort_keys(keys)); },
-        [&] { last_clear = clear(input, setm::Mechanism::pay_as_clear); clear_rate.add(dn / last_clear.seconds);
-              clear_cpu.add(dn / last_clear.cpu_seconds); },
-        [&] { last_bid = clear(input, setm::Mechanism::pay_as_bid); bid_rate.add(dn / last_bid.seconds);
-              bid_cpu.add(dn / last_bid.cpu_seconds); },
-        [&] { last_neg = clear(input_neg, setm::Mechanism::negotiate);
-              neg_rate.add(static_cast<double>(n_neg) / last_neg.seconds); },
-    });
+    bench::interleave(opt.reps(),
+                      {
+                          [&] { sort_rate.add(dn / sort_keys(keys)); },
+                          [&] {
+                              last_clear = clear(input, setm::Mechanism::pay_as_clear);
+                              clear_rate.add(dn / last_clear.seconds);
+                              clear_cpu.add(dn / last_clear.cpu_seconds);
+                          },
+                          [&] {
+                              last_bid = clear(input, setm::Mechanism::pay_as_bid);
+                              bid_rate.add(dn / last_bid.seconds);
+                              bid_cpu.add(dn / last_bid.cpu_seconds);
+                          },
+                          [&] {
+                              last_neg = clear(input_neg, setm::Mechanism::negotiate);
+                              neg_rate.add(static_cast<double>(n_neg) / last_neg.seconds);
+                          },
+                      });
 
-    constexpr double kTarget = 1e6;   // orders/s, the target
+    constexpr double kTarget = 1e6; // orders/s, the target
     bench::Series clear_ratio, bid_ratio;
     for (double v : clear_rate.values) clear_ratio.add(v / kTarget);
     for (double v : bid_rate.values) bid_ratio.add(v / kTarget);
 
-    std::printf("bench_market: %zu orders over 96 slots (negotiate: %zu), %d repetitions, 1 core, medians\n", n,
-                n_neg, opt.reps());
+    std::printf(
+        "bench_market: %zu orders over 96 slots (negotiate: %zu), %d repetitions, 1 core, "
+        "medians\n",
+        n, n_neg, opt.reps());
     bench::print_rate("reference: std::sort of as many 16-byte keys", sort_rate, "key");
     bench::print_rate("clear_market pay-as-clear", clear_rate, "order");
     bench::print_ratio("ratio pay-as-clear / 1,000,000 orders/s", clear_ratio, 1.0);
@@ -209,19 +225,22 @@ int main(int argc, char** argv) {
     const double per = 1.0 / dn;
     std::printf("%-58s %14zu bytes\n", "memory: sizeof(MarketOrder)", sizeof(setm::MarketOrder));
     std::printf("%-58s %14.1f bytes/order\n", "memory: input vector on the heap", input_heap);
-    std::printf("%-58s %14.1f / %.1f bytes/order\n", "memory: peak added by clear_market, clear / bid",
-                static_cast<double>(last_clear.engine_peak) * per, static_cast<double>(last_bid.engine_peak) * per);
+    std::printf("%-58s %14.1f / %.1f bytes/order\n",
+                "memory: peak added by clear_market, clear / bid",
+                static_cast<double>(last_clear.engine_peak) * per,
+                static_cast<double>(last_bid.engine_peak) * per);
     std::printf("%-58s %14.1f / %.1f bytes/order\n", "memory: result (input consumed), clear / bid",
-                static_cast<double>(last_clear.result_heap) * per, static_cast<double>(last_bid.result_heap) * per);
+                static_cast<double>(last_clear.result_heap) * per,
+                static_cast<double>(last_bid.result_heap) * per);
     std::printf("%-58s %14.1f bytes/order\n", "memory: peak added by clear_market, negotiate",
                 static_cast<double>(last_neg.engine_peak) / static_cast<double>(n_neg));
     std::printf("%-58s %14.1f bytes/order\n", "memory: at the peak, input + added (pay-as-clear)",
                 input_heap + static_cast<double>(last_clear.engine_peak) * per);
-    std::printf("%-58s %14ld / %ld\n", "page faults during clear_market, clear / bid", last_clear.page_faults,
-                last_bid.page_faults);
-    std::printf("%-58s %zu / %zu / %zu matches, %zu / %zu / %zu leftovers\n", "output: clear / bid / negotiate",
-                last_clear.matches, last_bid.matches, last_neg.matches, last_clear.leftovers, last_bid.leftovers,
-                last_neg.leftovers);
+    std::printf("%-58s %14ld / %ld\n", "page faults during clear_market, clear / bid",
+                last_clear.page_faults, last_bid.page_faults);
+    std::printf("%-58s %zu / %zu / %zu matches, %zu / %zu / %zu leftovers\n",
+                "output: clear / bid / negotiate", last_clear.matches, last_bid.matches,
+                last_neg.matches, last_clear.leftovers, last_bid.leftovers, last_neg.leftovers);
 
     bench::Json("market")
         .flag("smoke", opt.smoke())
@@ -242,10 +261,13 @@ int main(int argc, char** argv) {
         .num("input_heap_bytes_per_order", input_heap)
         .num("pay_as_clear_peak_bytes_per_order", static_cast<double>(last_clear.engine_peak) * per)
         .num("pay_as_bid_peak_bytes_per_order", static_cast<double>(last_bid.engine_peak) * per)
-        .num("pay_as_clear_result_bytes_per_order", static_cast<double>(last_clear.result_heap) * per)
-        .num("pay_as_clear_peak_total_bytes_per_order", input_heap + static_cast<double>(last_clear.engine_peak) * per)
+        .num("pay_as_clear_result_bytes_per_order",
+             static_cast<double>(last_clear.result_heap) * per)
+        .num("pay_as_clear_peak_total_bytes_per_order",
+             input_heap + static_cast<double>(last_clear.engine_peak) * per)
         .num("pay_as_clear_page_faults", static_cast<double>(last_clear.page_faults))
-        .num("negotiate_peak_bytes_per_order", static_cast<double>(last_neg.engine_peak) / static_cast<double>(n_neg))
+        .num("negotiate_peak_bytes_per_order",
+             static_cast<double>(last_neg.engine_peak) / static_cast<double>(n_neg))
         .print();
     return 0;
 }

@@ -12,8 +12,8 @@
 // >= 1.4, and mine_range(cores) / (cores x reference) close to 1. Only a
 // ratio is reported as the result; nothing passes or fails on speed.
 #include <array>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -35,7 +35,7 @@ setm::BlockHeader sample_header() {
         h.prev[i] = static_cast<std::uint8_t>(i * 7 + 1);
         h.merkle_root[i] = static_cast<std::uint8_t>(i * 13 + 5);
     }
-    h.time = 1795600800;   // 2026-11-25T10:00Z
+    h.time = 1795600800; // 2026-11-25T10:00Z
     h.bits = 0x1d00ffff;
     return h;
 }
@@ -86,13 +86,15 @@ PLAIN_SHA void plain_compress(std::uint32_t state[8], const std::uint8_t block[6
 #pragma GCC unroll 16
     for (int g = 0; g < 16; ++g) {
         if (g < 4) {
-            m[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), swap);
+            m[g] = _mm_shuffle_epi8(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * g)), swap);
         } else {
             const __m128i t = _mm_add_epi32(_mm_sha256msg1_epu32(m[g & 3], m[(g + 1) & 3]),
                                             _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4));
             m[g & 3] = _mm_sha256msg2_epu32(t, m[(g + 3) & 3]);
         }
-        const __m128i kw = _mm_add_epi32(m[g & 3], _mm_load_si128(reinterpret_cast<const __m128i*>(kK + 4 * g)));
+        const __m128i kw =
+            _mm_add_epi32(m[g & 3], _mm_load_si128(reinterpret_cast<const __m128i*>(kK + 4 * g)));
         s1 = _mm_sha256rnds2_epu32(s1, s0, kw);
         s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(kw, 0x0E));
     }
@@ -118,11 +120,11 @@ PLAIN_SHA std::uint64_t plain_sha_ni(const setm::BlockHeader& h, std::uint64_t c
     std::uint8_t tail[64] = {};
     std::copy(bytes.begin() + 64, bytes.end(), tail);
     tail[16] = 0x80;
-    tail[62] = 0x02;   // 640 bits
+    tail[62] = 0x02; // 640 bits
     tail[63] = 0x80;
     std::uint8_t digest[64] = {};
     digest[32] = 0x80;
-    digest[62] = 0x01;   // 256 bits
+    digest[62] = 0x01; // 256 bits
     std::uint32_t acc = 0;
     for (std::uint64_t i = 0; i < count; ++i) {
         const auto nonce = static_cast<std::uint32_t>(i);
@@ -148,11 +150,12 @@ std::uint64_t plain_sha_ni(const setm::BlockHeader&, std::uint64_t count) { retu
 #endif
 
 // One kernel over nonces 0 .. count - 1, no candidate possible.
-std::uint64_t kernel_hashes(const setm::ScanKernel& k, const setm::BlockHeader& h, std::uint64_t count) {
+std::uint64_t kernel_hashes(const setm::ScanKernel& k, const setm::BlockHeader& h,
+                            std::uint64_t count) {
     const auto bytes = setm::serialize_header(h);
     const setm::NonceScan job = setm::prepare_scan(bytes.data(), 0);
     std::uint64_t done = 0;
-    while (done < count) {   // the rare candidate (top word 0) just resumes
+    while (done < count) { // the rare candidate (top word 0) just resumes
         const setm::ScanHit hit = k.scan(job, static_cast<std::uint32_t>(done), count - done);
         done += hit.offset == count - done ? hit.offset : hit.offset + 1;
     }
@@ -171,12 +174,13 @@ std::uint64_t bare_parallel(const setm::BlockHeader& h, std::uint64_t count, uns
 }
 
 std::uint64_t library_hashes(const setm::BlockHeader& h, std::uint64_t count, unsigned threads) {
-    const setm::U256 impossible{};   // only an all-zero hash meets it
-    const auto r = setm::mine_range(h, impossible, 0, static_cast<std::uint32_t>(count - 1), threads,
-                                    nullptr);
+    const setm::U256 impossible{}; // only an all-zero hash meets it
+    const auto r =
+        setm::mine_range(h, impossible, 0, static_cast<std::uint32_t>(count - 1), threads, nullptr);
     if (r.found || r.hashes != count) {
         std::fprintf(stderr, "bench_mine: mine_range tried %llu of %llu nonces\n",
-                     static_cast<unsigned long long>(r.hashes), static_cast<unsigned long long>(count));
+                     static_cast<unsigned long long>(r.hashes),
+                     static_cast<unsigned long long>(count));
         std::exit(70);
     }
     return r.hashes;
@@ -191,7 +195,7 @@ std::uint64_t reference_parallel(const setm::BlockHeader& h, std::uint64_t count
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t) {
         setm::BlockHeader own = h;
-        own.time += t;   // another header: no two threads hash the same thing
+        own.time += t; // another header: no two threads hash the same thing
         pool.emplace_back([own, count, threads] { plain_sha_ni(own, count / threads); });
     }
     for (auto& th : pool) th.join();
@@ -203,7 +207,7 @@ int main(int argc, char** argv) {
     opt.parse(argc, argv);
     const unsigned cores = bench::cores();
     const setm::BlockHeader h = sample_header();
-    const bool plain = plain_supported();   // else Crypto++'s loop is the reference
+    const bool plain = plain_supported(); // else Crypto++'s loop is the reference
     const auto reference = [&](std::uint64_t n) {
         return plain ? plain_sha_ni(h, n) : bare_hashes(h, 0, 1, n);
     };
@@ -226,19 +230,26 @@ int main(int argc, char** argv) {
 
     bench::Series ref1, cryptopp1, lib1, ref_n, lib_n, ref1_cpu, lib1_cpu;
     std::vector<std::function<void()>> runs = {
-        [&] { const auto l = bench::lap([&] { reference(nonces); });
-              ref1.add(dn / l.wall);
-              ref1_cpu.add(dn / l.cpu); },
+        [&] {
+            const auto l = bench::lap([&] { reference(nonces); });
+            ref1.add(dn / l.wall);
+            ref1_cpu.add(dn / l.cpu);
+        },
         [&] { cryptopp1.add(dn / bench::seconds([&] { bare_hashes(h, 0, 1, nonces); })); },
-        [&] { const auto l = bench::lap([&] { library_hashes(h, nonces, 1); });
-              lib1.add(dn / l.wall);
-              lib1_cpu.add(dn / l.cpu); },
-        [&] { ref_n.add(dn / bench::seconds([&] { reference_parallel(h, nonces, cores, plain); })); },
+        [&] {
+            const auto l = bench::lap([&] { library_hashes(h, nonces, 1); });
+            lib1.add(dn / l.wall);
+            lib1_cpu.add(dn / l.cpu);
+        },
+        [&] {
+            ref_n.add(dn / bench::seconds([&] { reference_parallel(h, nonces, cores, plain); }));
+        },
         [&] { lib_n.add(dn / bench::seconds([&] { library_hashes(h, nonces, cores); })); },
     };
     for (std::size_t i = 0; i < kernels.size(); ++i)
         runs.push_back([&, i] {
-            kernel_rates[i].add(dn / bench::seconds([&] { kernel_hashes(*kernels[i], h, nonces); }));
+            kernel_rates[i].add(dn /
+                                bench::seconds([&] { kernel_hashes(*kernels[i], h, nonces); }));
         });
     bench::interleave(opt.reps(), runs);
 

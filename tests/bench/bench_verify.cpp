@@ -24,8 +24,8 @@ namespace {
 
 struct Batch {
     std::vector<setm::Record> records;
-    std::vector<setm::PublicKey> keys;       // signer of records[i]
-    std::vector<setm::Bytes> messages;       // canonical bytes of records[i]
+    std::vector<setm::PublicKey> keys; // signer of records[i]
+    std::vector<setm::Bytes> messages; // canonical bytes of records[i]
 };
 
 // `n` offers by `producers` producers with fixed seeds: a typical record.
@@ -34,7 +34,8 @@ Batch make_batch(std::size_t n, std::size_t producers) {
     std::vector<std::array<std::uint8_t, 32>> seeds(producers);
     std::vector<setm::PublicKey> pubs(producers);
     for (std::size_t p = 0; p < producers; ++p) {
-        for (std::size_t i = 0; i < 32; ++i) seeds[p][i] = static_cast<std::uint8_t>(p * 31 + i * 7 + 1);
+        for (std::size_t i = 0; i < 32; ++i)
+            seeds[p][i] = static_cast<std::uint8_t>(p * 31 + i * 7 + 1);
         pubs[p] = setm::ed25519_public(seeds[p]);
     }
     Batch b;
@@ -72,7 +73,8 @@ std::size_t bare_verify(const Batch& b, std::size_t from, std::size_t step) {
 std::size_t bare_parallel(const Batch& b, unsigned threads) {
     std::vector<std::size_t> good(threads, 0);
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back([&, t] { good[t] = bare_verify(b, t, threads); });
+    for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] { good[t] = bare_verify(b, t, threads); });
     for (auto& th : pool) th.join();
     std::size_t all = 0;
     for (std::size_t g : good) all += g;
@@ -97,8 +99,9 @@ int main(int argc, char** argv) {
     const Batch b = make_batch(n, 100);
     setm::DeferredSignatures deferred;
     for (std::size_t i = 0; i < n; ++i) deferred.add(i, b.records[i], b.keys[i]);
-    std::printf("bench_verify: %zu offers, %zu canonical bytes each, %d repetitions, %u cores, medians\n",
-                n, b.messages[0].size(), opt.reps(), cores);
+    std::printf(
+        "bench_verify: %zu offers, %zu canonical bytes each, %d repetitions, %u cores, medians\n",
+        n, b.messages[0].size(), opt.reps(), cores);
 
     // Warm-up (and a check that everything verifies: a failure would be cheap).
     must(bare_verify(b, 0, 1) == n, "a signature does not verify");
@@ -106,16 +109,28 @@ int main(int argc, char** argv) {
 
     bench::Series bare1, bare_n, def1, def_n, bare1_cpu, def1_cpu;
     const double dn = static_cast<double>(n);
-    bench::interleave(opt.reps(), {
-        [&] { const auto l = bench::lap([&] { must(bare_verify(b, 0, 1) == n, "bare"); });
-              bare1.add(dn / l.wall);
-              bare1_cpu.add(dn / l.cpu); },
-        [&] { const auto l = bench::lap([&] { must(!deferred.verify(1), "deferred(1)"); });
-              def1.add(dn / l.wall);
-              def1_cpu.add(dn / l.cpu); },
-        [&] { bare_n.add(dn / bench::seconds([&] { must(bare_parallel(b, cores) == n, "bare parallel"); })); },
-        [&] { def_n.add(dn / bench::seconds([&] { must(!deferred.verify(cores), "deferred(cores)"); })); },
-    });
+    bench::interleave(
+        opt.reps(),
+        {
+            [&] {
+                const auto l = bench::lap([&] { must(bare_verify(b, 0, 1) == n, "bare"); });
+                bare1.add(dn / l.wall);
+                bare1_cpu.add(dn / l.cpu);
+            },
+            [&] {
+                const auto l = bench::lap([&] { must(!deferred.verify(1), "deferred(1)"); });
+                def1.add(dn / l.wall);
+                def1_cpu.add(dn / l.cpu);
+            },
+            [&] {
+                bare_n.add(dn / bench::seconds(
+                                    [&] { must(bare_parallel(b, cores) == n, "bare parallel"); }));
+            },
+            [&] {
+                def_n.add(
+                    dn / bench::seconds([&] { must(!deferred.verify(cores), "deferred(cores)"); }));
+            },
+        });
 
     const bench::Series r_n = bench::ratios(def_n, bare1, cores);
     const bench::Series r_1 = bench::ratios(def1, bare1);
@@ -128,9 +143,12 @@ int main(int argc, char** argv) {
     bench::print_ratio("ratio DeferredSignatures(1) / limit", r_1, 0, &r_1_cpu);
     bench::print_rate(("limit on " + c + " threads at once (measured)").c_str(), bare_n, "verify");
     bench::print_rate(("DeferredSignatures::verify(" + c + ")").c_str(), def_n, "verify");
-    bench::print_ratio(("ratio DeferredSignatures(" + c + ") / (" + c + " x limit)").c_str(), r_n, 0.80);
-    bench::print_ratio(("ratio DeferredSignatures(" + c + ") / limit on " + c + " threads").c_str(), r_measured, 0);
-    bench::print_ratio(("machine: limit on " + c + " threads / (" + c + " x limit)").c_str(), machine, 0);
+    bench::print_ratio(("ratio DeferredSignatures(" + c + ") / (" + c + " x limit)").c_str(), r_n,
+                       0.80);
+    bench::print_ratio(("ratio DeferredSignatures(" + c + ") / limit on " + c + " threads").c_str(),
+                       r_measured, 0);
+    bench::print_ratio(("machine: limit on " + c + " threads / (" + c + " x limit)").c_str(),
+                       machine, 0);
 
     bench::Json("verify")
         .flag("smoke", opt.smoke())

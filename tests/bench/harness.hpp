@@ -67,7 +67,8 @@ public:
 private:
     [[noreturn]] void usage(int code) const {
         std::fprintf(code ? stderr : stdout, "usage: %s [--smoke]", name_.c_str());
-        for (const auto& [k, v] : num_) std::fprintf(code ? stderr : stdout, " [--%s %g]", k.c_str(), v);
+        for (const auto& [k, v] : num_)
+            std::fprintf(code ? stderr : stdout, " [--%s %g]", k.c_str(), v);
         std::fprintf(code ? stderr : stdout, "\n");
         std::exit(code);
     }
@@ -115,8 +116,12 @@ struct Series {
     std::vector<double> values;
     void add(double v) { values.push_back(v); }
     double med() const { return median(values); }
-    double lo() const { return values.empty() ? 0 : *std::min_element(values.begin(), values.end()); }
-    double hi() const { return values.empty() ? 0 : *std::max_element(values.begin(), values.end()); }
+    double lo() const {
+        return values.empty() ? 0 : *std::min_element(values.begin(), values.end());
+    }
+    double hi() const {
+        return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+    }
 };
 
 inline void print_rate(const char* what, const Series& s, const char* unit) {
@@ -125,10 +130,12 @@ inline void print_rate(const char* what, const Series& s, const char* unit) {
 
 // With `cpu`, also the same ratio from thread CPU times (single-threaded
 // figures only): less disturbed by other work on a shared machine.
-inline void print_ratio(const char* what, const Series& s, double target, const Series* cpu = nullptr) {
+inline void print_ratio(const char* what, const Series& s, double target,
+                        const Series* cpu = nullptr) {
     std::printf("%-58s %14.3f  (min %.3f, max %.3f", what, s.med(), s.lo(), s.hi());
     if (cpu != nullptr) std::printf("; by CPU time %.3f", cpu->med());
-    if (target > 0) std::printf("; target >= %.2f: %s", target, s.med() >= target ? "met" : "MISSED");
+    if (target > 0)
+        std::printf("; target >= %.2f: %s", target, s.med() >= target ? "met" : "MISSED");
     std::printf(")\n");
 }
 

@@ -47,18 +47,22 @@ void check_orders(const MemoryState& st) {
 }
 
 // Mines `records` on the tip and applies them; true when accepted.
-bool apply_block(MemoryState& st, std::vector<BlockHeader>& headers, std::vector<std::uint32_t>& times,
-                 std::vector<Record> records) {
+bool apply_block(MemoryState& st, std::vector<BlockHeader>& headers,
+                 std::vector<std::uint32_t>& times, std::vector<Record> records) {
     const std::uint64_t height = headers.size();
-    const auto time = static_cast<std::uint32_t>(fuzz::kT0 + static_cast<std::int64_t>(height - 1) * 60);
-    auto block = mine_block(std::move(records), block_hash(headers.back()), time, st.genesis().bits, 1);
+    const auto time =
+        static_cast<std::uint32_t>(fuzz::kT0 + static_cast<std::int64_t>(height - 1) * 60);
+    auto block =
+        mine_block(std::move(records), block_hash(headers.back()), time, st.genesis().bits, 1);
     FUZZ_CHECK(block.ok());
-    FUZZ_CHECK(check_header(block.value(), block_hash(headers.back()), st.genesis().bits, times,
-                            time).ok());
+    FUZZ_CHECK(
+        check_header(block.value(), block_hash(headers.back()), st.genesis().bits, times, time)
+            .ok());
     auto delta = apply_records(st, block->records, block->header.time, height);
     if (verbose()) {
-        std::fprintf(stderr, "block %llu: %zu records %s\n", static_cast<unsigned long long>(height),
-                     block->records.size(), delta ? "accepted" : delta.error().message().c_str());
+        std::fprintf(stderr, "block %llu: %zu records %s\n",
+                     static_cast<unsigned long long>(height), block->records.size(),
+                     delta ? "accepted" : delta.error().message().c_str());
     }
     if (!delta) return false;
     st.merge(delta.value(), height);

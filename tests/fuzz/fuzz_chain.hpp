@@ -19,11 +19,12 @@ namespace setm::fuzz {
 
 constexpr std::int64_t kHour = 60 * 60;
 constexpr std::int64_t kDay = 24 * kHour;
-constexpr std::int64_t kT0 = 1795600800;   // 2026-11-25T10:00Z: block 1
+constexpr std::int64_t kT0 = 1795600800; // 2026-11-25T10:00Z: block 1
 
 inline Seed seed_of(std::uint8_t n) {
     Seed s{};
-    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<std::uint8_t>(n * 37 + i * 11 + 1);
+    for (std::size_t i = 0; i < s.size(); ++i)
+        s[i] = static_cast<std::uint8_t>(n * 37 + i * 11 + 1);
     return s;
 }
 

@@ -28,7 +28,8 @@ struct ScratchFile {
         const char* dir = std::getenv("TMPDIR");
         std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/setm-fuzz-key-XXXXXX";
         const int fd = ::mkstemp(tmpl.data());
-        if (fd < 0) setm::fuzz::invariant_failed("mkstemp for the scratch key file", __FILE__, __LINE__);
+        if (fd < 0)
+            setm::fuzz::invariant_failed("mkstemp for the scratch key file", __FILE__, __LINE__);
         ::close(fd);
         path = tmpl;
     }
@@ -59,7 +60,8 @@ bool scrypt_cost_small(std::string_view text) {
     auto r = in.u32("r");
     auto p = in.u32("p");
     if (!log2n || !r || !p) return true;
-    return log2n.value() <= 14 && std::uint64_t{r.value()} * p.value() << log2n.value() <= (1u << 14);
+    return log2n.value() <= 14 &&
+           std::uint64_t{r.value()} * p.value() << log2n.value() <= (1u << 14);
 }
 
 } // namespace
@@ -68,7 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const ScratchFile scratch;
     if (!scrypt_cost_small(setm::fuzz::as_text(data, size))) return 0;
     scratch.write(data, size);
-    for (const auto& pass : {std::optional<std::string>("fuzz passphrase"), std::optional<std::string>()}) {
+    for (const auto& pass :
+         {std::optional<std::string>("fuzz passphrase"), std::optional<std::string>()}) {
         auto key = setm::read_key_file(scratch.path, pass);
         if (!key) {
             FUZZ_CHECK(key.error().code == setm::Exit::key_file);

@@ -116,8 +116,9 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     const auto t1 = sign_record(trade(c, o1, r1, 3000, 5000), id, c.agent.seed);
     const auto t2 = sign_record(trade(c, o1, r1, 2000, 5500), id, c.agent.seed);
     const auto t3 = sign_record(trade(c, o2, r1, 3000, 5000), id, c.agent.seed);
-    const auto rev = sign_record(Revocation{1, c.producer.id(), kT0, "meter removed", c.authority.id()},
-                                 id, c.authority.seed);
+    const auto rev =
+        sign_record(Revocation{1, c.producer.id(), kT0, "meter removed", c.authority.id()}, id,
+                    c.authority.seed);
     const std::vector<Record> admit{cp, cc, ca};
 
     out.write("batch", "admit", lines(admit));

@@ -29,7 +29,8 @@ bool replay_file(const fs::path& p) {
         std::fprintf(stderr, "replay: cannot read %s\n", p.c_str());
         return false;
     }
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
     std::fprintf(stderr, "replay: %s (%zu bytes)\n", p.c_str(), bytes.size());
     // A copy of exactly `size` bytes, so that ASan sees a read past the end;
     // never a null pointer, like libFuzzer.
@@ -61,13 +62,16 @@ int main(int argc, char** argv) {
     std::size_t count = 0;
     for (int i = 1; i < argc; ++i) {
         for (const auto& p : inputs_of(argv[i], ok)) {
-            if (!replay_file(p)) ok = false;
-            else ++count;
+            if (!replay_file(p))
+                ok = false;
+            else
+                ++count;
         }
     }
     std::fprintf(stderr, "replay: %zu inputs ran\n", count);
     if (count == 0) {
-        std::fprintf(stderr, "replay: no inputs (usage: %s FILE_OR_DIR...)\n", argc > 0 ? argv[0] : "replay");
+        std::fprintf(stderr, "replay: no inputs (usage: %s FILE_OR_DIR...)\n",
+                     argc > 0 ? argv[0] : "replay");
         return 1;
     }
     return ok ? 0 : 1;

@@ -38,10 +38,13 @@ T must(Result<T> r) {
 
 inline Seed seed_of(std::uint8_t n) {
     Seed s{};
-    for (std::size_t i = 0; i < s.size(); ++i) s[i] = static_cast<std::uint8_t>(n * 37 + i * 11 + 1);
+    for (std::size_t i = 0; i < s.size(); ++i)
+        s[i] = static_cast<std::uint8_t>(n * 37 + i * 11 + 1);
     return s;
 }
-inline SecretKey key_of(std::uint8_t n, const std::string& name) { return key_from_seed(seed_of(n), name); }
+inline SecretKey key_of(std::uint8_t n, const std::string& name) {
+    return key_from_seed(seed_of(n), name);
+}
 
 inline std::uint32_t easy_bits() { return must(bits_for_leading_zero_bits(4)); }
 
@@ -99,7 +102,8 @@ struct TestChain {
     }
 
     // ---- credentials ----
-    Credential credential_body(const SecretKey& who, std::uint8_t roles, std::uint64_t serial) const {
+    Credential credential_body(const SecretKey& who, std::uint8_t roles,
+                               std::uint64_t serial) const {
         Credential c;
         c.serial = serial;
         c.participant = who.id();
@@ -114,7 +118,9 @@ struct TestChain {
         c.authority = authority.id();
         return c;
     }
-    Signed<Credential> admit(const Credential& c) const { return sign_record(c, id, authority.seed); }
+    Signed<Credential> admit(const Credential& c) const {
+        return sign_record(c, id, authority.seed);
+    }
     Signed<Credential> admit(const SecretKey& who, std::uint8_t roles, std::uint64_t serial) const {
         return admit(credential_body(who, roles, serial));
     }
@@ -168,7 +174,9 @@ struct TestChain {
         return r;
     }
     template <class Body>
-    Signed<Body> sign(const Body& b, const SecretKey& k) const { return sign_record(b, id, k.seed); }
+    Signed<Body> sign(const Body& b, const SecretKey& k) const {
+        return sign_record(b, id, k.seed);
+    }
 
     Trade trade_body(const Signed<Offer>& o, const Signed<Request>& r, std::int64_t energy,
                      std::int64_t price, std::int64_t fee_price = 0) const {

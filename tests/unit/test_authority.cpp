@@ -46,10 +46,11 @@ TEST_CASE("authority: check_identity", "[authority]") {
         Signed<Identity> id;
         id.body.name = "zero";
         id.body.ed25519 = PublicKey{};
-        id.body.ed25519[0] = 1;   // y = 1: the neutral element
+        id.body.ed25519[0] = 1; // y = 1: the neutral element
         id.body.x25519 = k.x25519;
         id.signature = Signature{};
-        id.signature[0] = 1;      // with this key, R = identity and S = 0 "verify" any message in lax checkers
+        id.signature[0] =
+            1; // with this key, R = identity and S = 0 "verify" any message in lax checkers
         const Status s = check_identity(id);
         REQUIRE_FALSE(s);
         CHECK(s.error().code == Exit::rejected);
@@ -57,12 +58,12 @@ TEST_CASE("authority: check_identity", "[authority]") {
     }
     SECTION("a small-order X25519 key") {
         Identity body = good.body;
-        body.x25519 = PublicKey{};   // all zero
+        body.x25519 = PublicKey{}; // all zero
         const Status s = check_identity(sign_record(body, kNoChain, k.seed));
         REQUIRE_FALSE(s);
         CHECK(s.error().code == Exit::rejected);
         CHECK(s.error().reason == "weak key");
-        body.x25519[0] = 1;          // u = 1: a point of order 4
+        body.x25519[0] = 1; // u = 1: a point of order 4
         CHECK(check_identity(sign_record(body, kNoChain, k.seed)).error().reason == "weak key");
     }
     SECTION("bound to a chain") {
@@ -101,11 +102,14 @@ TEST_CASE("authority: issue_credential", "[authority]") {
     CHECK(e.code == Exit::rejected);
     CHECK(e.reason == "bad signature");
     // The chain's rules: an active key, a taken serial, no role, a taken meter.
-    e = must_fail(issue_credential(st, c.authority, identity_of(c.producer), terms(role_producer), 10));
+    e = must_fail(
+        issue_credential(st, c.authority, identity_of(c.producer), terms(role_producer), 10));
     CHECK(e.code == Exit::bad_input);
     CHECK(e.reason == "already registered");
-    CHECK(must_fail(issue_credential(st, c.authority, id, terms(role_consumer), 1)).reason == "duplicate serial");
-    CHECK(must_fail(issue_credential(st, c.authority, id, terms(0), 10)).reason == "bad credential");
+    CHECK(must_fail(issue_credential(st, c.authority, id, terms(role_consumer), 1)).reason ==
+          "duplicate serial");
+    CHECK(must_fail(issue_credential(st, c.authority, id, terms(0), 10)).reason ==
+          "bad credential");
     MemoryState with_meter = c.empty_state();
     auto metered = c.credential_body(c.producer, role_producer, 1);
     metered.meter = "M1";
@@ -127,7 +131,8 @@ TEST_CASE("authority: issue_revocation and credential status", "[authority]") {
 
     const RegistryEntry before = *must(st.credential(2));
     CHECK(status_at(before, kT0) == CredentialStatus::active);
-    CHECK(status_at(before, before.credential.body.valid_from - 1) == CredentialStatus::not_yet_valid);
+    CHECK(status_at(before, before.credential.body.valid_from - 1) ==
+          CredentialStatus::not_yet_valid);
     CHECK(status_at(before, before.credential.body.valid_until) == CredentialStatus::expired);
     TestChain::apply(st, {rev}, kT0, 2);
     const RegistryEntry after = *must(st.credential(2));
@@ -167,7 +172,8 @@ TEST_CASE("authority: sealed notes", "[authority]") {
     CHECK(must(open_note(bkey, n)) == "meter reading 1234 kWh");
     CHECK(n.ciphertext.size() == std::string("meter reading 1234 kWh").size() + 16);
     // Random nonces: the same note seals differently.
-    CHECK(seal_note(key, a.id(), b.id(), "trade-1", "x").nonce != seal_note(key, a.id(), b.id(), "trade-1", "x").nonce);
+    CHECK(seal_note(key, a.id(), b.id(), "trade-1", "x").nonce !=
+          seal_note(key, a.id(), b.id(), "trade-1", "x").nonce);
 
     auto expect_rejected = [&](const std::array<std::uint8_t, 32>& k, const SealedNote& note) {
         const Error err = must_fail(open_note(k, note));
@@ -178,7 +184,7 @@ TEST_CASE("authority: sealed notes", "[authority]") {
     t.ciphertext[0] ^= 1;
     expect_rejected(key, t);
     t = n;
-    t.ciphertext.back() ^= 1;   // the tag
+    t.ciphertext.back() ^= 1; // the tag
     expect_rejected(key, t);
     t = n;
     t.ciphertext.pop_back();

@@ -66,9 +66,9 @@ TEST_CASE("block: serialize and parse round-trip") {
     const auto xb = serialize_header(x);
     CHECK(xb[0] == 0xfe);
     CHECK(xb[3] == 0xff);
-    CHECK(xb[4] == 1);      // prev stored as is, not reversed
-    CHECK(xb[36] == 0xff);  // merkle root likewise
-    CHECK(xb[68] == 0x98);  // time little-endian
+    CHECK(xb[4] == 1);     // prev stored as is, not reversed
+    CHECK(xb[36] == 0xff); // merkle root likewise
+    CHECK(xb[68] == 0x98); // time little-endian
     auto xp = parse_header(xb.data(), xb.size());
     REQUIRE(xp.ok());
     CHECK(xp.value() == x);

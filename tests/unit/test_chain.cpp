@@ -131,7 +131,7 @@ TEST_CASE("chain: malformed credentials and revocations", "[chain]") {
     CHECK(refused(st, {c.admit(b)}, kT0).reason == "bad credential");
     b = body;
     b.ed25519 = PublicKey{};
-    b.ed25519[0] = 1;   // the identity point: small order
+    b.ed25519[0] = 1; // the identity point: small order
     b.participant = participant_id(b.ed25519);
     CHECK(refused(st, {c.admit(b)}, kT0).reason == "weak key");
     CHECK(accepted(st, {c.admit(body)}, kT0));
@@ -280,7 +280,8 @@ TEST_CASE("chain: a record is applied once", "[chain]") {
     TestChain::apply(st, {offer}, kT0, 2);
     CHECK(refused(st, {offer}, kT0 + 60).reason == "duplicate record");
     // Credentials too, and the genesis record.
-    CHECK(refused(st, {c.admit(c.producer, role_producer, 1)}, kT0 + 60).reason == "duplicate record");
+    CHECK(refused(st, {c.admit(c.producer, role_producer, 1)}, kT0 + 60).reason ==
+          "duplicate record");
     CHECK(refused(st, {c.genesis}, kT0 + 60).reason == "duplicate record");
     // Same fields but another nonce: another order.
     CHECK(accepted(st, {c.sign(c.offer_body(c.producer, 2), c.producer)}, kT0 + 60));
@@ -315,8 +316,16 @@ TEST_CASE("chain: offer and request rules", "[chain]") {
     CHECK(offer_error([](Offer& o) { o.slot_minutes = 60; }).reason == "bad slot");
     CHECK(offer_error([](Offer& o) { o.opening_price = o.floor_price - 1; }).reason == "bad price");
     // Exactly at the limit, and a negative floor price, are fine.
-    CHECK(accepted(st, {c.sign([&] { Offer o = good; o.energy_wh = 5000; o.floor_price = -300;
-                                     return o; }(), c.producer)}, kT0));
+    CHECK(accepted(st,
+                   {c.sign(
+                       [&] {
+                           Offer o = good;
+                           o.energy_wh = 5000;
+                           o.floor_price = -300;
+                           return o;
+                       }(),
+                       c.producer)},
+                   kT0));
 
     const Request rq = c.request_body(c.consumer);
     REQUIRE(accepted(st, {c.sign(rq, c.consumer)}, kT0));
@@ -325,19 +334,36 @@ TEST_CASE("chain: offer and request rules", "[chain]") {
         change(r);
         return refused(st, {c.sign(r, c.consumer)}, kT0);
     };
-    CHECK(request_error([](Request& r) { r.opening_price = r.ceiling_price + 1; }).reason == "bad price");
+    CHECK(request_error([](Request& r) { r.opening_price = r.ceiling_price + 1; }).reason ==
+          "bad price");
     CHECK(request_error([](Request& r) { r.from = {"abc"}; }).reason == "bad from");
     // Ids are compared as written: only lower-case hex can ever match.
     CHECK(request_error([](Request& r) { r.from = {std::string(32, 'z')}; }).reason == "bad from");
-    CHECK(request_error([&](Request& r) { r.from = {"F" + participant_hex(c.producer.id()).substr(1)}; })
-              .reason == "bad from");
-    CHECK(accepted(st, {c.sign([&] { Request r = rq; r.from = {participant_hex(c.producer.id()), std::string(64, 'a')};
-                                     return r; }(), c.consumer)}, kT0));
+    CHECK(request_error([&](Request& r) {
+              r.from = {"F" + participant_hex(c.producer.id()).substr(1)};
+          }).reason == "bad from");
+    CHECK(accepted(st,
+                   {c.sign(
+                       [&] {
+                           Request r = rq;
+                           r.from = {participant_hex(c.producer.id()), std::string(64, 'a')};
+                           return r;
+                       }(),
+                       c.consumer)},
+                   kT0));
     CHECK(request_error([](Request& r) { r.expires = kT0 - 1; }).reason == "expired");
     CHECK(request_error([](Request& r) { r.zone = "south"; }).reason == "bad zone");
     CHECK(request_error([](Request& r) { r.slot -= 4 * kHour; }).reason == "slot begun");
     // The consumer has no limit (0 = none).
-    CHECK(accepted(st, {c.sign([&] { Request r = rq; r.energy_wh = 1000000000; return r; }(), c.consumer)}, kT0));
+    CHECK(accepted(st,
+                   {c.sign(
+                       [&] {
+                           Request r = rq;
+                           r.energy_wh = 1000000000;
+                           return r;
+                       }(),
+                       c.consumer)},
+                   kT0));
 }
 
 // ---- trades ---------------------------------------------------------------------------
@@ -359,7 +385,8 @@ struct Market {
     Market() {
         auto south = c.credential_body(southerner, role_consumer, 6);
         south.zone = "south";
-        TestChain::apply(st, {c.admit(prosumer, role_producer | role_consumer, 5), c.admit(south)}, kT0 - kHour, 1);
+        TestChain::apply(st, {c.admit(prosumer, role_producer | role_consumer, 5), c.admit(south)},
+                         kT0 - kHour, 1);
         offer = c.sign(c.offer_body(c.producer), c.producer);
         offer2 = c.sign(c.offer_body(prosumer), prosumer);
         request = c.sign(c.request_body(c.consumer), c.consumer);
@@ -405,7 +432,7 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         tr.offer[0] ^= 1;
         CHECK(m.trade_error(tr).reason == "unknown offer");
         tr = m.trade(m.offer, m.request, 1000, 5000);
-        tr.offer = m.request.id();   // a request is not an offer
+        tr.offer = m.request.id(); // a request is not an offer
         CHECK(m.trade_error(tr).reason == "unknown offer");
         tr = m.trade(m.offer, m.request, 1000, 5000);
         tr.request = m.offer.id();
@@ -465,7 +492,8 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "double selling");
         // Exactly the rest is fine.
-        CHECK(accepted(m.st, {m.sign(m.trade(m.offer, m.south_request, 2000, 5000, 100))}, m.t + 60));
+        CHECK(
+            accepted(m.st, {m.sign(m.trade(m.offer, m.south_request, 2000, 5000, 100))}, m.t + 60));
         // The request side: 3 kWh bought, 2 kWh more from the prosumer is fine, 3 kWh is not.
         CHECK(accepted(m.st, {m.sign(m.trade(m.offer2, m.request, 2000, 5000))}, m.t + 60));
         CHECK(refused(m.st, {m.sign(m.trade(m.offer2, m.request, 2001, 5000))}, m.t + 60).reason ==
@@ -507,7 +535,8 @@ TEST_CASE("chain: a bad signature is reported at its index, on 2 threads", "[cha
     TestChain c;
     const MemoryState st = c.market_state();
     std::vector<Record> batch;
-    for (std::uint64_t n = 0; n < 9; ++n) batch.push_back(c.sign(c.offer_body(c.producer, n), c.producer));
+    for (std::uint64_t n = 0; n < 9; ++n)
+        batch.push_back(c.sign(c.offer_body(c.producer, n), c.producer));
     auto corrupt = [](Record& r) { std::get<Signed<Offer>>(r).signature[10] ^= 4; };
 
     for (unsigned threads : {1u, 2u}) {
@@ -534,14 +563,19 @@ TEST_CASE("chain: a bad signature is reported at its index, on 2 threads", "[cha
         // A bad signature before a broken rule is the first failure ...
         auto mixed = batch;
         corrupt(mixed[2]);
-        std::get<Signed<Offer>>(mixed[7]).body.zone = "south";   // bad zone (and signature)
+        std::get<Signed<Offer>>(mixed[7]).body.zone = "south"; // bad zone (and signature)
         const Error e1 = refused(st, mixed, kT0, &bad, threads);
         CHECK(bad == 2);
         CHECK(e1.reason == "wrong user");
         // ... and a broken rule before a bad signature is.
         mixed = batch;
-        mixed[1] = c.sign([&] { Offer o = c.offer_body(c.producer, 100); o.zone = "south"; return o; }(),
-                          c.producer);
+        mixed[1] = c.sign(
+            [&] {
+                Offer o = c.offer_body(c.producer, 100);
+                o.zone = "south";
+                return o;
+            }(),
+            c.producer);
         corrupt(mixed[4]);
         const Error e2 = refused(st, mixed, kT0, &bad, threads);
         CHECK(bad == 1);
@@ -552,7 +586,8 @@ TEST_CASE("chain: a bad signature is reported at its index, on 2 threads", "[cha
 TEST_CASE("chain: DeferredSignatures on several threads", "[chain][sig]") {
     TestChain c;
     std::vector<Record> recs;
-    for (std::uint64_t n = 0; n < 12; ++n) recs.push_back(c.sign(c.offer_body(c.producer, n), c.producer));
+    for (std::uint64_t n = 0; n < 12; ++n)
+        recs.push_back(c.sign(c.offer_body(c.producer, n), c.producer));
     DeferredSignatures d;
     for (std::size_t i = 0; i < recs.size(); ++i) d.add(100 + i, recs[i], c.producer.ed25519);
     for (unsigned threads : {1u, 2u, 3u, 8u}) CHECK_FALSE(d.verify(threads).has_value());
@@ -583,7 +618,7 @@ TEST_CASE("chain: authenticate checks the signature on the spot without a queue"
     // use (a Signed<Offer> passed directly would convert to a temporary).
     const Record rec = offer;
     DeferredSignatures q;
-    CHECK(authenticate(st, rec, kT0, &q, 4));   // deferred: passes now, fails later
+    CHECK(authenticate(st, rec, kT0, &q, 4)); // deferred: passes now, fails later
     REQUIRE(q.size() == 1);
     CHECK(*q.verify(1) == 4);
 }
@@ -634,7 +669,7 @@ TEST_CASE("chain: check_header", "[chain][header]") {
         CHECK(e.reason == "bad link");
     }
     SECTION("bad merkle root") {
-        Block b = h.b;   // same header, other records
+        Block b = h.b; // same header, other records
         b.records.push_back(h.c.admit(h.c.consumer, role_consumer, 2));
         CHECK(header_error(h.check(b)).reason == "bad merkle root");
         b.records.clear();
@@ -649,9 +684,10 @@ TEST_CASE("chain: check_header", "[chain][header]") {
         CHECK(e.reason == "bad proof of work");
     }
     SECTION("bad target or version") {
-        CHECK(header_error(check_header(h.b, h.prev, h.c.genesis.body.bits + 1, h.times, kT0)).reason ==
-              "bad target");
-        Block b = must(mine_block(h.recs, h.prev, static_cast<std::uint32_t>(kT0), h.c.genesis.body.bits, 1));
+        CHECK(header_error(check_header(h.b, h.prev, h.c.genesis.body.bits + 1, h.times, kT0))
+                  .reason == "bad target");
+        Block b = must(
+            mine_block(h.recs, h.prev, static_cast<std::uint32_t>(kT0), h.c.genesis.body.bits, 1));
         b.header.version = 2;
         CHECK(header_error(h.check(b)).reason == "bad version");
     }
@@ -665,10 +701,11 @@ TEST_CASE("chain: check_header", "[chain][header]") {
         times.back() = static_cast<std::uint32_t>(kT0 + 500);
         CHECK(check_header(h.b, h.prev, h.c.genesis.body.bits, times, kT0));
         times.assign({static_cast<std::uint32_t>(kT0 + 1)});
-        CHECK(header_error(check_header(h.b, h.prev, h.c.genesis.body.bits, times, kT0)).reason == "bad time");
+        CHECK(header_error(check_header(h.b, h.prev, h.c.genesis.body.bits, times, kT0)).reason ==
+              "bad time");
     }
     SECTION("time more than 2 h ahead") {
-        CHECK(h.check(h.b, kT0 - 2 * kHour));   // exactly 2 h ahead is allowed
+        CHECK(h.check(h.b, kT0 - 2 * kHour)); // exactly 2 h ahead is allowed
         const Error e = header_error(h.check(h.b, kT0 - 2 * kHour - 1));
         CHECK(e.code == Exit::verify_failed);
         CHECK(e.reason == "bad time");
@@ -695,14 +732,17 @@ TEST_CASE("chain: genesis blocks", "[chain][header]") {
 
     auto g = c.genesis;
     g.signature[3] ^= 1;
-    CHECK(must_fail(check_genesis_block(must(make_genesis_block(g, kT0, 1)))).reason == "bad genesis");
+    CHECK(must_fail(check_genesis_block(must(make_genesis_block(g, kT0, 1)))).reason ==
+          "bad genesis");
 
     auto g20 = c.genesis.body;
     g20.slot_minutes = 20;
-    CHECK(must_fail(check_genesis_block(must(make_genesis_block(sign_record(g20, kNoChain, c.authority.seed), kT0, 1))))
+    CHECK(must_fail(check_genesis_block(must(
+                        make_genesis_block(sign_record(g20, kNoChain, c.authority.seed), kT0, 1))))
               .reason == "bad genesis");
     auto bound = sign_record(c.genesis.body, c.id, c.authority.seed);
-    CHECK(must_fail(check_genesis_block(must(make_genesis_block(bound, kT0, 1)))).reason == "bad genesis");
+    CHECK(must_fail(check_genesis_block(must(make_genesis_block(bound, kT0, 1)))).reason ==
+          "bad genesis");
 }
 
 TEST_CASE("chain: block_to_json", "[chain]") {

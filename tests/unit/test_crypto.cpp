@@ -95,14 +95,14 @@ const Ed25519Vector kRfc8032[] = {
 // The 8 points of small order, canonically encoded (computed from the curve
 // equation: the multiples of a point of order 8).
 const char* const kSmallOrderPoints[] = {
-    "0100000000000000000000000000000000000000000000000000000000000000",  // identity
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // order 2
-    "0000000000000000000000000000000000000000000000000000000000000000",  // order 4
-    "0000000000000000000000000000000000000000000000000000000000000080",  // order 4
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  // order 8
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",  // order 8
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  // order 8
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  // order 8
+    "0100000000000000000000000000000000000000000000000000000000000000", // identity
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // order 2
+    "0000000000000000000000000000000000000000000000000000000000000000", // order 4
+    "0000000000000000000000000000000000000000000000000000000000000080", // order 4
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", // order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", // order 8
 };
 
 } // namespace
@@ -125,7 +125,7 @@ TEST_CASE("crypto: SHA-256d of the Bitcoin genesis header, direct and via midsta
     const std::string expected = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
 
     Hash32 direct = sha256d(header);
-    std::reverse(direct.begin(), direct.end());   // Bitcoin displays hashes reversed
+    std::reverse(direct.begin(), direct.end()); // Bitcoin displays hashes reversed
     CHECK(to_hex(direct) == expected);
 
     const Sha256dMidstate mid(header.data());
@@ -135,7 +135,7 @@ TEST_CASE("crypto: SHA-256d of the Bitcoin genesis header, direct and via midsta
 
     // The midstate is reusable and copyable: other tails, then the same tail again.
     Bytes tail(header.begin() + 64, header.end());
-    tail[15] ^= 1;   // another nonce
+    tail[15] ^= 1; // another nonce
     Bytes other = header;
     other[79] ^= 1;
     CHECK(mid.finish(tail.data(), tail.size()) == sha256d(other));
@@ -157,7 +157,7 @@ TEST_CASE("crypto: random_bytes fills and differs") {
     random_bytes(b.data(), b.size());
     CHECK(a != b);
     CHECK(a != std::array<std::uint8_t, 32>{});
-    random_bytes(nullptr, 0);   // no-op
+    random_bytes(nullptr, 0); // no-op
 }
 
 // ---- Ed25519 ----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ TEST_CASE("crypto: Ed25519 strict verification rejects what Crypto++ accepts") {
         const auto s_plus_l = add_le32(sig.data() + 32, kL.data());
         std::copy(s_plus_l.begin(), s_plus_l.end(), mall.begin() + 32);
         REQUIRE(mall != sig);
-        CHECK(cryptopp_verify(pub, msg, mall.data(), mall.size()));   // Crypto++: malleable
+        CHECK(cryptopp_verify(pub, msg, mall.data(), mall.size())); // Crypto++: malleable
         CHECK_FALSE(ed25519_verify(pub, msg, mall));
         // S = L exactly (the boundary) is refused as well.
         Signature at_l = sig;
@@ -205,7 +205,7 @@ TEST_CASE("crypto: Ed25519 strict verification rejects what Crypto++ accepts") {
     SECTION("(b) wrong signature length") {
         Bytes longer(sig.begin(), sig.end());
         longer.push_back(0x00);
-        CHECK(cryptopp_verify(pub, msg, longer.data(), longer.size()));   // extra byte ignored
+        CHECK(cryptopp_verify(pub, msg, longer.data(), longer.size())); // extra byte ignored
         CHECK_FALSE(ed25519_verify(pub, msg.data(), msg.size(), longer.data(), longer.size()));
         CHECK_FALSE(ed25519_verify(pub, msg.data(), msg.size(), sig.data(), 63));
         CHECK_FALSE(ed25519_verify(pub, msg.data(), msg.size(), nullptr, 0));
@@ -213,7 +213,7 @@ TEST_CASE("crypto: Ed25519 strict verification rejects what Crypto++ accepts") {
 
     SECTION("(c) identity public key with R = identity, S = 0, canonical and y = p+1") {
         Signature forged{};
-        std::copy(kIdentity.begin(), kIdentity.end(), forged.begin());   // R = identity, S = 0
+        std::copy(kIdentity.begin(), kIdentity.end(), forged.begin()); // R = identity, S = 0
         const PublicKey canonical = kIdentity;
         const PublicKey noncanonical =
             hexa<32>("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
@@ -244,8 +244,8 @@ TEST_CASE("crypto: Ed25519 strict verification rejects what Crypto++ accepts") {
         // y = p + k for k = 0..18 are the only 255-bit values >= p.
         for (unsigned k = 0; k <= 18; ++k) {
             for (std::uint8_t sign : {std::uint8_t{0x00}, std::uint8_t{0x80}}) {
-                PublicKey y = hexa<32>(
-                    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+                PublicKey y =
+                    hexa<32>("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
                 y[0] = static_cast<std::uint8_t>(0xed + k);
                 y[31] = static_cast<std::uint8_t>(0x7f | sign);
                 INFO("k=" << k << " sign=" << int{sign});
@@ -292,7 +292,8 @@ TEST_CASE("crypto: Ed25519 signature with small-order R is refused") {
     h[0] &= 248;
     h[31] &= 127;
     h[31] |= 64;
-    const CryptoPP::Integer a(h.data(), 32, CryptoPP::Integer::UNSIGNED, CryptoPP::LITTLE_ENDIAN_ORDER);
+    const CryptoPP::Integer a(h.data(), 32, CryptoPP::Integer::UNSIGNED,
+                              CryptoPP::LITTLE_ENDIAN_ORDER);
 
     CryptoPP::SHA512 kh;
     kh.Update(kIdentity.data(), 32);
@@ -300,14 +301,16 @@ TEST_CASE("crypto: Ed25519 signature with small-order R is refused") {
     kh.Update(msg.data(), msg.size());
     std::array<std::uint8_t, 64> kd{};
     kh.Final(kd.data());
-    const CryptoPP::Integer k(kd.data(), 64, CryptoPP::Integer::UNSIGNED, CryptoPP::LITTLE_ENDIAN_ORDER);
-    const CryptoPP::Integer L(kL.data(), 32, CryptoPP::Integer::UNSIGNED, CryptoPP::LITTLE_ENDIAN_ORDER);
+    const CryptoPP::Integer k(kd.data(), 64, CryptoPP::Integer::UNSIGNED,
+                              CryptoPP::LITTLE_ENDIAN_ORDER);
+    const CryptoPP::Integer L(kL.data(), 32, CryptoPP::Integer::UNSIGNED,
+                              CryptoPP::LITTLE_ENDIAN_ORDER);
     const CryptoPP::Integer s = (k * a) % L;
 
     Signature sig{};
     std::copy(kIdentity.begin(), kIdentity.end(), sig.begin());
-    s.Encode(sig.data() + 32, 32);                  // big-endian...
-    std::reverse(sig.begin() + 32, sig.end());      // ...to little-endian
+    s.Encode(sig.data() + 32, 32);             // big-endian...
+    std::reverse(sig.begin() + 32, sig.end()); // ...to little-endian
 
     CHECK(cryptopp_verify(pub, msg, sig.data(), sig.size()));
     CHECK(ed25519_public_key_acceptable(pub));
@@ -343,13 +346,13 @@ TEST_CASE("crypto: X25519 RFC 7748 section 6.1") {
 TEST_CASE("crypto: X25519 refuses zero and small-order peer keys") {
     const auto alice = hexa<32>("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
     const char* const weak[] = {
-        "0000000000000000000000000000000000000000000000000000000000000000",  // all zero
-        "0100000000000000000000000000000000000000000000000000000000000000",  // u = 1
-        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",  // order 8
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // u = p-1
-        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // u = p (= 0)
-        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  // u = p+1 (= 1)
-        "0100000000000000000000000000000000000000000000000000000000000080",  // u = 1, bit 255 set
+        "0000000000000000000000000000000000000000000000000000000000000000", // all zero
+        "0100000000000000000000000000000000000000000000000000000000000000", // u = 1
+        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157", // order 8
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // u = p-1
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // u = p (= 0)
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // u = p+1 (= 1)
+        "0100000000000000000000000000000000000000000000000000000000000080", // u = 1, bit 255 set
     };
     for (const char* hex : weak) {
         INFO(hex);
@@ -384,8 +387,9 @@ TEST_CASE("crypto: XChaCha20-Poly1305 draft-irtf-cfrg-xchacha-03 A.3.1") {
     const auto key = hexa<32>("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
     const auto nonce = hexa<24>("404142434445464748494a4b4c4d4e4f5051525354555657");
     const Bytes aad = hexb("50515253c0c1c2c3c4c5c6c7");
-    const Bytes pt = str("Ladies and Gentlemen of the class of '99: If I could offer you only one "
-                         "tip for the future, sunscreen would be it.");
+    const Bytes pt =
+        str("Ladies and Gentlemen of the class of '99: If I could offer you only one "
+            "tip for the future, sunscreen would be it.");
     const Bytes sealed = aead_seal(key, nonce, aad, pt);
     CHECK(to_hex(sealed) ==
           "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb"
@@ -412,7 +416,8 @@ TEST_CASE("crypto: XChaCha20-Poly1305 round trip and tamper rejection") {
     CHECK(opened.value() == pt);
 
     auto refused = [](const Result<Bytes>& r) {
-        return !r.ok() && r.error().code == Exit::rejected && r.error().reason == "decryption failed";
+        return !r.ok() && r.error().code == Exit::rejected &&
+               r.error().reason == "decryption failed";
     };
     Bytes ct_flip = sealed;
     ct_flip[3] ^= 0x10;
@@ -453,10 +458,12 @@ TEST_CASE("crypto: scrypt RFC 7914 vector (first 32 bytes)") {
 }
 
 TEST_CASE("crypto: scrypt refuses parameters out of bounds") {
-    struct P { unsigned log2n, r, p; };
-    for (const P& q : {P{9, 8, 1}, P{21, 8, 1}, P{14, 0, 1}, P{14, 17, 1}, P{14, 8, 0},
-                       P{14, 8, 5}, P{0, 0, 0}, P{64, 8, 1}, P{4000000000u, 8, 1},
-                       P{16, 1, 1}}) {   // RFC 7914: N < 2^(16 r)
+    struct P {
+        unsigned log2n, r, p;
+    };
+    for (const P& q :
+         {P{9, 8, 1}, P{21, 8, 1}, P{14, 0, 1}, P{14, 17, 1}, P{14, 8, 0}, P{14, 8, 5}, P{0, 0, 0},
+          P{64, 8, 1}, P{4000000000u, 8, 1}, P{16, 1, 1}}) { // RFC 7914: N < 2^(16 r)
         INFO("log2n=" << q.log2n << " r=" << q.r << " p=" << q.p);
         auto k = scrypt_key("pw", str("salt"), q.log2n, q.r, q.p);
         REQUIRE_FALSE(k.ok());

@@ -90,12 +90,12 @@ TEST_CASE("json: a byte-order mark is refused") {
 
 TEST_CASE("json: invalid UTF-8 is refused") {
     CHECK(parse_reason("{\"a\":\"\xff\"}") == "bad JSON");
-    CHECK(parse_reason("{\"a\":\"\xc3\"}") == "bad JSON");          // truncated
-    CHECK(parse_reason("{\"a\":\"\xc0\xaf\"}") == "bad JSON");      // overlong '/'
-    CHECK(parse_reason("{\"a\":\"\xed\xa0\x80\"}") == "bad JSON");  // raw surrogate
+    CHECK(parse_reason("{\"a\":\"\xc3\"}") == "bad JSON");         // truncated
+    CHECK(parse_reason("{\"a\":\"\xc0\xaf\"}") == "bad JSON");     // overlong '/'
+    CHECK(parse_reason("{\"a\":\"\xed\xa0\x80\"}") == "bad JSON"); // raw surrogate
     CHECK(parse_reason("{\"\xff\":1}") == "bad JSON");
-    CHECK(parse_reason(R"({"a":"\ud800"})") == "bad JSON");         // lone high escape
-    CHECK(parse_reason(R"({"a":"\udc00"})") == "bad JSON");         // lone low escape
+    CHECK(parse_reason(R"({"a":"\ud800"})") == "bad JSON"); // lone high escape
+    CHECK(parse_reason(R"({"a":"\udc00"})") == "bad JSON"); // lone low escape
     CHECK(parse_reason(R"({"\udc00":1})") == "bad JSON");
     CHECK(parse_reason("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}") == "");
     CHECK(parse_reason(R"({"a":"\ud83d\ude00"})") == "");
@@ -204,8 +204,9 @@ TEST_CASE("json: wrong types") {
 }
 
 TEST_CASE("json: fractions, exponents and out-of-range numbers are bad integers") {
-    auto d = parse_ok(R"({"f":1.5,"one":1.0,"exp":1e3,"neg":-1,"big":18446744073709551616,)"
-                      R"("i64big":9223372036854775808,"u32big":4294967296,"negbig":-9223372036854775809})");
+    auto d = parse_ok(
+        R"({"f":1.5,"one":1.0,"exp":1e3,"neg":-1,"big":18446744073709551616,)"
+        R"("i64big":9223372036854775808,"u32big":4294967296,"negbig":-9223372036854775809})");
     ObjectReader r(d);
     for (const char* k : {"f", "one", "exp", "big"}) {
         INFO(k);
@@ -230,22 +231,26 @@ TEST_CASE("json: numbers never reach floating point") {
     // With RapidJSON's full-precision flag this number read out of bounds
     // (SIGSEGV). It is read as text now: a number, but no integer.
     const std::string crash = "1.00000000000000000000000000001e-330";
-    auto d = parse_ok(R"({"energy_wh":)" + crash + R"(,"s":)" + crash + R"(,"neg":-)" + crash +
-                      R"(,"l":[)" + crash + R"(],"tiny":4.9e-324,"huge":1e308,"digits":)" +
-                      std::string(300, '7') + R"(,"e":0e-257,"o":{"n":-)" + std::string(40, '9') + "}}");
+    auto d =
+        parse_ok(R"({"energy_wh":)" + crash + R"(,"s":)" + crash + R"(,"neg":-)" + crash +
+                 R"(,"l":[)" + crash + R"(],"tiny":4.9e-324,"huge":1e308,"digits":)" +
+                 std::string(300, '7') + R"(,"e":0e-257,"o":{"n":-)" + std::string(40, '9') + "}}");
     ObjectReader r(d);
     auto e = r.i64("energy_wh");
     REQUIRE(!e.ok());
     CHECK(e.error().code == Exit::bad_input);
-    CHECK(e.error().message() == "bad integer: energy_wh: expected an integer without fraction or exponent");
+    CHECK(e.error().message() ==
+          "bad integer: energy_wh: expected an integer without fraction or exponent");
     CHECK(r.u64("neg").error().detail == "neg: expected an integer without fraction or exponent");
     CHECK(r.u32("tiny").error().detail == "tiny: expected an integer without fraction or exponent");
     CHECK(r.i64("huge").error().detail == "huge: expected an integer without fraction or exponent");
     CHECK(r.i64("e").error().detail == "e: expected an integer without fraction or exponent");
-    CHECK(r.i64("digits").error().detail == "digits: out of range -9223372036854775808..9223372036854775807");
+    CHECK(r.i64("digits").error().detail ==
+          "digits: out of range -9223372036854775808..9223372036854775807");
     CHECK(r.str("s").error().reason == "wrong type");
     ObjectReader o(**r.object("o"), "o");
-    CHECK(o.i64("n").error().detail == "o.n: out of range -9223372036854775808..9223372036854775807");
+    CHECK(o.i64("n").error().detail ==
+          "o.n: out of range -9223372036854775808..9223372036854775807");
     CHECK(r.str_array("l").error().reason == "wrong type");
 }
 
@@ -293,11 +298,19 @@ TEST_CASE("json: JsonOut writes compact JSON in the order written") {
         .field("w", std::uint32_t{7})
         .field("n", 5)
         .field("b", true)
-        .key("z").null()
-        .key("l").begin_array().i64(1).str("a").end_array()
-        .key("r").raw(R"({"k":[1,2]})")
-        .key("ra").raw("[3]")
-        .key("rn").raw("42")
+        .key("z")
+        .null()
+        .key("l")
+        .begin_array()
+        .i64(1)
+        .str("a")
+        .end_array()
+        .key("r")
+        .raw(R"({"k":[1,2]})")
+        .key("ra")
+        .raw("[3]")
+        .key("rn")
+        .raw("42")
         .end_object();
     CHECK(o.str() == R"({"s":"x","sv":"y","i":-3,"u":18446744073709551615,"w":7,"n":5,"b":true,)"
                      R"("z":null,"l":[1,"a"],"r":{"k":[1,2]},"ra":[3],"rn":42})");
@@ -310,7 +323,8 @@ TEST_CASE("json: JsonOut escapes so that one record stays one line") {
     CHECK(s == R"({"t":"a\nb\r\"c\\\t\u0001\u0000d"})");
     CHECK(s.find('\n') == std::string::npos);
     auto back = parse_ok(s);
-    CHECK(std::string(back["t"].GetString(), back["t"].GetStringLength()) == "a\nb\r\"c\\\t\x01\0d"s);
+    CHECK(std::string(back["t"].GetString(), back["t"].GetStringLength()) ==
+          "a\nb\r\"c\\\t\x01\0d"s);
 }
 
 TEST_CASE("json: raw arrays and objects at the top level") {

@@ -37,7 +37,7 @@ void spit(const std::string& path, const std::string& text) {
 }
 
 unsigned mode_of(const std::string& path) {
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::lstat(path.c_str(), &st) == 0);
     return st.st_mode & 07777;
 }
@@ -45,7 +45,8 @@ unsigned mode_of(const std::string& path) {
 // The key file with one JSON field replaced.
 std::string with_field(const std::string& text, const std::string& key, const std::string& value) {
     rapidjson::Document d = must(parse_json_object(text.substr(0, text.find('\n'))));
-    d[key.c_str()].SetString(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), d.GetAllocator());
+    d[key.c_str()].SetString(value.c_str(), static_cast<rapidjson::SizeType>(value.size()),
+                             d.GetAllocator());
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     d.Accept(w);
@@ -62,7 +63,8 @@ void same_key(const SecretKey& a, const SecretKey& b) {
 } // namespace
 
 TEST_CASE("keyfile: RFC 8032 test 1 seed gives its public key", "[keyfile]") {
-    const Seed seed = must(from_hex_fixed<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+    const Seed seed = must(
+        from_hex_fixed<32>("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
     const SecretKey k = key_from_seed(seed, "rfc");
     CHECK(to_hex(k.ed25519) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
     CHECK(k.x25519 == x25519_public(k.x25519_private()));
@@ -77,7 +79,7 @@ TEST_CASE("keyfile: plain file round trip, mode 0600", "[keyfile]") {
     TempDir dir;
     const SecretKey k = key_of(7, "alice");
     const std::string path = dir / "alice.key";
-    const mode_t old = ::umask(0);   // the file must be 0600 whatever the umask
+    const mode_t old = ::umask(0); // the file must be 0600 whatever the umask
     const Status w = write_key_file(path, k, std::nullopt);
     ::umask(old);
     REQUIRE(w);
@@ -106,7 +108,7 @@ TEST_CASE("keyfile: encrypted file round trip and wrong passphrase", "[keyfile]"
     REQUIRE(write_key_file(path, k, std::string("correct horse"), kFast));
     const std::string text = slurp(path);
     CHECK(text.find("\"kdf\":\"scrypt\"") != std::string::npos);
-    CHECK(text.find(to_hex(k.seed)) == std::string::npos);   // the seed is not in the clear
+    CHECK(text.find(to_hex(k.seed)) == std::string::npos); // the seed is not in the clear
     same_key(must(read_key_file(path, std::string("correct horse"))), k);
 
     const Error wrong = must_fail(read_key_file(path, std::string("correct horsf")));
@@ -156,7 +158,8 @@ TEST_CASE("keyfile: a file group or others can read is refused with a hint", "[k
     CHECK(read_key_file(path, std::nullopt));
 }
 
-TEST_CASE("keyfile: a passphrase file group or others can read is refused with a hint", "[keyfile]") {
+TEST_CASE("keyfile: a passphrase file group or others can read is refused with a hint",
+          "[keyfile]") {
     TempDir dir;
     const std::string f = dir / "pass";
     spit(f, "secret words\n");
@@ -173,12 +176,13 @@ TEST_CASE("keyfile: a passphrase file group or others can read is refused with a
 }
 
 TEST_CASE("keyfile: a key or passphrase file owned by another user is refused", "[keyfile]") {
-    if (::geteuid() != 0) return;   // only root can give a file away
+    if (::geteuid() != 0) return; // only root can give a file away
     TempDir dir;
     const std::string key = dir / "k.key", pass = dir / "pass";
     REQUIRE(write_key_file(key, key_of(7, "k"), std::nullopt));
     spit(pass, "secret words\n");
-    for (const std::string& path : {key, pass}) REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);   // nobody
+    for (const std::string& path : {key, pass})
+        REQUIRE(::chown(path.c_str(), 65534, 65534) == 0); // nobody
     const Error e = must_fail(read_key_file(key, std::nullopt));
     CHECK(e.code == Exit::key_file);
     CHECK(e.reason == "key file not ours");
@@ -204,7 +208,8 @@ TEST_CASE("keyfile: a number that is no integer is a bad key file, not a crash",
     const Error e = must_fail(read_key_file(path, std::nullopt));
     CHECK(e.code == Exit::key_file);
     CHECK(e.reason == "bad key file");
-    CHECK(e.detail == path + ": bad integer: version: expected an integer without fraction or exponent");
+    CHECK(e.detail ==
+          path + ": bad integer: version: expected an integer without fraction or exponent");
 }
 
 TEST_CASE("keyfile: never overwrites, never follows a symlink", "[keyfile]") {
@@ -219,7 +224,7 @@ TEST_CASE("keyfile: never overwrites, never follows a symlink", "[keyfile]") {
     CHECK(again.error().code == Exit::key_file);
     CHECK(again.error().reason == "cannot write key");
     CHECK_FALSE(again.error().hint.empty());
-    CHECK(slurp(path) == before);   // untouched, and not removed on failure
+    CHECK(slurp(path) == before); // untouched, and not removed on failure
 
     // A symlink, even a dangling one, is not followed.
     const std::string target = dir / "target";
@@ -261,12 +266,14 @@ TEST_CASE("keyfile: changed public keys, name or secret are refused", "[keyfile]
     CHECK(e.detail.find("public keys do not match") != std::string::npos);
 
     spit(t, with_field(ptext, "x25519", to_hex(other.x25519)));
-    CHECK(must_fail(read_key_file(t, std::nullopt)).detail.find("public keys do not match") != std::string::npos);
+    CHECK(must_fail(read_key_file(t, std::nullopt)).detail.find("public keys do not match") !=
+          std::string::npos);
 
     // Encrypted: the public keys and the name are bound to the ciphertext.
-    for (const auto& [field, value] : {std::pair<std::string, std::string>{"ed25519", to_hex(other.ed25519)},
-                                       {"x25519", to_hex(other.x25519)},
-                                       {"name", "mallory"}}) {
+    for (const auto& [field, value] :
+         {std::pair<std::string, std::string>{"ed25519", to_hex(other.ed25519)},
+          {"x25519", to_hex(other.x25519)},
+          {"name", "mallory"}}) {
         INFO(field);
         spit(t, with_field(stext, field, value));
         e = must_fail(read_key_file(t, std::string("pw")));
@@ -312,7 +319,7 @@ TEST_CASE("keyfile: load_passphrase", "[keyfile]") {
     TempDir dir;
     const std::string f = dir / "pass";
     spit(f, "secret words\r\nsecond line\n");
-    CHECK(*must(load_passphrase(f, "from env")) == "secret words");   // the file wins
+    CHECK(*must(load_passphrase(f, "from env")) == "secret words"); // the file wins
     CHECK(*must(load_passphrase(std::nullopt, "from env")) == "from env");
     CHECK_FALSE(must(load_passphrase(std::nullopt, nullptr)).has_value());
     CHECK(must_fail(load_passphrase(std::nullopt, "")).reason == "empty passphrase");

@@ -263,7 +263,10 @@ TEST_CASE("lmdb: a failing fn leaves nothing written") {
 
 TEST_CASE("lmdb: writes on a read-only env fail cleanly") {
     TempDir t;
-    { Env env = open_ok(t.path, rw()); REQUIRE(put_str(env, "d", "k", "v").ok()); }
+    {
+        Env env = open_ok(t.path, rw());
+        REQUIRE(put_str(env, "d", "k", "v").ok());
+    }
     Env env = open_ok(t.path, ro());
     auto txn = Txn::begin(env, true);
     REQUIRE(!txn.ok());
@@ -271,7 +274,10 @@ TEST_CASE("lmdb: writes on a read-only env fail cleanly") {
     CHECK(txn.error().reason == "store is read-only");
 
     bool ran = false;
-    Status st = write_txn(env, [&](Txn&) -> Status { ran = true; return ok_status(); });
+    Status st = write_txn(env, [&](Txn&) -> Status {
+        ran = true;
+        return ok_status();
+    });
     REQUIRE(!st.ok());
     CHECK(st.error().reason == "store is read-only");
     CHECK(!ran);
@@ -303,7 +309,7 @@ TEST_CASE("lmdb: put with NOOVERWRITE, del, commit twice") {
     REQUIRE(!st.ok());
     CHECK(st.error().reason == "key exists");
     CHECK(del(*txn, *d, k).ok());
-    CHECK(del(*txn, *d, k).ok());   // absent already: not an error
+    CHECK(del(*txn, *d, k).ok()); // absent already: not an error
     CHECK(get(*txn, *d, k)->has_value() == false);
     REQUIRE(txn->commit().ok());
     CHECK(txn->get() == nullptr);
@@ -328,7 +334,7 @@ TEST_CASE("lmdb: cursor walks keys in order") {
     REQUIRE(c.ok());
 
     std::vector<std::string> seen;
-    for (auto r = c->first(); ; r = c->next()) {
+    for (auto r = c->first();; r = c->next()) {
         REQUIRE(r.ok());
         if (!*r) break;
         CHECK(c->value() == "v-" + std::string(c->key()));
@@ -369,8 +375,8 @@ TEST_CASE("lmdb: error_from maps LMDB codes") {
         CHECK(error_from(rc, "x").code == Exit::busy);
         CHECK(error_from(rc, "x").reason == "store busy");
     }
-    for (int rc : {MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_VERSION_MISMATCH,
-                   MDB_BAD_TXN, MDB_BAD_VALSIZE, MDB_PANIC}) {
+    for (int rc : {MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_VERSION_MISMATCH, MDB_BAD_TXN,
+                   MDB_BAD_VALSIZE, MDB_PANIC}) {
         CHECK(error_from(rc, "x").code == Exit::io);
         CHECK(error_from(rc, "x").reason == "store unreadable");
     }
@@ -419,7 +425,10 @@ TEST_CASE("lmdb: txn begin adopts a map grown by another process") {
 namespace {
 
 int count_reader_lines(MDB_env* env, pid_t pid) {
-    struct Ctx { std::string want; int n = 0; } ctx{std::to_string(pid) + " ", 0};
+    struct Ctx {
+        std::string want;
+        int n = 0;
+    } ctx{std::to_string(pid) + " ", 0};
     auto cb = [](const char* msg, void* p) -> int {
         auto* c = static_cast<Ctx*>(p);
         std::string line(msg);
@@ -435,7 +444,10 @@ int count_reader_lines(MDB_env* env, pid_t pid) {
 
 TEST_CASE("lmdb: open clears the slot of a reader killed mid-txn") {
     TempDir t;
-    { Env env = open_ok(t.path, rw()); REQUIRE(put_str(env, "d", "k", "v").ok()); }
+    {
+        Env env = open_ok(t.path, rw());
+        REQUIRE(put_str(env, "d", "k", "v").ok());
+    }
 
     // The holder keeps the env open so the lock table is not reset when the
     // next process opens it; only mdb_reader_check can clear the stale slot.
@@ -450,7 +462,7 @@ TEST_CASE("lmdb: open clears the slot of a reader killed mid-txn") {
         auto env = Env::open(t.path, ro());
         if (!env) _exit(4);
         write_byte(up[1], 'h');
-        read_byte(hold[0]);   // until the parent closes its end
+        read_byte(hold[0]); // until the parent closes its end
         _exit(0);
     }
     close(hold[0]);
@@ -464,7 +476,7 @@ TEST_CASE("lmdb: open clears the slot of a reader killed mid-txn") {
         auto txn = Txn::begin(*env, false);
         if (!txn) _exit(5);
         write_byte(up[1], 'r');
-        _exit(0);   // dies inside the read txn: its slot stays taken
+        _exit(0); // dies inside the read txn: its slot stays taken
     }
     close(up[1]);
     REQUIRE(read_byte(up[0]) == 'r');
@@ -488,7 +500,10 @@ TEST_CASE("lmdb: the stale-slot check sees a stale slot without Env::open") {
     // Guards the test above: with a holder alive and no mdb_reader_check,
     // the dead reader's slot is still listed.
     TempDir t;
-    { Env env = open_ok(t.path, rw()); REQUIRE(put_str(env, "d", "k", "v").ok()); }
+    {
+        Env env = open_ok(t.path, rw());
+        REQUIRE(put_str(env, "d", "k", "v").ok());
+    }
     int up[2];
     REQUIRE(pipe(up) == 0);
     pid_t reader = fork();
@@ -500,7 +515,7 @@ TEST_CASE("lmdb: the stale-slot check sees a stale slot without Env::open") {
         auto txn = Txn::begin(*env, false);
         if (!txn) _exit(5);
         write_byte(up[1], 'r');
-        pause();   // killed by the parent
+        pause(); // killed by the parent
         _exit(0);
     }
     close(up[1]);

@@ -18,7 +18,7 @@ using namespace setm;
 
 namespace {
 
-constexpr std::int64_t kSlot = 1795600800;          // 2026-11-25T10:00Z
+constexpr std::int64_t kSlot = 1795600800; // 2026-11-25T10:00Z
 constexpr std::int64_t kSlot2 = kSlot + 1800;
 
 // Ids whose hex starts with the given byte, so ties break in that order.
@@ -88,8 +88,8 @@ Error fails(const std::vector<MarketOrder>& orders, const MarketParams& p) {
 // "offer>request energy@price+fee/round", short ids by first byte (hex).
 std::string show(const Match& m) {
     std::ostringstream s;
-    s << to_hex(m.offer).substr(0, 2) << ">" << to_hex(m.request).substr(0, 2) << " " << m.energy_wh << "@"
-      << m.price;
+    s << to_hex(m.offer).substr(0, 2) << ">" << to_hex(m.request).substr(0, 2) << " " << m.energy_wh
+      << "@" << m.price;
     if (m.fee_price) s << "+" << m.fee_price;
     if (m.round) s << "/" << m.round;
     return s.str();
@@ -102,12 +102,14 @@ std::vector<std::string> shown(const MarketResult& r) {
 // "id:remaining" of the leftovers, in their order.
 std::vector<std::string> rest(const MarketResult& r) {
     std::vector<std::string> v;
-    for (const auto& o : r.leftovers) v.push_back(to_hex(o.id).substr(0, 2) + ":" + std::to_string(o.energy_wh));
+    for (const auto& o : r.leftovers)
+        v.push_back(to_hex(o.id).substr(0, 2) + ":" + std::to_string(o.energy_wh));
     return v;
 }
 
 // The rules every result must keep, checked against the orders given.
-void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p, const MarketResult& r) {
+void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p,
+                 const MarketResult& r) {
     std::map<Hash32, const MarketOrder*> by_id;
     for (const auto& o : orders) by_id[o.id] = &o;
     std::map<Hash32, std::int64_t> used;
@@ -129,11 +131,12 @@ void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p, 
         CHECK(m.slot == rq.slot);
         CHECK(m.energy_wh > 0);
         CHECK(m.fee_price == (of.zone != rq.zone ? p.network_fee : 0));
-        CHECK(of.limit_price <= m.price);                 // the chain's two price rules
+        CHECK(of.limit_price <= m.price); // the chain's two price rules
         CHECK(m.price + m.fee_price <= rq.limit_price);
         if (!rq.from.empty()) {
-            const bool named = std::count(rq.from.begin(), rq.from.end(), to_hex(m.offer)) ||
-                               std::count(rq.from.begin(), rq.from.end(), participant_hex(m.seller));
+            const bool named =
+                std::count(rq.from.begin(), rq.from.end(), to_hex(m.offer)) ||
+                std::count(rq.from.begin(), rq.from.end(), participant_hex(m.seller));
             CHECK(named);
         }
         REQUIRE(slots.count(m.slot));
@@ -142,8 +145,10 @@ void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p, 
             CHECK(m.price == *slots[m.slot]->clearing_price);
         }
         if (p.mechanism == Mechanism::pay_as_bid) CHECK(m.price + m.fee_price == rq.limit_price);
-        if (p.mechanism == Mechanism::negotiate) CHECK(m.round <= p.rounds);
-        else CHECK(m.round == 0);
+        if (p.mechanism == Mechanism::negotiate)
+            CHECK(m.round <= p.rounds);
+        else
+            CHECK(m.round == 0);
         used[m.offer] += m.energy_wh;
         used[m.request] += m.energy_wh;
         traded[m.slot] += m.energy_wh;
@@ -161,7 +166,8 @@ void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p, 
     }
     for (const auto& s : r.slots) {
         CHECK(s.traded_wh == traded[s.slot]);
-        if (p.mechanism == Mechanism::pay_as_clear && s.clearing_price) CHECK(s.traded_wh <= s.crossing_wh);
+        if (p.mechanism == Mechanism::pay_as_clear && s.clearing_price)
+            CHECK(s.traded_wh <= s.crossing_wh);
         for (const Negotiation& n : s.negotiations) {
             REQUIRE(!n.rounds.empty());
             const MarketOrder& of = *by_id[n.offer];
@@ -173,7 +179,8 @@ void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p, 
                 if (k > 0) {
                     CHECK(n.rounds[k].bid >= n.rounds[k - 1].bid);
                     CHECK(n.rounds[k].ask <= n.rounds[k - 1].ask);
-                    CHECK(n.rounds[k - 1].bid - n.fee_price < n.rounds[k - 1].ask);   // no earlier overlap
+                    CHECK(n.rounds[k - 1].bid - n.fee_price <
+                          n.rounds[k - 1].ask); // no earlier overlap
                 }
                 if (k == p.rounds) {
                     CHECK(n.rounds[k].bid == rq.limit_price);
@@ -191,7 +198,8 @@ void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p, 
     // Leftovers: by slot, offers first, then id.
     for (std::size_t i = 1; i < r.leftovers.size(); ++i) {
         const auto &a = r.leftovers[i - 1], &b = r.leftovers[i];
-        CHECK(std::make_tuple(a.slot, !a.is_offer, a.id) < std::make_tuple(b.slot, !b.is_offer, b.id));
+        CHECK(std::make_tuple(a.slot, !a.is_offer, a.id) <
+              std::make_tuple(b.slot, !b.is_offer, b.id));
     }
 }
 
@@ -207,13 +215,10 @@ MarketResult run_checked(const std::vector<MarketOrder>& orders, const MarketPar
 // Energies chosen here: g1 10 kWh; c1 1, c2 1.5, c3 2, c4 2.5, c5 3, ic1 6 kWh.
 std::vector<MarketOrder> table1() {
     return {
-        offer(0x10, 1, 10000, 4000, 5200),
-        request(0x21, 11, 1000, 4600, 3400),
-        request(0x22, 12, 1500, 4600, 3400),
-        request(0x23, 13, 2000, 4800, 3600),
-        request(0x24, 14, 2500, 4800, 3600),
-        request(0x25, 15, 3000, 4800, 3800),
-        request(0x26, 16, 6000, 5000, 3600),   // ic1
+        offer(0x10, 1, 10000, 4000, 5200),   request(0x21, 11, 1000, 4600, 3400),
+        request(0x22, 12, 1500, 4600, 3400), request(0x23, 13, 2000, 4800, 3600),
+        request(0x24, 14, 2500, 4800, 3600), request(0x25, 15, 3000, 4800, 3800),
+        request(0x26, 16, 6000, 5000, 3600), // ic1
     };
 }
 
@@ -241,7 +246,8 @@ TEST_CASE("market: Table 1, pay-as-clear", "[market]") {
     // 2000 of 2500 -> 10000, g1 sold out. Marginal pair: floor 4000, ceiling
     // 4800; P = floor((4000 + 4800) / 2) = 4400.
     MarketResult r = run_checked(table1(), params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"10>26 6000@4400", "10>23 2000@4400", "10>24 2000@4400"});
+    CHECK(shown(r) ==
+          std::vector<std::string>{"10>26 6000@4400", "10>23 2000@4400", "10>24 2000@4400"});
     CHECK(rest(r) == std::vector<std::string>{"21:1000", "22:1500", "24:500", "25:3000"});
     REQUIRE(r.slots.size() == 1);
     const SlotReport& s = r.slots[0];
@@ -264,7 +270,8 @@ TEST_CASE("market: Table 1, pay-as-clear", "[market]") {
 TEST_CASE("market: Table 1, pay-as-bid", "[market]") {
     // Same order as pay-as-clear; each trade at the request's ceiling (no fee).
     MarketResult r = run_checked(table1(), params(Mechanism::pay_as_bid));
-    CHECK(shown(r) == std::vector<std::string>{"10>26 6000@5000", "10>23 2000@4800", "10>24 2000@4800"});
+    CHECK(shown(r) ==
+          std::vector<std::string>{"10>26 6000@5000", "10>23 2000@4800", "10>24 2000@4800"});
     CHECK(rest(r) == std::vector<std::string>{"21:1000", "22:1500", "24:500", "25:3000"});
     CHECK(!r.slots[0].clearing_price);
 }
@@ -278,7 +285,8 @@ TEST_CASE("market: Table 1, negotiate in 10 rounds", "[market]") {
     //   b = 4440, a = 4360, price = floor(8800 / 2) = 4400; 2000 Wh, 2000 left.
     // c4: as c3, 2000 Wh; g1 is sold out, c5, c1, c2 find nothing.
     MarketResult r = run_checked(table1(), params(Mechanism::negotiate));
-    CHECK(shown(r) == std::vector<std::string>{"10>26 6000@4470/7", "10>23 2000@4400/7", "10>24 2000@4400/7"});
+    CHECK(shown(r) ==
+          std::vector<std::string>{"10>26 6000@4470/7", "10>23 2000@4400/7", "10>24 2000@4400/7"});
     CHECK(rest(r) == std::vector<std::string>{"21:1000", "22:1500", "24:500", "25:3000"});
     const auto& negs = r.slots[0].negotiations;
     REQUIRE(negs.size() == 3);
@@ -335,23 +343,27 @@ TEST_CASE("market: partial fills, the paper's Tran(g1, c1, c2, ic1)", "[market]"
     // One offer serves three requests. g1 10000 at 40; ic1 4000 at 50, c1 2000
     // and c2 3000 at 46. Demand (9000) runs out first: marginal pair floor
     // 4000, ceiling 4600 (c2); P = floor(8600 / 2) = 4300. g1 keeps 1000.
-    std::vector<MarketOrder> orders{offer(0x10, 1, 10000, 4000, 5200), request(0x21, 11, 2000, 4600, 3400),
-                                    request(0x22, 12, 3000, 4600, 3400), request(0x26, 16, 4000, 5000, 3600)};
+    std::vector<MarketOrder> orders{
+        offer(0x10, 1, 10000, 4000, 5200), request(0x21, 11, 2000, 4600, 3400),
+        request(0x22, 12, 3000, 4600, 3400), request(0x26, 16, 4000, 5000, 3600)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"10>26 4000@4300", "10>21 2000@4300", "10>22 3000@4300"});
+    CHECK(shown(r) ==
+          std::vector<std::string>{"10>26 4000@4300", "10>21 2000@4300", "10>22 3000@4300"});
     CHECK(rest(r) == std::vector<std::string>{"10:1000"});
     CHECK(r.slots[0].crossing_wh == 9000);
 
     // One request buys from three offers: ic1 9000 at 50; g1 3000 at 40, g2
     // 3000 at 42, g3 5000 at 45. Walk: 3000 + 3000 + 3000 of g3; marginal
     // pair floor 4500, ceiling 5000: P = 4750. g3 keeps 2000.
-    orders = {offer(0x11, 1, 3000, 4000, 4000), offer(0x12, 2, 3000, 4200, 4200), offer(0x13, 3, 5000, 4500, 4500),
-              request(0x26, 16, 9000, 5000, 3600)};
+    orders = {offer(0x11, 1, 3000, 4000, 4000), offer(0x12, 2, 3000, 4200, 4200),
+              offer(0x13, 3, 5000, 4500, 4500), request(0x26, 16, 9000, 5000, 3600)};
     r = run_checked(orders, params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"11>26 3000@4750", "12>26 3000@4750", "13>26 3000@4750"});
+    CHECK(shown(r) ==
+          std::vector<std::string>{"11>26 3000@4750", "12>26 3000@4750", "13>26 3000@4750"});
     CHECK(rest(r) == std::vector<std::string>{"13:2000"});
     r = run_checked(orders, params(Mechanism::pay_as_bid));
-    CHECK(shown(r) == std::vector<std::string>{"11>26 3000@5000", "12>26 3000@5000", "13>26 3000@5000"});
+    CHECK(shown(r) ==
+          std::vector<std::string>{"11>26 3000@5000", "12>26 3000@5000", "13>26 3000@5000"});
 }
 
 TEST_CASE("market: pay-as-clear takes only offers at or below the price", "[market]") {
@@ -359,8 +371,9 @@ TEST_CASE("market: pay-as-clear takes only offers at or below the price", "[mark
     // Walk: r1 takes 1000 of o1 (40 <= 50), then 500 of o2 (44 <= 50); r2
     // (41) < o2 (44): stop. Marginal pair: floor 4400, ceiling 5000: P = 4700.
     // Allocation at 4700: r2's ceiling 4100 < 4700, it buys nothing.
-    std::vector<MarketOrder> orders{offer(0x11, 1, 1000, 4000, 4000), offer(0x12, 2, 1000, 4400, 4400),
-                                    request(0x21, 3, 1500, 5000, 5000), request(0x22, 4, 1000, 4100, 4100)};
+    std::vector<MarketOrder> orders{
+        offer(0x11, 1, 1000, 4000, 4000), offer(0x12, 2, 1000, 4400, 4400),
+        request(0x21, 3, 1500, 5000, 5000), request(0x22, 4, 1000, 4100, 4100)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
     CHECK(shown(r) == std::vector<std::string>{"11>21 1000@4700", "12>21 500@4700"});
     CHECK(rest(r) == std::vector<std::string>{"12:500", "22:1000"});
@@ -394,7 +407,8 @@ TEST_CASE("market: clearing price rounds down, also below zero", "[market]") {
 TEST_CASE("market: ties are broken by id", "[market]") {
     // Two offers at the same floor, given in reverse id order: 0x30 sells first.
     // P = floor((4000 + 4500) / 2) = 4250.
-    std::vector<MarketOrder> orders{offer(0x31, 1, 1000, 4000, 4000), offer(0x30, 2, 1000, 4000, 4000),
+    std::vector<MarketOrder> orders{offer(0x31, 1, 1000, 4000, 4000),
+                                    offer(0x30, 2, 1000, 4000, 4000),
                                     request(0x40, 3, 1500, 4500, 4500)};
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
         INFO(mechanism_name(m));
@@ -419,8 +433,9 @@ TEST_CASE("market: ties are broken by id", "[market]") {
 
 TEST_CASE("market: no overlap, one side empty, nothing at all", "[market]") {
     // Every ceiling (46, 48) below every floor (49, 50): no trades, no price.
-    std::vector<MarketOrder> orders{offer(0x10, 1, 1000, 5000, 5200), offer(0x11, 2, 1000, 4900, 5000),
-                                    request(0x20, 3, 1000, 4800, 4000), request(0x21, 4, 1000, 4600, 4000)};
+    std::vector<MarketOrder> orders{
+        offer(0x10, 1, 1000, 5000, 5200), offer(0x11, 2, 1000, 4900, 5000),
+        request(0x20, 3, 1000, 4800, 4000), request(0x21, 4, 1000, 4600, 4000)};
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
         INFO(mechanism_name(m));
         auto r = run_checked(orders, params(m));
@@ -433,7 +448,8 @@ TEST_CASE("market: no overlap, one side empty, nothing at all", "[market]") {
     }
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
         INFO(mechanism_name(m));
-        auto r = run_checked({offer(0x10, 1, 1000, 4000, 4000), offer(0x11, 2, 500, 3000, 3000)}, params(m));
+        auto r = run_checked({offer(0x10, 1, 1000, 4000, 4000), offer(0x11, 2, 500, 3000, 3000)},
+                             params(m));
         CHECK(r.matches.empty());
         CHECK(rest(r) == std::vector<std::string>{"10:1000", "11:500"});
         REQUIRE(r.slots.size() == 1);
@@ -460,10 +476,9 @@ TEST_CASE("market: slots are cleared separately", "[market]") {
     // Slot 1: offer 40, request 46 -> P = 4300. Slot 2: offer 44, request 50
     // -> P = 4700. The slot-1 request would love the slot-2 offer's energy and
     // the other way round, but never gets it. Slot 2 is given first.
-    std::vector<MarketOrder> orders{offer(0x12, 2, 500, 4400, 4400, "", kSlot2),
-                                    request(0x22, 4, 1000, 5000, 5000, "", kSlot2),
-                                    offer(0x11, 1, 1000, 4000, 4000, "", kSlot),
-                                    request(0x21, 3, 2000, 4600, 4600, "", kSlot)};
+    std::vector<MarketOrder> orders{
+        offer(0x12, 2, 500, 4400, 4400, "", kSlot2), request(0x22, 4, 1000, 5000, 5000, "", kSlot2),
+        offer(0x11, 1, 1000, 4000, 4000, "", kSlot), request(0x21, 3, 2000, 4600, 4600, "", kSlot)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
     CHECK(shown(r) == std::vector<std::string>{"11>21 1000@4300", "12>22 500@4700"});
     REQUIRE(r.slots.size() == 2);
@@ -475,7 +490,8 @@ TEST_CASE("market: slots are cleared separately", "[market]") {
     CHECK(r.leftovers[0].slot == kSlot);
     CHECK(r.leftovers[1].slot == kSlot2);
     // Only an offer in slot 1 and only a request in slot 2: nothing.
-    r = run_checked({offer(0x11, 1, 1000, 4000, 4000, "", kSlot), request(0x22, 4, 1000, 5000, 5000, "", kSlot2)},
+    r = run_checked({offer(0x11, 1, 1000, 4000, 4000, "", kSlot),
+                     request(0x22, 4, 1000, 5000, 5000, "", kSlot2)},
                     params(Mechanism::pay_as_bid));
     CHECK(r.matches.empty());
     CHECK(r.slots.size() == 2);
@@ -485,7 +501,8 @@ TEST_CASE("market: a request's from list is honoured", "[market]") {
     // Producer 1 sells cheap (40), producer 2 dear (45). The request names
     // producer 2 only: it buys 45's energy though 40's is cheaper.
     const std::string p2 = participant_hex(who(2));
-    std::vector<MarketOrder> orders{offer(0x11, 1, 1000, 4000, 4000), offer(0x12, 2, 1000, 4500, 4500),
+    std::vector<MarketOrder> orders{offer(0x11, 1, 1000, 4000, 4000),
+                                    offer(0x12, 2, 1000, 4500, 4500),
                                     request(0x21, 3, 1500, 5000, 4000, "", kSlot, {p2})};
     // pay-as-clear: the crossing ignores `from`: walk 1000 of o1, 500 of o2;
     // marginal pair 4500/5000: P = 4750. Allocation honours `from`: 1000 from
@@ -501,7 +518,8 @@ TEST_CASE("market: a request's from list is honoured", "[market]") {
     CHECK(shown(r) == std::vector<std::string>{"12>21 1000@4500/5"});
 
     // Naming an offer id: only that offer, though the same producer has a cheaper one.
-    orders = {offer(0x11, 1, 1000, 4000, 4000), offer(0x13, 1, 1000, 4200, 4200), offer(0x12, 2, 1000, 4100, 4100),
+    orders = {offer(0x11, 1, 1000, 4000, 4000), offer(0x13, 1, 1000, 4200, 4200),
+              offer(0x12, 2, 1000, 4100, 4100),
               request(0x21, 3, 3000, 5000, 5000, "", kSlot, {to_hex(oid(0x13))})};
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
         INFO(mechanism_name(m));
@@ -516,7 +534,8 @@ TEST_CASE("market: a request's from list is honoured", "[market]") {
     CHECK(shown(r) == std::vector<std::string>{"12>21 1000@5000", "13>21 1000@5000"});
     // Upper-case hex names nothing: the chain compares the strings exactly.
     std::string upper = to_hex(oid(0x13));
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return std::toupper(c); });
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](char c) { return std::toupper(c); });
     REQUIRE(upper != to_hex(oid(0x13)));
     orders.back().from = {upper};
     r = run_checked(orders, params(Mechanism::pay_as_bid));
@@ -540,7 +559,8 @@ TEST_CASE("market: nobody trades with itself", "[market]") {
     // producer 6 offers 1000 at 45. Crossing (owners ignored): o5 1000 meets
     // r5; marginal pair 4000/5000: P = 4500. r5 skips its own offer and buys
     // from o6 (45 <= 45). o5 is left.
-    std::vector<MarketOrder> orders{offer(0x15, 5, 1000, 4000, 4000), offer(0x16, 6, 1000, 4500, 4500),
+    std::vector<MarketOrder> orders{offer(0x15, 5, 1000, 4000, 4000),
+                                    offer(0x16, 6, 1000, 4500, 4500),
                                     request(0x25, 5, 1000, 5000, 5000)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
     CHECK(shown(r) == std::vector<std::string>{"16>25 1000@4500"});
@@ -552,7 +572,8 @@ TEST_CASE("market: nobody trades with itself", "[market]") {
     CHECK(r.matches[0].offer == oid(0x16));
     for (const auto& n : r.slots[0].negotiations) CHECK(n.offer != oid(0x15));
     // Alone, the prosumer does not trade at all, even naming its own offer.
-    orders = {offer(0x15, 5, 1000, 4000, 4000), request(0x25, 5, 1000, 5000, 5000, "", kSlot, {to_hex(oid(0x15))})};
+    orders = {offer(0x15, 5, 1000, 4000, 4000),
+              request(0x25, 5, 1000, 5000, 5000, "", kSlot, {to_hex(oid(0x15))})};
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate})
         CHECK(run_checked(orders, params(m)).matches.empty());
 }
@@ -566,7 +587,8 @@ TEST_CASE("market: network fee between zones", "[market]") {
     CHECK(r.matches.empty());
     CHECK(*r.slots[0].clearing_price == 4250);
     // Without the fee they trade at 4250.
-    CHECK(shown(run_checked(orders, params(Mechanism::pay_as_clear))) == std::vector<std::string>{"10>20 1000@4250"});
+    CHECK(shown(run_checked(orders, params(Mechanism::pay_as_clear))) ==
+          std::vector<std::string>{"10>20 1000@4250"});
     // Ceiling 47: P = floor(8700 / 2) = 4350; 4350 + 300 = 4650 <= 4700: trade, fee 300.
     orders[1].limit_price = 4700;
     r = run_checked(orders, params(Mechanism::pay_as_clear, 300));
@@ -580,7 +602,8 @@ TEST_CASE("market: network fee between zones", "[market]") {
     // 1000 at 45 - 3 = 42; north2 43 + 3 = 46 > 45: skipped though in merit
     // order before south 44, which sells 1000 at 45 (no fee).
     orders = {offer(0x10, 1, 1000, 4000, 4000, "north"), offer(0x11, 2, 1000, 4300, 4300, "north"),
-              offer(0x12, 3, 1000, 4400, 4400, "south"), request(0x20, 4, 2000, 4500, 4500, "south")};
+              offer(0x12, 3, 1000, 4400, 4400, "south"),
+              request(0x20, 4, 2000, 4500, 4500, "south")};
     r = run_checked(orders, params(Mechanism::pay_as_bid, 300));
     CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4200+300", "12>20 1000@4500"});
     CHECK(rest(r) == std::vector<std::string>{"11:1000"});
@@ -620,7 +643,8 @@ TEST_CASE("market: negotiate prefers the own zone and counts the fee", "[market]
     // same for all of them); an offer whose floor + fee is above the ceiling
     // (west: 4800 + 300 > 5000) is passed over, though it opens lowest.
     orders = {offer(0x10, 1, 1000, 4800, 4800, "west"), offer(0x11, 2, 1000, 4000, 4900, "north"),
-              offer(0x12, 3, 1000, 4000, 4850, "east"), request(0x20, 4, 1500, 5000, 4000, "south")};
+              offer(0x12, 3, 1000, 4000, 4850, "east"),
+              request(0x20, 4, 1500, 5000, 4000, "south")};
     r = run_checked(orders, params(Mechanism::negotiate, 300));
     REQUIRE(r.matches.size() == 2);
     CHECK(r.matches[0].offer == oid(0x12));
@@ -640,19 +664,23 @@ TEST_CASE("market: bad input is refused", "[market]") {
     CHECK(e.reason == "bad price");
     e = fails({request(0x20, 1, 100, 4000, 4001)}, params(Mechanism::pay_as_bid));
     CHECK(e.reason == "bad price");
-    e = fails({offer(0x10, 1, 100, kMaxMarketPrice + 1, kMaxMarketPrice + 1)}, params(Mechanism::pay_as_clear));
+    e = fails({offer(0x10, 1, 100, kMaxMarketPrice + 1, kMaxMarketPrice + 1)},
+              params(Mechanism::pay_as_clear));
     CHECK(e.reason == "bad price");
-    e = fails({request(0x20, 1, 100, 0, std::numeric_limits<std::int64_t>::min())}, params(Mechanism::negotiate));
+    e = fails({request(0x20, 1, 100, 0, std::numeric_limits<std::int64_t>::min())},
+              params(Mechanism::negotiate));
     CHECK(e.reason == "bad price");
     auto bad_offer = offer(0x10, 1, 100, 4000, 4000);
     bad_offer.from = {participant_hex(who(2))};
     e = fails({bad_offer}, params(Mechanism::pay_as_clear));
     CHECK(e.reason == "bad from");
-    e = fails({offer(0x10, 1, 100, 4000, 4000), offer(0x10, 1, 100, 4000, 4000)}, params(Mechanism::pay_as_clear));
+    e = fails({offer(0x10, 1, 100, 4000, 4000), offer(0x10, 1, 100, 4000, 4000)},
+              params(Mechanism::pay_as_clear));
     CHECK(e.reason == "duplicate order");
     // A slot's total energy beyond int64.
     const std::int64_t half = std::numeric_limits<std::int64_t>::max() / 2 + 1;
-    e = fails({offer(0x10, 1, half, 4000, 4000), offer(0x11, 2, half, 4000, 4000)}, params(Mechanism::pay_as_clear));
+    e = fails({offer(0x10, 1, half, 4000, 4000), offer(0x11, 2, half, 4000, 4000)},
+              params(Mechanism::pay_as_clear));
     CHECK(e.reason == "overflow");
     CHECK(e.code == Exit::bad_input);
     e = fails({}, params(Mechanism::pay_as_clear, -1));
@@ -670,7 +698,8 @@ TEST_CASE("market: extreme prices and energies stay exact", "[market]") {
     // Limits at the bounds with the largest fee and rounds: no overflow.
     const std::int64_t big = kMaxMarketPrice;
     const std::int64_t wh = std::numeric_limits<std::int64_t>::max() / 2;
-    std::vector<MarketOrder> orders{offer(0x10, 1, wh, -big, big, "a"), request(0x20, 2, wh, big, -big, "b")};
+    std::vector<MarketOrder> orders{offer(0x10, 1, wh, -big, big, "a"),
+                                    request(0x20, 2, wh, big, -big, "b")};
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
         INFO(mechanism_name(m));
         auto r = run_checked(orders, params(m, big, kMaxRounds));
@@ -694,7 +723,7 @@ TEST_CASE("market: random markets keep every rule and ignore input order", "[mar
     for (int market = 0; market < 300; ++market) {
         std::vector<MarketOrder> orders;
         const int slots = static_cast<int>(pick(1, 3));
-        const bool simple = market % 5 == 0;   // no from, no fee, distinct owners
+        const bool simple = market % 5 == 0; // no from, no fee, distinct owners
         std::uint8_t next_id = 1;
         for (int s = 0; s < slots; ++s) {
             const std::int64_t slot = kSlot + 1800 * s;
@@ -715,16 +744,20 @@ TEST_CASE("market: random markets keep every rule and ignore input order", "[mar
                 const std::int64_t opening = ceiling - pick(0, 1) * pick(0, 1500);
                 auto o = request(id, owner, wh, ceiling, opening, zones[pick(0, 2)], slot);
                 if (!simple && !offers_here.empty() && pick(0, 3) == 0) {
-                    const auto& named = offers_here[static_cast<std::size_t>(pick(0, static_cast<std::int64_t>(offers_here.size()) - 1))];
+                    const auto& named = offers_here[static_cast<std::size_t>(
+                        pick(0, static_cast<std::int64_t>(offers_here.size()) - 1))];
                     o.from.push_back(pick(0, 1) ? to_hex(named.id) : participant_hex(named.owner));
-                    if (pick(0, 1)) o.from.push_back(participant_hex(who(static_cast<std::uint8_t>(pick(1, 6)))));
+                    if (pick(0, 1))
+                        o.from.push_back(
+                            participant_hex(who(static_cast<std::uint8_t>(pick(1, 6)))));
                     ++with_from;
                 }
                 orders.push_back(o);
             }
         }
         const Mechanism m = static_cast<Mechanism>(market % 3);
-        const MarketParams p = params(m, simple ? 0 : pick(0, 2) * 250, static_cast<std::uint32_t>(pick(1, 12)));
+        const MarketParams p =
+            params(m, simple ? 0 : pick(0, 2) * 250, static_cast<std::uint32_t>(pick(1, 12)));
         INFO("market " << market << " " << mechanism_name(m));
         const MarketResult r = run_checked(orders, p);
         trades += r.matches.size();
@@ -780,8 +813,8 @@ TEST_CASE("market: explain_slot draws the curves and the rounds within 80 column
     INFO(text);
     CHECK(lines_ok(text) > 16);
     CHECK(text.find("clearing point X: 44.00 EUR/MWh at 10 kWh") != std::string::npos);
-    CHECK(std::count(text.begin(), text.end(), 'X') == 3);   // summary, mark and legend
-    CHECK(text.find(" 44.00 |") != std::string::npos);       // the clearing row is labelled
+    CHECK(std::count(text.begin(), text.end(), 'X') == 3); // summary, mark and legend
+    CHECK(text.find(" 44.00 |") != std::string::npos);     // the clearing row is labelled
     CHECK(text.find('S') != std::string::npos);
     CHECK(text.find('D') != std::string::npos);
     CHECK(text.find("2026-11-25T10:00Z") != std::string::npos);
@@ -790,15 +823,17 @@ TEST_CASE("market: explain_slot draws the curves and the rounds within 80 column
     text = explain_slot(r.slots.at(0));
     CHECK(lines_ok(text) > 16);
     CHECK(text.find("agreed in round 7 at 44.70 EUR/MWh") != std::string::npos);
-    CHECK(text.find("36.00      52.00") != std::string::npos);    // round 0 of ic1: bid, ask
-    CHECK(text.find("X") == std::string::npos);                  // no clearing point here
+    CHECK(text.find("36.00      52.00") != std::string::npos); // round 0 of ic1: bid, ask
+    CHECK(text.find("X") == std::string::npos);                // no clearing point here
 
     // Extreme prices and many negotiations still fit.
     std::vector<MarketOrder> many;
     for (std::uint8_t i = 0; i < 60; ++i) {
-        many.push_back(offer(static_cast<std::uint8_t>(i), i, 100, -kMaxMarketPrice, kMaxMarketPrice, "a"));
-        many.push_back(request(static_cast<std::uint8_t>(100 + i), static_cast<std::uint8_t>(100 + i), 100,
-                               kMaxMarketPrice, -kMaxMarketPrice, "b"));
+        many.push_back(
+            offer(static_cast<std::uint8_t>(i), i, 100, -kMaxMarketPrice, kMaxMarketPrice, "a"));
+        many.push_back(request(static_cast<std::uint8_t>(100 + i),
+                               static_cast<std::uint8_t>(100 + i), 100, kMaxMarketPrice,
+                               -kMaxMarketPrice, "b"));
     }
     r = run(many, params(Mechanism::negotiate, kMaxMarketPrice, 5));
     text = explain_slot(r.slots.at(0));

@@ -25,8 +25,12 @@ Hash32 id_of(std::uint8_t tag) {
 // transparency-dev/merkle test data), re-derived here with Python's hashlib.
 TEST_CASE("merkle: RFC 6962 reference vectors") {
     const std::vector<Bytes> leaves = {
-        unhex(""),         unhex("00"),       unhex("10"),
-        unhex("2021"),     unhex("3031"),     unhex("40414243"),
+        unhex(""),
+        unhex("00"),
+        unhex("10"),
+        unhex("2021"),
+        unhex("3031"),
+        unhex("40414243"),
         unhex("5051525354555657"),
         unhex("606162636465666768696a6b6c6d6e6f"),
     };
@@ -76,8 +80,7 @@ TEST_CASE("merkle: odd nodes are promoted, not duplicated (CVE-2012-2459 shape)"
     CHECK(merkle_root({a, b, c, c}) != merkle_root({a, b, c, c, c, c}));
     // The split is the largest power of two below n: [a,b,c] = node(node(a,b), c).
     const auto leaf = [](const Hash32& x) { return merkle_leaf_hash(x.data(), x.size()); };
-    CHECK(merkle_root({a, b, c}) ==
-          merkle_node_hash(merkle_node_hash(leaf(a), leaf(b)), leaf(c)));
+    CHECK(merkle_root({a, b, c}) == merkle_node_hash(merkle_node_hash(leaf(a), leaf(b)), leaf(c)));
     // and for 5: node(node(node(a,b),node(c,d)), e), not split 3 + 2.
     const Hash32 d = id_of(4), e = id_of(5);
     CHECK(merkle_root({a, b, c, d, e}) ==
@@ -116,6 +119,6 @@ TEST_CASE("merkle: has_duplicate") {
     CHECK(has_duplicate({id_of(1), id_of(2), id_of(1)}));
     CHECK(has_duplicate({id_of(3), id_of(3)}));
     Hash32 near = id_of(3);
-    near[31] = 4;   // differs in the last byte only
+    near[31] = 4; // differs in the last byte only
     CHECK_FALSE(has_duplicate({id_of(3), near}));
 }

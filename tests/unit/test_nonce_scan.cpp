@@ -48,7 +48,7 @@ TEST_CASE("nonce scan: every kernel hashes like Crypto++ on random headers") {
         INFO("kernel " << k.name);
         for (int round = 0; round < 40; ++round) {
             const Header h = random_header(rng);
-            const NonceScan job = prepare_scan(h.data(), 0xffffffff);   // every nonce a candidate
+            const NonceScan job = prepare_scan(h.data(), 0xffffffff); // every nonce a candidate
             const auto nonce = static_cast<std::uint32_t>(rng());
             const ScanHit hit = k.scan(job, nonce, 1);
             REQUIRE(hit.offset == 0);
@@ -64,7 +64,7 @@ TEST_CASE("nonce scan: every kernel returns the first candidate, for any count a
         // About one nonce in 2^(32 - top bits) is a candidate: 1 in 8 .. 1 in 64.
         const std::uint32_t target_top = 0xffffffffu >> (3 + round % 4);
         const auto first = static_cast<std::uint32_t>(rng());
-        const std::uint64_t count = 1 + rng() % 37;   // not a multiple of the lanes
+        const std::uint64_t count = 1 + rng() % 37; // not a multiple of the lanes
         std::uint64_t expect = count;
         Hash32 expect_hash{};
         for (std::uint64_t i = 0; i < count && expect == count; ++i) {
@@ -92,6 +92,6 @@ TEST_CASE("nonce scan: the last nonce of the range is reachable") {
         const ScanHit hit = k.scan(job, 0xffffffffu, 1);
         REQUIRE(hit.offset == 0);
         REQUIRE(hit.hash == reference_hash(h, 0xffffffffu));
-        REQUIRE(k.scan(job, 0, 0).offset == 0);   // an empty range finds nothing
+        REQUIRE(k.scan(job, 0, 0).offset == 0); // an empty range finds nothing
     }
 }

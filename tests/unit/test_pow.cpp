@@ -57,7 +57,7 @@ Hash32 plus_one(Hash32 h) {
 TEST_CASE("pow: U256 compares as a 256-bit number, most significant limb first") {
     U256 a = u256_from_u64(0xffffffffffffffffULL);
     U256 b;
-    b.w[7] = 1;   // 2^224
+    b.w[7] = 1; // 2^224
     CHECK(a < b);
     CHECK(b > a);
     CHECK(a == a);
@@ -69,8 +69,8 @@ TEST_CASE("pow: U256 compares as a 256-bit number, most significant limb first")
 
 TEST_CASE("pow: U256 from and to hash is UintToArith256 (little-endian)") {
     Hash32 h{};
-    h[0] = 0x01;    // least significant byte
-    h[31] = 0x80;   // most significant byte
+    h[0] = 0x01;  // least significant byte
+    h[31] = 0x80; // most significant byte
     const U256 x = u256_from_hash(h);
     CHECK(x.w[0] == 1);
     CHECK(x.w[7] == 0x80000000u);
@@ -106,21 +106,30 @@ TEST_CASE("pow: U256 shifts and bit length") {
 TEST_CASE("pow: decode_compact follows Bitcoin's SetCompact") {
     struct Case {
         std::uint32_t bits;
-        const char* hex;          // GetHex
-        std::uint32_t compact;    // GetCompact of the decoded value
+        const char* hex;       // GetHex
+        std::uint32_t compact; // GetCompact of the decoded value
     };
     const Case valid[] = {
-        {0x01123456, "0000000000000000000000000000000000000000000000000000000000000012", 0x01120000},
-        {0x02123456, "0000000000000000000000000000000000000000000000000000000000001234", 0x02123400},
-        {0x03123456, "0000000000000000000000000000000000000000000000000000000000123456", 0x03123456},
-        {0x04123456, "0000000000000000000000000000000000000000000000000000000012345600", 0x04123456},
-        {0x05009234, "0000000000000000000000000000000000000000000000000000000092340000", 0x05009234},
-        {0x20123456, "1234560000000000000000000000000000000000000000000000000000000000", 0x20123456},
+        {0x01123456, "0000000000000000000000000000000000000000000000000000000000000012",
+         0x01120000},
+        {0x02123456, "0000000000000000000000000000000000000000000000000000000000001234",
+         0x02123400},
+        {0x03123456, "0000000000000000000000000000000000000000000000000000000000123456",
+         0x03123456},
+        {0x04123456, "0000000000000000000000000000000000000000000000000000000012345600",
+         0x04123456},
+        {0x05009234, "0000000000000000000000000000000000000000000000000000000092340000",
+         0x05009234},
+        {0x20123456, "1234560000000000000000000000000000000000000000000000000000000000",
+         0x20123456},
         // Bitcoin's genesis target.
-        {0x1d00ffff, "00000000ffff0000000000000000000000000000000000000000000000000000", 0x1d00ffff},
+        {0x1d00ffff, "00000000ffff0000000000000000000000000000000000000000000000000000",
+         0x1d00ffff},
         // The widest values that fit: Bitcoin's overflow rule at its edges.
-        {0x2100ffff, "ffff000000000000000000000000000000000000000000000000000000000000", 0x2100ffff},
-        {0x220000ff, "ff00000000000000000000000000000000000000000000000000000000000000", 0x2100ff00},
+        {0x2100ffff, "ffff000000000000000000000000000000000000000000000000000000000000",
+         0x2100ffff},
+        {0x220000ff, "ff00000000000000000000000000000000000000000000000000000000000000",
+         0x2100ff00},
     };
     for (const Case& c : valid) {
         INFO("bits = " << std::hex << c.bits);
@@ -139,14 +148,26 @@ TEST_CASE("pow: decode_compact refuses negative, overflowing and zero targets") 
     const Case refused[] = {
         // Zero, including every "negative zero" (sign bit, zero mantissa) and
         // mantissas shifted out by a small size: Bitcoin gives 0, not negative.
-        {0x00000000, "zero"}, {0x00123456, "zero"}, {0x01003456, "zero"},
-        {0x02000056, "zero"}, {0x03000000, "zero"}, {0x04000000, "zero"},
-        {0x00923456, "zero"}, {0x01803456, "zero"}, {0x02800056, "zero"},
-        {0x03800000, "zero"}, {0x04800000, "zero"}, {0xff000000, "zero"},
+        {0x00000000, "zero"},
+        {0x00123456, "zero"},
+        {0x01003456, "zero"},
+        {0x02000056, "zero"},
+        {0x03000000, "zero"},
+        {0x04000000, "zero"},
+        {0x00923456, "zero"},
+        {0x01803456, "zero"},
+        {0x02800056, "zero"},
+        {0x03800000, "zero"},
+        {0x04800000, "zero"},
+        {0xff000000, "zero"},
         // Negative: sign bit with a nonzero mantissa.
-        {0x01fedcba, "negative"}, {0x04923456, "negative"}, {0x1d80ffff, "negative"},
+        {0x01fedcba, "negative"},
+        {0x04923456, "negative"},
+        {0x1d80ffff, "negative"},
         // Wider than 256 bits.
-        {0xff123456, "256 bits"}, {0x23000001, "256 bits"}, {0x22000100, "256 bits"},
+        {0xff123456, "256 bits"},
+        {0x23000001, "256 bits"},
+        {0x22000100, "256 bits"},
         {0x21010000, "256 bits"},
     };
     for (const Case& c : refused) {
@@ -169,16 +190,16 @@ TEST_CASE("pow: encode_compact is Bitcoin's GetCompact") {
     ones.w.fill(0xffffffff);
     CHECK(encode_compact(ones) == 0x2100ffffu);
     // Rounding is downwards: decode(encode(x)) <= x.
-    const U256 x = u256_from_display_hex(
-        "00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    const U256 x =
+        u256_from_display_hex("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     const U256 r = decode_compact(encode_compact(x)).value();
     CHECK(r <= x);
     CHECK(u256_hex(r) == "00000000ffff0000000000000000000000000000000000000000000000000000");
 }
 
 TEST_CASE("pow: bits for n leading zero bits") {
-    CHECK(bits_for_leading_zero_bits(32).value() == 0x1d00ffffu);  // Bitcoin mainnet
-    CHECK(bits_for_leading_zero_bits(1).value() == 0x207fffffu);   // Bitcoin regtest
+    CHECK(bits_for_leading_zero_bits(32).value() == 0x1d00ffffu); // Bitcoin mainnet
+    CHECK(bits_for_leading_zero_bits(1).value() == 0x207fffffu);  // Bitcoin regtest
     CHECK(bits_for_leading_zero_bits(8).value() == 0x2000ffffu);
     CHECK(bits_for_leading_zero_bits(255).value() == 0x01010000u); // target 1
     for (unsigned n : {0u, 256u, 1000u}) {
@@ -195,7 +216,7 @@ TEST_CASE("pow: bits for n leading zero bits") {
         REQUIRE(bits.ok());
         auto t = decode_compact(bits.value());
         REQUIRE(t.ok());
-        const U256 exact = shift_right(ones, n);   // 2^(256-n) - 1
+        const U256 exact = shift_right(ones, n); // 2^(256-n) - 1
         CHECK(t.value() <= exact);
         // Still n leading zero bits exactly: rounding lost no more than the tail.
         CHECK(bit_length(t.value()) == 256 - n);
@@ -246,7 +267,7 @@ TEST_CASE("pow: mining with several threads finds a valid header") {
     for (unsigned threads : {2u, 3u, 4u}) {
         INFO("threads = " << threads);
         BlockHeader start = sample_header();
-        start.time += threads;   // a different search each time
+        start.time += threads; // a different search each time
         const MineResult r = mine(start, target, threads, nullptr);
         REQUIRE(r.found);
         CHECK(r.hash == block_hash(r.header));
@@ -272,12 +293,13 @@ TEST_CASE("pow: an exhausted nonce range returns found = false with every nonce 
         CHECK(r.header == start);
         CHECK(r.hash == Hash32{});
         // The top of the nonce space, where a 32-bit counter would wrap.
-        const MineResult top = mine_range(start, impossible, 0xfffffff0u, 0xffffffffu, threads, nullptr);
+        const MineResult top =
+            mine_range(start, impossible, 0xfffffff0u, 0xffffffffu, threads, nullptr);
         CHECK_FALSE(top.found);
         CHECK(top.hashes == 16);
     }
-    CHECK(mine_range(start, impossible, 5, 5, 4, nullptr).hashes == 1);   // threads > nonces
-    CHECK(mine_range(start, impossible, 6, 5, 1, nullptr).hashes == 0);   // empty range
+    CHECK(mine_range(start, impossible, 5, 5, 4, nullptr).hashes == 1); // threads > nonces
+    CHECK(mine_range(start, impossible, 6, 5, 1, nullptr).hashes == 0); // empty range
 }
 
 TEST_CASE("pow: mining stops when asked") {

@@ -29,7 +29,7 @@ std::vector<Record> one_of_each(const TestChain& c) {
     rq.from = {participant_hex(c.producer.id())};
     const auto request = c.sign(rq, c.consumer);
     auto tb = c.trade_body(offer, request, 2000, 5000);
-    tb.time += 7;   // a time with seconds
+    tb.time += 7; // a time with seconds
     const auto trade = c.sign(tb, c.agent);
     auto cred = c.credential_body(c.producer, role_producer | role_consumer, 7);
     cred.meter = "meter-7";
@@ -52,7 +52,8 @@ std::string render(const rapidjson::Value& v) {
 }
 
 // Parses `text`, lets `edit` change the document, and renders it again.
-std::string edit_json(const std::string& text, const std::function<void(rapidjson::Document&)>& edit) {
+std::string edit_json(const std::string& text,
+                      const std::function<void(rapidjson::Document&)>& edit) {
     rapidjson::Document d = must(parse_json_object(text));
     edit(d);
     return render(d);
@@ -99,7 +100,7 @@ TEST_CASE("canonical bytes: flag byte, domain tag, chain id, then the body", "[r
     CHECK(a == canonical_bytes(Offer::tag, c.id, o));
     const std::string tag = Offer::tag;
     REQUIRE(a.size() > 1 + 8 + tag.size() + 32 + 16 + 8);
-    CHECK(a[0] == 1);   // cereal's flag: little-endian data
+    CHECK(a[0] == 1); // cereal's flag: little-endian data
     std::uint64_t len = 0;
     for (int i = 8; i >= 1; --i) len = len << 8 | a[static_cast<std::size_t>(i)];
     CHECK(len == tag.size());
@@ -123,7 +124,8 @@ TEST_CASE("canonical bytes: flag byte, domain tag, chain id, then the body", "[r
 TEST_CASE("records: every body field and the chain id are signed", "[records]") {
     TestChain c;
     const auto offer = c.sign(c.offer_body(c.producer), c.producer);
-    expect_field_sensitive<Offer>(offer, c.producer.ed25519,
+    expect_field_sensitive<Offer>(
+        offer, c.producer.ed25519,
         {[](Offer& b) { b.producer[0] ^= 1; }, [](Offer& b) { b.slot += 1800; },
          [](Offer& b) { b.slot_minutes = 15; }, [](Offer& b) { b.energy_wh += 1; },
          [](Offer& b) { b.floor_price -= 1; }, [](Offer& b) { b.opening_price += 1; },
@@ -131,7 +133,8 @@ TEST_CASE("records: every body field and the chain id are signed", "[records]") 
          [](Offer& b) { b.nonce += 1; }});
 
     const auto request = c.sign(c.request_body(c.consumer), c.consumer);
-    expect_field_sensitive<Request>(request, c.consumer.ed25519,
+    expect_field_sensitive<Request>(
+        request, c.consumer.ed25519,
         {[](Request& b) { b.consumer[15] ^= 1; }, [](Request& b) { b.slot += 1800; },
          [](Request& b) { b.slot_minutes = 60; }, [](Request& b) { b.energy_wh -= 1; },
          [](Request& b) { b.ceiling_price += 1; }, [](Request& b) { b.opening_price += 1; },
@@ -139,7 +142,8 @@ TEST_CASE("records: every body field and the chain id are signed", "[records]") 
          [](Request& b) { b.expires -= 1; }, [](Request& b) { b.nonce = 99; }});
 
     const auto trade = c.sign(c.trade_body(offer, request, 1000, 5000), c.agent);
-    expect_field_sensitive<Trade>(trade, c.agent.ed25519,
+    expect_field_sensitive<Trade>(
+        trade, c.agent.ed25519,
         {[](Trade& b) { b.agent[1] ^= 1; }, [](Trade& b) { b.slot += 1; },
          [](Trade& b) { b.slot_minutes = 15; }, [](Trade& b) { b.offer[0] ^= 1; },
          [](Trade& b) { b.request[31] ^= 1; }, [](Trade& b) { b.seller[0] ^= 1; },
@@ -150,7 +154,8 @@ TEST_CASE("records: every body field and the chain id are signed", "[records]") 
          [](Trade& b) { b.time += 1; }});
 
     const auto cred = c.admit(c.producer, role_producer, 1);
-    expect_field_sensitive<Credential>(cred, c.authority.ed25519,
+    expect_field_sensitive<Credential>(
+        cred, c.authority.ed25519,
         {[](Credential& b) { b.serial += 1; }, [](Credential& b) { b.participant[0] ^= 1; },
          [](Credential& b) { b.name += "x"; }, [](Credential& b) { b.ed25519[0] ^= 1; },
          [](Credential& b) { b.x25519[0] ^= 1; }, [](Credential& b) { b.roles |= role_consumer; },
@@ -159,21 +164,24 @@ TEST_CASE("records: every body field and the chain id are signed", "[records]") 
          [](Credential& b) { b.valid_until -= 1; }, [](Credential& b) { b.authority[0] ^= 1; }});
 
     const auto rev = c.revoke(c.producer, 1, kT0);
-    expect_field_sensitive<Revocation>(rev, c.authority.ed25519,
+    expect_field_sensitive<Revocation>(
+        rev, c.authority.ed25519,
         {[](Revocation& b) { b.serial += 1; }, [](Revocation& b) { b.participant[2] ^= 1; },
          [](Revocation& b) { b.time += 1; }, [](Revocation& b) { b.reason = "other"; },
          [](Revocation& b) { b.authority[3] ^= 1; }});
 
-    expect_field_sensitive<Genesis>(c.genesis, c.authority.ed25519,
+    expect_field_sensitive<Genesis>(
+        c.genesis, c.authority.ed25519,
         {[](Genesis& b) { b.chain_name = "x"; }, [](Genesis& b) { b.authority_name = "x"; },
-         [](Genesis& b) { b.authority_ed25519[0] ^= 1; }, [](Genesis& b) { b.authority_x25519[0] ^= 1; },
-         [](Genesis& b) { b.bits += 1; }, [](Genesis& b) { b.slot_minutes = 60; },
-         [](Genesis& b) { b.max_records = 5; }, [](Genesis& b) { b.energy_unit = "kWh"; },
-         [](Genesis& b) { b.price_unit = "EUR"; }, [](Genesis& b) { b.money_unit = "EUR"; },
-         [](Genesis& b) { b.created += 1; }});
+         [](Genesis& b) { b.authority_ed25519[0] ^= 1; },
+         [](Genesis& b) { b.authority_x25519[0] ^= 1; }, [](Genesis& b) { b.bits += 1; },
+         [](Genesis& b) { b.slot_minutes = 60; }, [](Genesis& b) { b.max_records = 5; },
+         [](Genesis& b) { b.energy_unit = "kWh"; }, [](Genesis& b) { b.price_unit = "EUR"; },
+         [](Genesis& b) { b.money_unit = "EUR"; }, [](Genesis& b) { b.created += 1; }});
 
     const auto ident = identity_of(c.producer);
-    expect_field_sensitive<Identity>(ident, c.producer.ed25519,
+    expect_field_sensitive<Identity>(
+        ident, c.producer.ed25519,
         {[](Identity& b) { b.name = "mallory"; }, [](Identity& b) { b.x25519[5] ^= 1; }});
 }
 
@@ -242,7 +250,8 @@ TEST_CASE("records: reformatted JSON parses to the same id", "[records][json]") 
     const std::string upper = edit_json(to_json(s), [](rapidjson::Document& d) {
         std::string sig = d["signature"].GetString();
         for (auto& ch : sig) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        d["signature"].SetString(sig.c_str(), static_cast<rapidjson::SizeType>(sig.size()), d.GetAllocator());
+        d["signature"].SetString(sig.c_str(), static_cast<rapidjson::SizeType>(sig.size()),
+                                 d.GetAllocator());
     });
     const Record back = must(parse_record(upper));
     CHECK(signature_of(back) == s.signature);
@@ -254,7 +263,8 @@ TEST_CASE("records: a changed value is an id mismatch", "[records][json]") {
     auto changed = [&](const char* key, auto value) {
         return edit_json(text, [&](rapidjson::Document& d) { d[key] = value; });
     };
-    for (const std::string& bad : {changed("energy_wh", 5001), changed("nonce", 2), changed("floor_price", 1)}) {
+    for (const std::string& bad :
+         {changed("energy_wh", 5001), changed("nonce", 2), changed("floor_price", 1)}) {
         const Error e = parse_error(bad);
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "id mismatch");
@@ -279,35 +289,40 @@ TEST_CASE("records: strict JSON reading", "[records][json]") {
     REQUIRE(parse_record(text));
 
     SECTION("unknown field") {
-        const Error e = parse_error(edit_json(text, [](rapidjson::Document& d) {
-            d.AddMember("extra", 1, d.GetAllocator());
-        }));
+        const Error e = parse_error(edit_json(
+            text, [](rapidjson::Document& d) { d.AddMember("extra", 1, d.GetAllocator()); }));
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "unknown field");
         CHECK(e.detail == "extra");
     }
     SECTION("missing field") {
-        const Error e = parse_error(edit_json(text, [](rapidjson::Document& d) { d.RemoveMember("nonce"); }));
+        const Error e =
+            parse_error(edit_json(text, [](rapidjson::Document& d) { d.RemoveMember("nonce"); }));
         CHECK(e.reason == "missing field");
         CHECK(e.detail == "nonce");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d.RemoveMember("signature"); })).reason ==
-              "missing field");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d.RemoveMember("type"); })).reason ==
-              "missing field");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d.RemoveMember("signature");
+              })).reason == "missing field");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d.RemoveMember("type");
+              })).reason == "missing field");
     }
     SECTION("wrong type") {
-        const Error e = parse_error(edit_json(text, [](rapidjson::Document& d) {
-            d["energy_wh"].SetString("5000");
-        }));
+        const Error e = parse_error(
+            edit_json(text, [](rapidjson::Document& d) { d["energy_wh"].SetString("5000"); }));
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "wrong type");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["zone"] = 3; })).reason == "wrong type");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["energy_wh"] = 5000.5; })).reason ==
-              "bad integer");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["energy_wh"] = -5; })).reason ==
-              "bad value");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["slot"].SetString("tomorrow"); }))
-                  .reason == "bad value");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["zone"] = 3; })).reason ==
+              "wrong type");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d["energy_wh"] = 5000.5;
+              })).reason == "bad integer");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d["energy_wh"] = -5;
+              })).reason == "bad value");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d["slot"].SetString("tomorrow");
+              })).reason == "bad value");
     }
     SECTION("bad hex") {
         for (const char* key : {"producer", "signature", "id", "chain"}) {
@@ -315,24 +330,27 @@ TEST_CASE("records: strict JSON reading", "[records][json]") {
             const Error e = parse_error(edit_json(text, [&](rapidjson::Document& d) {
                 std::string v = d[key].GetString();
                 v[3] = 'z';
-                d[key].SetString(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), d.GetAllocator());
+                d[key].SetString(v.c_str(), static_cast<rapidjson::SizeType>(v.size()),
+                                 d.GetAllocator());
             }));
             CHECK(e.code == Exit::bad_input);
             CHECK(e.reason == "bad value");
             CHECK(e.detail.find("hex digit") != std::string::npos);
         }
-        const Error short_sig = parse_error(edit_json(text, [](rapidjson::Document& d) {
-            d["signature"].SetString("abcd");
-        }));
+        const Error short_sig = parse_error(
+            edit_json(text, [](rapidjson::Document& d) { d["signature"].SetString("abcd"); }));
         CHECK(short_sig.reason == "bad value");
         CHECK(short_sig.detail.find("128 hex digits") != std::string::npos);
     }
     SECTION("unknown or wrong type") {
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["type"].SetString("offers"); })).reason ==
-              "unknown record type");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["type"].SetString("identity"); })).reason ==
-              "unknown record type");
-        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["type"] = 1; })).reason == "missing field");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d["type"].SetString("offers");
+              })).reason == "unknown record type");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) {
+                  d["type"].SetString("identity");
+              })).reason == "unknown record type");
+        CHECK(parse_error(edit_json(text, [](rapidjson::Document& d) { d["type"] = 1; })).reason ==
+              "missing field");
     }
     SECTION("not JSON, not an object, duplicate key") {
         CHECK(parse_error("").code == Exit::bad_input);
@@ -384,7 +402,8 @@ TEST_CASE("records: identity JSON and its participant field", "[records][json]")
     // An identity is not a block record, and a record is not an identity.
     CHECK(parse_error(text).reason == "unknown record type");
     TestChain c;
-    rapidjson::Document od2 = must(parse_json_object(to_json(c.sign(c.offer_body(c.producer), c.producer))));
+    rapidjson::Document od2 =
+        must(parse_json_object(to_json(c.sign(c.offer_body(c.producer), c.producer))));
     CHECK(must_fail(identity_from_json(od2)).reason == "bad value");
 }
 
@@ -406,24 +425,29 @@ TEST_CASE("records: cereal round trip of every Record alternative", "[records][c
     for (std::size_t i = 0; i < all.size(); ++i) CHECK(record_id(back[i]) == record_id(all[i]));
 }
 
-TEST_CASE("records: cereal refuses truncated, trailing and unknown-variant bytes", "[records][cereal]") {
+TEST_CASE("records: cereal refuses truncated, trailing and unknown-variant bytes",
+          "[records][cereal]") {
     TestChain c;
     const Record r = c.sign(c.offer_body(c.producer), c.producer);
     const Bytes b = encode_binary(r);
-    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{5}, b.size() / 2, b.size() - 1}) {
+    for (std::size_t n :
+         {std::size_t{0}, std::size_t{1}, std::size_t{5}, b.size() / 2, b.size() - 1}) {
         INFO(n);
         const Error e = must_fail(decode_binary<Record>(b.data(), n));
         CHECK(e.reason == "store unreadable");
     }
     Bytes longer = b;
     longer.push_back(0);
-    CHECK(must_fail(decode_binary<Record>(longer.data(), longer.size())).reason == "store unreadable");
+    CHECK(must_fail(decode_binary<Record>(longer.data(), longer.size())).reason ==
+          "store unreadable");
     Bytes bad_index = b;
-    bad_index[1] = 6;   // the variant index (int32 after the flag byte): only 0..5 exist
-    CHECK(must_fail(decode_binary<Record>(bad_index.data(), bad_index.size())).reason == "store unreadable");
+    bad_index[1] = 6; // the variant index (int32 after the flag byte): only 0..5 exist
+    CHECK(must_fail(decode_binary<Record>(bad_index.data(), bad_index.size())).reason ==
+          "store unreadable");
     bad_index[1] = 0xff;
-    bad_index[2] = bad_index[3] = bad_index[4] = 0xff;   // -1
-    CHECK(must_fail(decode_binary<Record>(bad_index.data(), bad_index.size())).reason == "store unreadable");
+    bad_index[2] = bad_index[3] = bad_index[4] = 0xff; // -1
+    CHECK(must_fail(decode_binary<Record>(bad_index.data(), bad_index.size())).reason ==
+          "store unreadable");
 }
 
 TEST_CASE("record stream: records by line, the first bad one named", "[records][stream]") {
@@ -439,9 +463,8 @@ TEST_CASE("record stream: records by line, the first bad one named", "[records][
     }
 
     std::stringstream bad;
-    bad << to_json(recs[3]) << "\n\n" << edit_json(to_json(recs[4]), [](rapidjson::Document& d) {
-        d["energy_wh"] = 1;
-    }) << "\n";
+    bad << to_json(recs[3]) << "\n\n"
+        << edit_json(to_json(recs[4]), [](rapidjson::Document& d) { d["energy_wh"] = 1; }) << "\n";
     const Error e = must_fail(read_records(bad));
     CHECK(e.reason == "id mismatch");
     REQUIRE(e.line);
@@ -457,6 +480,6 @@ TEST_CASE("records: roles and participant ids", "[records]") {
     CHECK(must_fail(participant_from_hex("abc")).reason == "bad participant id");
     // The participant id is bound to the key and a domain prefix, not a bare hash.
     const Hash32 bare = sha256(Bytes(k.ed25519.begin(), k.ed25519.end()));
-    const ParticipantId id = k.id();   // one object: begin() and end() of the same array
+    const ParticipantId id = k.id(); // one object: begin() and end() of the same array
     CHECK_FALSE(std::equal(id.begin(), id.end(), bare.begin()));
 }

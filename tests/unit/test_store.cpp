@@ -24,7 +24,8 @@ namespace {
 
 std::array<std::uint8_t, 8> be64(std::uint64_t v) {
     std::array<std::uint8_t, 8> b{};
-    for (int i = 7; i >= 0; --i, v >>= 8) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+    for (int i = 7; i >= 0; --i, v >>= 8)
+        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
     return b;
 }
 
@@ -35,10 +36,12 @@ Tip tip_of(Store& s) {
 
 Block next_block(Store& s, const TestChain& c, std::vector<Record> recs, std::int64_t now) {
     const Tip t = tip_of(s);
-    return must(mine_block(std::move(recs), t.hash, next_block_time(t.last_times, now), c.genesis.body.bits, 1));
+    return must(mine_block(std::move(recs), t.hash, next_block_time(t.last_times, now),
+                           c.genesis.body.bits, 1));
 }
 
-Status append(Store& s, const TestChain& c, std::vector<Record> recs, std::int64_t now, unsigned threads = 1) {
+Status append(Store& s, const TestChain& c, std::vector<Record> recs, std::int64_t now,
+              unsigned threads = 1) {
     const Tip t = tip_of(s);
     const Block b = next_block(s, c, std::move(recs), now);
     return s.append_if_tip(b, t.hash, now, threads);
@@ -50,7 +53,8 @@ void build_market(Store& s, const TestChain& c) {
     const auto offer = c.sign(c.offer_body(c.producer), c.producer);
     const auto request = c.sign(c.request_body(c.consumer), c.consumer);
     REQUIRE(append(s, c, {offer, request}, kT0, 2));
-    REQUIRE(append(s, c, {c.sign(c.trade_body(offer, request, 2000, 5000), c.agent)}, kT0 + 10 * kMinute));
+    REQUIRE(append(s, c, {c.sign(c.trade_body(offer, request, 2000, 5000), c.agent)},
+                   kT0 + 10 * kMinute));
 }
 
 Result<VerifiedChain> verify_store(const std::string& path, unsigned threads = 1) {
@@ -87,7 +91,7 @@ TEST_CASE("store: create, then open read-write and read-only", "[store]") {
         CHECK(t.hash == f.c.id);
         CHECK(t.last_times == std::vector<std::uint32_t>{f.c.genesis_block.header.time});
     }
-    struct stat st{};
+    struct stat st {};
     CHECK(::stat((f.path + "/data.mdb").c_str(), &st) == 0);
     for (bool ro : {false, true}) {
         INFO("read-only " << ro);
@@ -107,7 +111,7 @@ TEST_CASE("store: create, then open read-write and read-only", "[store]") {
 TEST_CASE("store: create refuses an existing store and a bad genesis", "[store]") {
     Fixture f;
     { Store s = must(Store::create(f.path, f.c.genesis_block)); }
-    TestChain other;   // same keys, so the same chain: still refused
+    TestChain other; // same keys, so the same chain: still refused
     const Error e = must_fail(Store::create(f.path, other.genesis_block));
     CHECK(e.code == Exit::io);
     CHECK(e.reason == "store exists");
@@ -119,7 +123,7 @@ TEST_CASE("store: create refuses an existing store and a bad genesis", "[store]"
     bad.records.push_back(f.c.admit(f.c.producer, role_producer, 1));
     const std::string fresh = f.dir / "fresh";
     CHECK(must_fail(Store::create(fresh, bad)).reason == "bad genesis");
-    CHECK(::access(fresh.c_str(), F_OK) != 0);   // nothing created
+    CHECK(::access(fresh.c_str(), F_OK) != 0); // nothing created
 }
 
 TEST_CASE("store: opening what is not a store fails cleanly", "[store]") {
@@ -161,7 +165,8 @@ TEST_CASE("store: opening what is not a store fails cleanly", "[store]") {
         lmdb::Env env = must(lmdb::Env::open(other, o));
         REQUIRE(lmdb::write_txn(env, [](lmdb::Txn& txn) -> Status {
             SETM_TRY(lmdb::Dbi d, lmdb::Dbi::open(txn, "stuff", true));
-            return lmdb::put(txn, d, lmdb::as_val(std::string_view("k")), lmdb::as_val(std::string_view("v")));
+            return lmdb::put(txn, d, lmdb::as_val(std::string_view("k")),
+                             lmdb::as_val(std::string_view("v")));
         }));
     }
     for (bool ro : {true, false}) {
@@ -213,7 +218,7 @@ TEST_CASE("store: wrong format or version in meta", "[store]") {
     e = must_fail(verify_store(f.path));
     CHECK(e.code == Exit::verify_failed);
     CHECK(e.reason == "store damaged");
-    CHECK(starts_with(e.detail, "block 1: "));   // block 1 is not there
+    CHECK(starts_with(e.detail, "block 1: ")); // block 1 is not there
 }
 
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {
@@ -234,8 +239,9 @@ TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {
     }
 
     // Another block built on the old tip: the tip moved.
-    const Block stale = must(mine_block({f.c.sign(f.c.offer_body(f.c.producer), f.c.producer)}, t0.hash,
-                                        static_cast<std::uint32_t>(kT0 + 60), f.c.genesis.body.bits, 1));
+    const Block stale =
+        must(mine_block({f.c.sign(f.c.offer_body(f.c.producer), f.c.producer)}, t0.hash,
+                        static_cast<std::uint32_t>(kT0 + 60), f.c.genesis.body.bits, 1));
     const Status busy = s.append_if_tip(stale, t0.hash, kT0 + 60);
     REQUIRE_FALSE(busy);
     CHECK(busy.error().code == Exit::busy);
@@ -295,10 +301,12 @@ TEST_CASE("store: a read-only reopen sees the appended blocks", "[store]") {
     auto snap = must(ro.snapshot());
     const Block back = must(snap->state().block(1));
     REQUIRE(back.records.size() == 3);
-    for (std::size_t i = 0; i < 3; ++i) CHECK(record_id(back.records[i]) == record_id(b1.records[i]));
+    for (std::size_t i = 0; i < 3; ++i)
+        CHECK(record_id(back.records[i]) == record_id(b1.records[i]));
     CHECK(must(snap->state().header(1)) == b1.header);
     // Writing through a read-only store fails without damage.
-    const Block b2 = next_block(ro, f.c, {f.c.sign(f.c.offer_body(f.c.producer), f.c.producer)}, kT0 + 60);
+    const Block b2 =
+        next_block(ro, f.c, {f.c.sign(f.c.offer_body(f.c.producer), f.c.producer)}, kT0 + 60);
     const Status w = ro.append_if_tip(b2, t.hash, kT0 + 60);
     REQUIRE_FALSE(w);
     CHECK(w.error().code == Exit::io);
@@ -313,8 +321,9 @@ TEST_CASE("store: tip keeps the times of the last 11 blocks, oldest first", "[st
         for (int i = 1; i <= 13; ++i) {
             const Tip t = tip_of(s);
             CHECK(t.last_times.size() == std::min<std::size_t>(times.size(), 11));
-            CHECK(t.last_times == std::vector<std::uint32_t>(times.end() - static_cast<long>(t.last_times.size()),
-                                                             times.end()));
+            CHECK(t.last_times ==
+                  std::vector<std::uint32_t>(times.end() - static_cast<long>(t.last_times.size()),
+                                             times.end()));
             const Block b = next_block(s, f.c, {}, kT0 + i * 60);
             REQUIRE(s.append_if_tip(b, t.hash, kT0 + i * 60));
             times.push_back(b.header.time);
@@ -341,7 +350,8 @@ TEST_CASE("store: verify_chain on a good chain", "[store][verify]") {
         Store s = must(Store::open(f.path, false));
         auto metered = f.c.credential_body(key_of(9, "metered"), role_producer, 4);
         metered.meter = "DE-0001";
-        REQUIRE(append(s, f.c, {f.c.revoke(f.c.consumer, 2, kT0 + 15 * kMinute), f.c.admit(metered)},
+        REQUIRE(append(s, f.c,
+                       {f.c.revoke(f.c.consumer, 2, kT0 + 15 * kMinute), f.c.admit(metered)},
                        kT0 + 15 * kMinute));
     }
     for (unsigned threads : {1u, 2u}) {
@@ -368,8 +378,9 @@ TEST_CASE("store: verify_chain on a good chain", "[store][verify]") {
     auto snap = must(s.snapshot());
     CHECK(must(verify_chain(snap->state(), kT0 + kHour, 1)).report.tip == tip_of(s).hash);
     std::vector<std::uint64_t> seen;
-    must(verify_chain(snap->state(), kT0 + kHour, 1,
-                      [&](const Block&, std::uint64_t h, const MemoryState&) { seen.push_back(h); }));
+    must(verify_chain(
+        snap->state(), kT0 + kHour, 1,
+        [&](const Block&, std::uint64_t h, const MemoryState&) { seen.push_back(h); }));
     CHECK(seen == std::vector<std::uint64_t>{0, 1, 2, 3, 4});
     // A verifier whose clock is far behind the chain refuses its blocks.
     const Error e = must_fail(verify_chain(snap->state(), kT0 - 5 * kHour, 1));
@@ -427,14 +438,16 @@ TEST_CASE("store: verify_chain detects a tampered index", "[store][verify]") {
         on_db("participants", [&](lmdb::Txn& txn, lmdb::Dbi d) {
             const ParticipantId p = f.c.producer.id();
             const auto serial = be64(2);
-            return lmdb::put(txn, d, lmdb::as_val(p.data(), p.size()), lmdb::as_val(serial.data(), 8));
+            return lmdb::put(txn, d, lmdb::as_val(p.data(), p.size()),
+                             lmdb::as_val(serial.data(), 8));
         });
         expect_bad_index("participants");
     }
     SECTION("meta height") {
         on_db("meta", [&](lmdb::Txn& txn, lmdb::Dbi d) {
             const auto h = be64(2);
-            return lmdb::put(txn, d, lmdb::as_val(std::string_view("height")), lmdb::as_val(h.data(), 8));
+            return lmdb::put(txn, d, lmdb::as_val(std::string_view("height")),
+                             lmdb::as_val(h.data(), 8));
         });
         // The verifier replays up to the stored height, then finds the indexes ahead of it.
         const Error e = must_fail(verify_store(f.path));
@@ -456,7 +469,7 @@ TEST_CASE("store: a changed byte in a stored block is store damage", "[store][ve
         SETM_TRY(auto v, lmdb::get(txn, d, lmdb::as_val(k.data(), 8)));
         if (!v) return make_error(Exit::internal, "test", "no block");
         Bytes changed = *v;
-        changed[changed.size() - 70] ^= 0x01;   // inside a signature: past the checksum
+        changed[changed.size() - 70] ^= 0x01; // inside a signature: past the checksum
         return lmdb::put(txn, d, lmdb::as_val(k.data(), 8), lmdb::as_val(changed));
     });
     if (height == 0) {
@@ -506,8 +519,9 @@ TEST_CASE("store: a changed credential or order value is store damage", "[store]
     Store s = must(Store::open(f.path, false));
     const auto offer = f.c.sign(f.c.offer_body(f.c.producer), f.c.producer);
     const auto request = f.c.sign(f.c.request_body(f.c.consumer), f.c.consumer);
-    const Status st = append(s, f.c, {f.c.sign(f.c.offer_body(f.c.producer, 9), f.c.producer),
-                                      f.c.sign(f.c.trade_body(offer, request, 1000, 5000), f.c.agent)},
+    const Status st = append(s, f.c,
+                             {f.c.sign(f.c.offer_body(f.c.producer, 9), f.c.producer),
+                              f.c.sign(f.c.trade_body(offer, request, 1000, 5000), f.c.agent)},
                              kT0 + 20 * kMinute);
     REQUIRE_FALSE(st);
     CHECK(st.error().code == Exit::io);

@@ -1,18 +1,18 @@
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <dirent.h>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <streambuf>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 #include "json.hpp"
@@ -171,7 +171,7 @@ TEST_CASE("stream: braces and escaped quotes inside strings") {
     auto r = read_all(R"({"a":"}{"} {"b":"x\"}y\\"} {"c":"[\\\"{"}{"d":"]"})");
     CHECK(!r.error);
     CHECK(texts(r) == std::vector<std::string>{R"({"a":"}{"})", R"({"b":"x\"}y\\"})",
-                                                R"({"c":"[\\\"{"})", R"({"d":"]"})"});
+                                               R"({"c":"[\\\"{"})", R"({"d":"]"})"});
     for (const auto& rec : r.records) CHECK(parse_json_object(rec.text).ok());
 }
 
@@ -238,7 +238,7 @@ TEST_CASE("stream: a byte-order mark at the start is refused") {
 }
 
 TEST_CASE("stream: a record longer than the limit is refused") {
-    std::string rec = R"({"a":"0123456789"})";  // 18 bytes
+    std::string rec = R"({"a":"0123456789"})"; // 18 bytes
     auto r = read_all(rec + "\n" + rec, rec.size());
     CHECK(!r.error);
     CHECK(r.records.size() == 2);
@@ -369,7 +369,7 @@ TEST_CASE("stream: AtomicOutput refuses an unusable place at open") {
     auto isdir = AtomicOutput::open(dir.path);
     REQUIRE(!isdir.ok());
     CHECK(isdir.error().code == Exit::io);
-    if (::geteuid() != 0) {  // root writes anywhere
+    if (::geteuid() != 0) { // root writes anywhere
         ::chmod(dir.path.c_str(), 0500);
         auto ro = AtomicOutput::open(dir.path + "/out");
         CHECK(!ro.ok());
@@ -448,7 +448,7 @@ TEST_CASE("stream: write_stdout writes and flushes at once") {
     std::string seen;
     with_stdout_on(file.c_str(), [&] {
         st = write_stdout("line\n");
-        seen = slurp(file);   // before any later flush
+        seen = slurp(file); // before any later flush
     });
     CHECK(st.ok());
     CHECK(seen == "line\n");
@@ -467,7 +467,7 @@ TEST_CASE("stream: flush_stdout reports an earlier unchecked write that failed")
     Status st = ok_status();
     with_stdout_on("/dev/full", [&] {
         std::fputs("unchecked\n", stdout);
-        std::fflush(stdout);   // fails, and nobody looks
+        std::fflush(stdout); // fails, and nobody looks
         errno = 0;
         st = flush_stdout();
     });

@@ -97,7 +97,7 @@ TEST_CASE("tool: run turns every exception into exit 70 and one line") {
 TEST_CASE("tool: run reports output lost on a full stdout with exit 74") {
     std::string err;
     auto prints = [] {
-        std::cout << "{\"type\":\"identity\"}\n";   // buffered: only the final flush sees it fail
+        std::cout << "{\"type\":\"identity\"}\n"; // buffered: only the final flush sees it fail
         return 0;
     };
     CHECK(run_captured(prints, err, "/dev/full") == 74);
