@@ -12,11 +12,15 @@
 // scans on from the next nonce. So the lowest nonce that meets the target is
 // always found first, whichever kernel runs.
 //
-// Kernels: "portable" (plain C++, any CPU) and, on x86-64 CPUs with the SHA
-// extensions, "sha-ni" (one nonce at a time: the plain SHA-NI loop that the
-// benchmark takes as its reference) and "sha-ni-x2" / "sha-ni-x4" (two or
-// four nonces interleaved, so that each core's SHA unit is never idle
-// waiting for the previous round). Every kernel is tested against Crypto++.
+// Kernels: "portable" (plain C++, any CPU); on x86-64 CPUs with the SHA
+// extensions, "sha-ni" (one nonce at a time) and "sha-ni-x2" / "sha-ni-x4"
+// (two or four nonces interleaved, so that each core's SHA unit is never idle
+// waiting for the previous round); on CPUs with AVX-512 (F and BW) or AVX2,
+// "avx512" / "avx2" (16 / 8 nonces, one per vector lane) and "avx512-x2" /
+// "avx2-x2" (two registers of lanes interleaved). Every kernel is tested
+// against Crypto++. Which one is fastest depends on the CPU (SHA units and
+// vector units differ from one model to the next), so best_scan_kernel()
+// times the supported ones once per process and keeps the fastest.
 #pragma once
 
 #include <array>
@@ -50,9 +54,16 @@ struct ScanKernel {
     ScanHit (*scan)(const NonceScan& job, std::uint32_t first, std::uint64_t count);
 };
 
-// Every kernel compiled in, the preferred first.
+// SHA-256d of the header with this nonce (any CPU; what a kernel's hit holds).
+Hash32 scan_hash(const NonceScan& job, std::uint32_t nonce);
+
+// Every kernel compiled in ("portable" last).
 std::span<const ScanKernel> scan_kernels();
-// The first kernel of scan_kernels() that this CPU supports ("portable" at worst).
+// The fastest kernel that this CPU supports ("portable" at worst): on the
+// first call, each supported kernel hashes a few thousand nonces (a few
+// milliseconds in all, best of three tries each) and the fastest is kept for
+// the life of the process. Thread-safe. Which kernel wins never changes a
+// result: every kernel finds the same nonces.
 const ScanKernel& best_scan_kernel();
 // The kernel with this name, or nullptr (unknown, or unsupported here).
 const ScanKernel* find_scan_kernel(const char* name);

@@ -9,8 +9,14 @@
 // time) with a target no hash meets (zero), so every nonce is tried.
 //
 // Ratios (issue #12's targets): mine_range(1 thread) / plain SHA-NI loop
-// >= 1.4, and mine_range(cores) / (cores x reference) close to 1. Only a
-// ratio is reported as the result; nothing passes or fails on speed.
+// >= 1.4, and mine_range(cores) / (cores x reference) close to 1; each
+// kernel's rate / the plain loop's. With --cpuminer RATE (and
+// --cpuminer-n RATE), the hash rates that cpuminer's `minerd --benchmark
+// -a sha256d -t 1` (and `-t N`, N = cores) printed on this machine, it also
+// prints mine_range(1) / RATE (the target: >= 1.2) and mine_range(N) / the
+// -t N rate; tests/bench/vs-cpuminer.sh runs both side by side. Only ratios
+// are reported as the result; nothing passes or fails on speed.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -186,6 +192,30 @@ std::uint64_t library_hashes(const setm::BlockHeader& h, std::uint64_t count, un
     return r.hashes;
 }
 
+// Against the rates cpuminer printed (--cpuminer, --cpuminer-n), if given.
+void compare_cpuminer(const bench::Options& opt, const bench::Series& lib1,
+                      const bench::Series& lib_n, unsigned cores, bench::Json& json) {
+    const double one = opt.num("cpuminer"), all = opt.num("cpuminer-n");
+    const auto given = [](const bench::Series& like, double rate) {
+        bench::Series s; // the given rate once per repetition
+        for (std::size_t i = 0; i < like.values.size(); ++i) s.add(rate);
+        return s;
+    };
+    if (one > 0) {
+        std::printf("%-58s %14.0f hash/s  (given)\n", "cpuminer sha256d -t 1", one);
+        bench::print_ratio("ratio mine_range(1) / cpuminer -t 1",
+                           bench::ratios(lib1, given(lib1, one)), 1.2);
+        json.num("cpuminer_1thread_hps", one).num("ratio_1thread_vs_cpuminer", lib1.med() / one);
+    }
+    if (all > 0) {
+        const std::string n = std::to_string(cores);
+        std::printf("%-58s %14.0f hash/s  (given)\n", ("cpuminer sha256d -t " + n).c_str(), all);
+        bench::print_ratio(("ratio mine_range(" + n + ") / cpuminer -t " + n).c_str(),
+                           bench::ratios(lib_n, given(lib_n, all)), 1.2);
+        json.num("cpuminer_nthreads_hps", all).num("ratio_nthreads_vs_cpuminer", lib_n.med() / all);
+    }
+}
+
 } // namespace
 
 // The reference on `threads` threads at once, each over its own nonces.
@@ -203,7 +233,7 @@ std::uint64_t reference_parallel(const setm::BlockHeader& h, std::uint64_t count
 }
 
 int main(int argc, char** argv) {
-    bench::Options opt("bench_mine", {{"seconds", 1.0}});
+    bench::Options opt("bench_mine", {{"seconds", 1.0}, {"cpuminer", 0}, {"cpuminer-n", 0}});
     opt.parse(argc, argv);
     const unsigned cores = bench::cores();
     const setm::BlockHeader h = sample_header();
@@ -265,33 +295,45 @@ int main(int argc, char** argv) {
                 setm::best_scan_kernel().name);
     bench::print_rate((std::string("reference: ") + ref_name).c_str(), ref1, "hash");
     bench::print_rate("Crypto++ midstate loop, 1 core", cryptopp1, "hash");
-    for (std::size_t i = 0; i < kernels.size(); ++i)
-        bench::print_rate((std::string("kernel ") + kernels[i]->name + ", 1 core").c_str(),
-                          kernel_rates[i], "hash");
-    bench::print_rate("mine_range, 1 thread", lib1, "hash");
     bench::print_ratio("ratio Crypto++ loop / reference", old, 0);
-    bench::print_ratio("ratio mine_range(1) / reference", r1, plain ? 1.4 : 0, &r1_cpu);
-    const std::string n = std::to_string(cores);
-    bench::print_rate(("reference on " + n + " threads at once (measured)").c_str(), ref_n, "hash");
-    bench::print_rate(("mine_range, " + n + " threads").c_str(), lib_n, "hash");
-    bench::print_ratio(("ratio mine_range(" + n + ") / (" + n + " x reference)").c_str(), rn, 0);
-    bench::print_ratio(("ratio mine_range(" + n + ") / reference on " + n + " threads").c_str(),
-                       rn_measured, 0);
-
-    bench::Json("mine")
-        .flag("smoke", opt.smoke())
+    bench::Json json("mine");
+    json.flag("smoke", opt.smoke())
         .flag("reference_is_plain_sha_ni", plain)
+        .str("kernel", setm::best_scan_kernel().name)
         .num("cores", cores)
         .num("reps", opt.reps())
         .num("nonces", dn)
         .num("reference_1core_hps", ref1.med())
-        .num("cryptopp_1core_hps", cryptopp1.med())
-        .num("mine_1thread_hps", lib1.med())
+        .num("cryptopp_1core_hps", cryptopp1.med());
+    for (std::size_t i = 0; i < kernels.size(); ++i) {
+        const std::string name = kernels[i]->name;
+        const bench::Series ratio = bench::ratios(kernel_rates[i], ref1);
+        bench::print_rate(("kernel " + name + ", 1 core").c_str(), kernel_rates[i], "hash");
+        bench::print_ratio(("ratio kernel " + name + " / reference").c_str(), ratio, 0);
+        std::string key = name;
+        std::replace(key.begin(), key.end(), '-', '_');
+        json.num(("kernel_" + key + "_hps").c_str(), kernel_rates[i].med())
+            .num(("ratio_kernel_" + key).c_str(), ratio.med());
+    }
+    bench::print_rate("mine_range, 1 thread", lib1, "hash");
+    bench::print_ratio("ratio mine_range(1) / reference", r1, plain ? 1.4 : 0, &r1_cpu);
+    const std::string n = std::to_string(cores);
+    bench::print_rate(("reference on " + n + " threads at once (measured)").c_str(), ref_n, "hash");
+    bench::print_rate(("mine_range, " + n + " threads").c_str(), lib_n, "hash");
+    bench::print_ratio(("ratio mine_range(" + n + ") / reference").c_str(),
+                       bench::ratios(lib_n, ref1), 0);
+    bench::print_ratio(("ratio mine_range(" + n + ") / (" + n + " x reference)").c_str(), rn, 0);
+    bench::print_ratio(("ratio mine_range(" + n + ") / reference on " + n + " threads").c_str(),
+                       rn_measured, 0);
+    compare_cpuminer(opt, lib1, lib_n, cores, json);
+
+    json.num("mine_1thread_hps", lib1.med())
         .num("ratio_1thread", r1.med())
         .num("ratio_1thread_cpu_time", r1_cpu.med())
         .num("target_1thread", plain ? 1.4 : 0)
         .num("reference_ncores_measured_hps", ref_n.med())
         .num("mine_nthreads_hps", lib_n.med())
+        .num("ratio_nthreads", bench::ratios(lib_n, ref1).med())
         .num("ratio_nthreads_vs_n_x_reference", rn.med())
         .num("ratio_nthreads_vs_measured_reference", rn_measured.med())
         .print();

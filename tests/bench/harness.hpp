@@ -149,6 +149,10 @@ public:
         s_ += std::string(",\"") + key + "\":" + buf;
         return *this;
     }
+    Json& str(const char* key, const std::string& v) { // v: no quotes or backslashes
+        s_ += std::string(",\"") + key + "\":\"" + v + "\"";
+        return *this;
+    }
     Json& flag(const char* key, bool v) {
         s_ += std::string(",\"") + key + "\":" + (v ? "true" : "false");
         return *this;

@@ -95,3 +95,44 @@ TEST_CASE("nonce scan: the last nonce of the range is reachable") {
         REQUIRE(k.scan(job, 0, 0).offset == 0); // an empty range finds nothing
     }
 }
+
+TEST_CASE("nonce scan: every kernel finds the first candidate deep into a long range") {
+    // Rare candidates (about 1 nonce in 512) over ranges of hundreds of
+    // nonces: the hit falls in any lane of any register of any batch of the
+    // lane kernels, and the range's end cuts a batch anywhere.
+    std::mt19937_64 rng(512);
+    for (int round = 0; round < 12; ++round) {
+        const Header h = random_header(rng);
+        const std::uint32_t target_top = 0xffffffffu >> 9;
+        const auto first = static_cast<std::uint32_t>(rng());
+        const std::uint64_t count = 100 + rng() % 1400;
+        std::uint64_t expect = count;
+        for (std::uint64_t i = 0; i < count && expect == count; ++i)
+            if (top_word(reference_hash(h, static_cast<std::uint32_t>(first + i))) <= target_top)
+                expect = i;
+        const NonceScan job = prepare_scan(h.data(), target_top);
+        for (const ScanKernel& k : scan_kernels()) {
+            if (!k.supported()) continue;
+            INFO("kernel " << k.name << " first " << first << " count " << count);
+            const ScanHit hit = k.scan(job, first, count);
+            REQUIRE(hit.offset == expect);
+            if (expect < count)
+                REQUIRE(hit.hash == reference_hash(h, static_cast<std::uint32_t>(first + expect)));
+        }
+    }
+}
+
+TEST_CASE("nonce scan: scan_hash is SHA-256d of the header with the nonce") {
+    std::mt19937_64 rng(5);
+    const Header h = random_header(rng);
+    const NonceScan job = prepare_scan(h.data(), 0);
+    for (std::uint32_t nonce : {0u, 1u, 0x12345678u, 0xffffffffu})
+        REQUIRE(scan_hash(job, nonce) == reference_hash(h, nonce));
+}
+
+TEST_CASE("nonce scan: the best kernel is one of the supported kernels, chosen once") {
+    const ScanKernel& best = best_scan_kernel();
+    REQUIRE(best.supported());
+    REQUIRE(find_scan_kernel(best.name) == &best);
+    REQUIRE(&best_scan_kernel() == &best);
+}

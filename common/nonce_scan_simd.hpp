@@ -1,0 +1,24 @@
+// nonce_scan_simd.hpp - the vector-lane nonce kernels (nonce_scan_simd.cpp),
+// for nonce_scan.cpp's kernel table. Not for other callers: pick a kernel
+// through scan_kernels() / best_scan_kernel() (nonce_scan.hpp).
+#pragma once
+
+#include <cstdint>
+
+#include "nonce_scan.hpp"
+
+namespace setm {
+
+#if defined(__x86_64__)
+// This CPU and OS run AVX-512 F+BW / AVX2 code.
+bool has_avx512();
+bool has_avx2();
+
+// Same contract as ScanKernel::scan; call only where has_avx512() / has_avx2().
+ScanHit scan_avx512(const NonceScan& job, std::uint32_t first, std::uint64_t count);
+ScanHit scan_avx512_x2(const NonceScan& job, std::uint32_t first, std::uint64_t count);
+ScanHit scan_avx2(const NonceScan& job, std::uint32_t first, std::uint64_t count);
+ScanHit scan_avx2_x2(const NonceScan& job, std::uint32_t first, std::uint64_t count);
+#endif
+
+} // namespace setm
