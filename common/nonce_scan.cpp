@@ -329,7 +329,7 @@ const ScanKernel& pick_kernel() {
     // Three tries each, interleaved, so that a busy moment of the machine
     // does not fall on one kernel only; the best try counts.
     std::vector<double> best(fast.size(), 1e9);
-    constexpr std::uint64_t kNonces = 4096;
+    constexpr std::uint64_t kNonces = 1024;
     for (int round = 0; round < 3; ++round)
         for (std::size_t i = 0; i < fast.size(); ++i)
             best[i] = std::min(best[i], time_kernel(*fast[i], job, kNonces));
