@@ -26,18 +26,21 @@ bash_offers() {
         printf "%s\n" "${COMPREPLY[@]}"' _ "$src/completions/bash/$1" "$@" 2>&1
 }
 
-tools=$(cd "$src/tools" && ls setm-*.cpp | sed 's/\.cpp$//')
+# The C++ tools, and the programs installed as scripts (setm-settle).
+tools=$(cd "$src/tools" && { ls setm-*.cpp | sed 's/\.cpp$//'; ls | grep -E '^setm-[a-z]+$'; })
 for t in $tools; do
     before=$fail
     man="$src/man/$t.1"
     [ -f "$man" ] || { bad "$t: no man page"; failed_tools=$((failed_tools + 1)); continue; }
     out=$(mandoc -Tlint -W warning "$man" 2>&1) || bad "$t: mandoc: $out"
-    [ -x "$bin/$t" ] || { bad "$t: not built"; failed_tools=$((failed_tools + 1)); continue; }
-    subs=$("$bin/$t" --help 2>&1 | subcommands)
+    exe=$bin/$t
+    [ -f "$src/tools/$t" ] && exe=$src/tools/$t # a script runs from the source tree
+    [ -x "$exe" ] || { bad "$t: not built"; failed_tools=$((failed_tools + 1)); continue; }
+    subs=$("$exe" --help 2>&1 | subcommands)
     # every long flag of the tool and of each subcommand is documented
     for s in "" $subs; do
         # shellcheck disable=SC2086 # $s is one word or none
-        for f in $("$bin/$t" $s --help 2>&1 | flags); do
+        for f in $("$exe" $s --help 2>&1 | flags); do
             n=${f#--}
             has "$man" 'Fl \\?-' "$n" || bad "$t${s:+ $s}: $f missing from man page (as Fl -$n)"
             has "$src/completions/bash/$t" '--' "$n" || bad "$t${s:+ $s}: $f missing from bash completion"
@@ -55,7 +58,7 @@ for t in $tools; do
         # shellcheck disable=SC2086
         got=$(bash_offers "$t" $s --)
         # shellcheck disable=SC2086
-        for f in $("$bin/$t" $s --help 2>&1 | flags); do
+        for f in $("$exe" $s --help 2>&1 | flags); do
             grep -qx -- "$f" <<<"$got" || bad "$t${s:+ $s}: bash completion does not offer $f: $(tr '\n' ' ' <<<"$got")"
         done
     done

@@ -1,0 +1,12 @@
+# fish completion for setm-settle
+complete -c setm-settle -f
+complete -c setm-settle -l store -x -a '(__fish_complete_directories (commandline -ct))' -d 'The chain store'
+complete -c setm-settle -l key -r -F -d "The market agent's key"
+complete -c setm-settle -l passphrase-file -r -F -d 'Passphrase of an encrypted agent key'
+complete -c setm-settle -l inbox -x -a '(__fish_complete_directories (commandline -ct))' -d 'Where participants drop order files'
+complete -c setm-settle -l state -x -a '(__fish_complete_directories (commandline -ct))' -d 'Working state directory'
+complete -c setm-settle -l mechanism -x -a 'pay-as-clear pay-as-bid negotiate' -d 'Matching mechanism'
+complete -c setm-settle -l network-fee -x -d 'Fee in EUR/MWh on trades between zones'
+complete -c setm-settle -l retries -x -d 'Retries while the store is busy (default 10)'
+complete -c setm-settle -l now -x -d 'Use TIME instead of the clock'
+complete -c setm-settle -s h -l help -d 'Show help'
