@@ -6,7 +6,7 @@
 // A record's id is SHA-256 of those canonical bytes, never of the signature.
 //
 // Units: energy in Wh, prices in cEUR/MWh, money in 1e-8 EUR, times in Unix
-// seconds (JSON: "2026-11-25T10:00Z"). See units.hpp.
+// seconds (JSON: "2026-11-25T10:00:00Z"). See units.hpp.
 #pragma once
 
 #include <array>

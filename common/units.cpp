@@ -184,27 +184,60 @@ int field(std::string_view s, std::size_t pos, std::size_t n) {
     return v;
 }
 
-bool punct(std::string_view s, std::size_t pos, char c) { return s[pos] == c; }
+bool punct(std::string_view s, std::size_t pos, char c) { return pos < s.size() && s[pos] == c; }
+
+const char* kExpectedTime =
+    "expected RFC 3339 like 2026-11-25T10:00:00Z or 2026-11-25T11:00:00+01:00 "
+    "(seconds optional)";
+
+// The zone designator at s[pos...] as seconds east of UTC: "Z", "+HH:MM"
+// or "-HH:MM".
+Result<std::int64_t> zone_offset(std::string_view s, std::size_t pos) {
+    std::string_view z = s.substr(pos);
+    if (z == "Z") return std::int64_t{0};
+    if (z.empty())
+        return bad("bad time", "no time zone: end it with Z (UTC) or an offset like +01:00");
+    if (z[0] == '.') return bad("bad time", "fractional seconds are not accepted");
+    if (z.size() != 6 || (z[0] != '+' && z[0] != '-') || z[3] != ':')
+        return bad("bad time", kExpectedTime);
+    int h = field(z, 1, 2), m = field(z, 4, 2);
+    if (h < 0 || m < 0) return bad("bad time", kExpectedTime);
+    if (h > 23 || m > 59) return bad("bad time", "no such offset: " + std::string(z));
+    std::int64_t east = h * 3600 + m * 60;
+    return z[0] == '-' ? -east : east;
+}
+
+struct Fields {
+    int y, mo, d, h, mi, sec;
+};
+
+Status check_fields(const Fields& f) {
+    if (f.y < 1970) return bad("bad time", "year before 1970");
+    if (f.mo < 1 || f.mo > 12 || f.d < 1 ||
+        static_cast<unsigned>(f.d) > days_in_month(f.y, static_cast<unsigned>(f.mo)))
+        return bad("bad time", "no such date");
+    if (f.h > 23 || f.mi > 59 || f.sec > 59) return bad("bad time", "no such time of day");
+    return ok_status();
+}
 
 } // namespace
 
 Result<std::int64_t> parse_utc(std::string_view s) {
-    const char* expected = "expected YYYY-MM-DDTHH:MMZ or YYYY-MM-DDTHH:MM:SSZ (UTC)";
-    bool with_seconds = s.size() == 20;
-    if (s.size() != 17 && !with_seconds) return bad("bad time", expected);
-    int y = field(s, 0, 4), mo = field(s, 5, 2), d = field(s, 8, 2);
-    int h = field(s, 11, 2), mi = field(s, 14, 2), sec = with_seconds ? field(s, 17, 2) : 0;
-    bool shape = punct(s, 4, '-') && punct(s, 7, '-') && punct(s, 10, 'T') && punct(s, 13, ':') &&
-                 punct(s, s.size() - 1, 'Z') && (!with_seconds || punct(s, 16, ':'));
-    if (!shape || y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0)
-        return bad("bad time", expected);
-    if (y < 1970) return bad("bad time", "year before 1970");
-    if (mo < 1 || mo > 12 || d < 1 ||
-        static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo)))
-        return bad("bad time", "no such date");
-    if (h > 23 || mi > 59 || sec > 59) return bad("bad time", "no such time of day");
-    std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-    return days * 86400 + h * 3600 + mi * 60 + sec;
+    if (s.size() < 16) return bad("bad time", kExpectedTime);
+    const bool with_seconds = punct(s, 16, ':');
+    Fields f{field(s, 0, 4), field(s, 5, 2), field(s, 8, 2), field(s, 11, 2), field(s, 14, 2), 0};
+    if (with_seconds) f.sec = s.size() >= 19 ? field(s, 17, 2) : -1;
+    const bool shape =
+        punct(s, 4, '-') && punct(s, 7, '-') && punct(s, 10, 'T') && punct(s, 13, ':');
+    if (!shape || f.y < 0 || f.mo < 0 || f.d < 0 || f.h < 0 || f.mi < 0 || f.sec < 0)
+        return bad("bad time", kExpectedTime);
+    SETM_TRY(std::int64_t east, zone_offset(s, with_seconds ? 19 : 16));
+    SETM_CHECK(check_fields(f));
+    std::int64_t days =
+        days_from_civil(f.y, static_cast<unsigned>(f.mo), static_cast<unsigned>(f.d));
+    std::int64_t t = days * 86400 + f.h * 3600 + f.mi * 60 + f.sec - east;
+    if (t < 0) return bad("bad time", "before 1970-01-01T00:00:00Z");
+    return t;
 }
 
 std::string format_utc(std::int64_t t) {
@@ -216,12 +249,8 @@ std::string format_utc(std::int64_t t) {
     Civil c = civil_from_days(days);
     long long h = secs / 3600, mi = secs / 60 % 60, s = secs % 60;
     char buf[64];
-    if (s == 0)
-        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lldZ",
-                      static_cast<long long>(c.y), c.m, c.d, h, mi);
-    else
-        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
-                      static_cast<long long>(c.y), c.m, c.d, h, mi, s);
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ",
+                  static_cast<long long>(c.y), c.m, c.d, h, mi, s);
     return buf;
 }
 

@@ -4,7 +4,7 @@
 //  price:  int64 cEUR/MWh      (hundredths of a euro per MWh; "40", "40.5", "-3.25")
 //  money:  int64 units of 1e-8 EUR, so that  money = energy_Wh * price_cEUR/MWh
 //          exactly: 1 Wh * 0.01 EUR/MWh = 1e-8 EUR. Nothing is ever rounded.
-//  time:   int64 Unix seconds, written as UTC ISO 8601 "2026-11-25T10:00Z".
+//  time:   int64 Unix seconds, written as RFC 3339 UTC "2026-11-25T10:00:00Z".
 #pragma once
 
 #include <cstdint>
@@ -33,10 +33,13 @@ inline Result<std::int64_t> money_for(std::int64_t wh, std::int64_t price) {
     return checked_mul(wh, price);
 }
 
-// "2026-11-25T10:00Z" or "2026-11-25T10:00:00Z" (UTC only, 'Z' required),
-// years 1970..9999. Error reason "bad time".
+// RFC 3339 without fractional seconds: "2026-11-25T10:00:00Z",
+// "2026-11-25T11:00:00+01:00" (any offset up to +-23:59, converted to UTC),
+// and the short form without seconds "2026-11-25T10:00Z" that setm wrote
+// before; years 1970..9999. Error reason "bad time".
 Result<std::int64_t> parse_utc(std::string_view s);
-// "2026-11-25T10:00Z" when seconds are 0, else "2026-11-25T10:00:05Z".
+// RFC 3339 in UTC with seconds: "2026-11-25T10:00:00Z" (what jq's
+// fromdateiso8601 and date -d read).
 std::string format_utc(std::int64_t t);
 
 // Slot lengths are 15, 30 or 60 minutes; a slot starts on a multiple of its length.

@@ -6,15 +6,16 @@
 #     awk -v day=2026-11-27 ... -f forecast.awk history/pc1.csv
 #
 # Input: a history as written by generate.awk (or a meter): the header
-# `slot,energy`, then rows `2026-11-25T10:00Z,512Wh` with slots starting
-# at :00 or :30 UTC and energy in whole Wh.  Rows may come in any order;
+# `slot,energy`, then rows `2026-11-25T10:00:00Z,512Wh` (or the short
+# `2026-11-25T10:00Z` that generate.awk writes) with slots starting at :00
+# or :30 UTC and energy in whole Wh.  Rows may come in any order;
 # a slot given twice, a malformed row or a bad header is an error.
 #
 # Output: the CSV profile that `setm-offer --csv` and `setm-request --csv`
 # read, for the traded day `day` (default 2026-11-26):
 #
 #     slot,energy,price,opening
-#     2026-11-26T10:00Z,512Wh,46,34
+#     2026-11-26T10:00:00Z,512Wh,46,34
 #
 # one row per slot whose forecast is above 0 Wh, in time order.
 #
@@ -73,8 +74,8 @@ END {
 # One history row into energy[DAY, SLOT] (DAY in days since 1970-01-01,
 # SLOT 0..47); seen[DAY] marks the days before the traded day.
 function read_row(    d, h, s) {
-    if ($0 !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[03]0Z,[0-9][0-9]*Wh$/)
-        bad("bad history row", "\"" $0 "\" (want YYYY-MM-DDTHH:MMZ,NWh with MM 00 or 30)")
+    if ($0 !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[03]0(:00)?Z,[0-9][0-9]*Wh$/)
+        bad("bad history row", "\"" $0 "\" (want YYYY-MM-DDTHH:MM:00Z,NWh with MM 00 or 30; :00 may be left out)")
     d = parse_date(substr($0, 1, 10))
     h = substr($0, 12, 2) + 0
     if (d < 0 || h > 23) bad("bad history row", "\"" $0 "\" (no such date or hour)")
@@ -105,7 +106,7 @@ function write_forecast(    weekly, k, s, d, sum, n, e) {
         if (n == 0) continue
         e = int(sum / n)
         if (e > 0)
-            printf "%sT%02d:%02dZ,%dWh,%s,%s\n", day, int(s / 2), (s % 2) * 30, e, price, opening
+            printf "%sT%02d:%02d:00Z,%dWh,%s,%s\n", day, int(s / 2), (s % 2) * 30, e, price, opening
     }
 }
 

@@ -13,7 +13,7 @@
 # energy, one file history/NAME.csv:
 #
 #     slot,energy
-#     2026-11-25T10:00Z,512Wh
+#     2026-11-25T10:00:00Z,512Wh
 #
 # 48 rows a day, slots start at :00 and :30, times in UTC (Porto's winter
 # time is UTC, so the clock hours below are also local hours in November).
@@ -126,7 +126,7 @@ function write_history(path, profile, days, scale, seed,    d, ymd, doy, wd, s, 
             else if (profile == "industrial") e = scale * industrial(wd, int(s / 2))
             else e = scale * solar(doy, s / 2 + 0.25) * cloud
             e = e * (0.85 + 0.30 * draw())
-            printf "%04d-%02d-%02dT%02d:%02dZ,%dWh\n", ymd[1], ymd[2], ymd[3], int(s / 2), (s % 2) * 30, int(e + 0.5) > path
+            printf "%04d-%02d-%02dT%02d:%02d:00Z,%dWh\n", ymd[1], ymd[2], ymd[3], int(s / 2), (s % 2) * 30, int(e + 0.5) > path
         }
     }
     close(path)

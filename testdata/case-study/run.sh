@@ -20,16 +20,20 @@ cd "$work"
 [ -e chain ] && { echo "run.sh: $work/chain exists; give a new directory" >&2; exit 64; }
 
 DAY=2026-11-26                # the day traded
-T_INIT=2026-11-25T18:00Z      # the authority starts the chain
-T_ADMIT=2026-11-25T18:05Z     # credentials are mined
-T_ORDER=2026-11-25T20:00Z     # stakeholders sign their orders for tomorrow
-T_TRADE=2026-11-25T21:00Z     # the market agent negotiates; trades are mined
-T_CHECK=2026-11-25T22:00Z     # anyone verifies
+T_INIT=2026-11-25T18:00:00Z      # the authority starts the chain
+T_ADMIT=2026-11-25T18:05:00Z     # credentials are mined
+T_ORDER=2026-11-25T20:00:00Z     # stakeholders sign their orders for tomorrow
+T_TRADE=2026-11-25T21:00:00Z     # the market agent negotiates; trades are mined
+T_CHECK=2026-11-25T22:00:00Z     # anyone verifies
 FEE=5                         # EUR/MWh network fee between zones
 MECHANISM=${SETM_MECHANISM:-negotiate}
 
 tty=false; [ -t 2 ] && tty=true
-say() { if $tty; then printf '\n\033[1m== %s\033[0m\n' "$1" >&2; shift; for l in "$@"; do printf '   %s\n' "$l" >&2; done; fi; }
+# Bold headings only where a terminal shows them and nobody asked for none
+# (https://no-color.org; TERM=dumb).
+bold= plain=
+if $tty && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+say() { if $tty; then printf '\n%s== %s%s\n' "$bold" "$1" "$plain" >&2; shift; for l in "$@"; do printf '   %s\n' "$l" >&2; done; fi; }
 seed() { printf '%064x' "$1"; }   # a reproducible 32-byte key seed
 
 say "1. Keys" "Every participant makes its own key: Ed25519 to sign, X25519 for mutual keys." \

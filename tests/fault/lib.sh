@@ -10,9 +10,9 @@ export LC_ALL=C
 unset SETM_PASSPHRASE
 
 SKIP=77
-NOW=2026-11-25T08:00Z   # genesis and credentials
-LATER=2026-11-25T09:00Z # orders, negotiation, mining, verification
-SLOT=2026-11-26T12:00Z
+NOW=2026-11-25T08:00:00Z   # genesis and credentials
+LATER=2026-11-25T09:00:00Z # orders, negotiation, mining, verification
+SLOT=2026-11-26T12:00:00Z
 
 MOUNTS=()   # mount points to undo, innermost last
 

@@ -26,7 +26,7 @@ namespace setm::test {
 constexpr std::int64_t kMinute = 60;
 constexpr std::int64_t kHour = 60 * kMinute;
 constexpr std::int64_t kDay = 24 * kHour;
-// 2026-11-25T10:00Z: the time of block 1 in every test chain.
+// 2026-11-25T10:00:00Z: the time of block 1 in every test chain.
 constexpr std::int64_t kT0 = 1795600800;
 
 // The value of a Result, or the test fails with its message.

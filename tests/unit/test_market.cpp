@@ -18,7 +18,7 @@ using namespace setm;
 
 namespace {
 
-constexpr std::int64_t kSlot = 1795600800; // 2026-11-25T10:00Z
+constexpr std::int64_t kSlot = 1795600800; // 2026-11-25T10:00:00Z
 constexpr std::int64_t kSlot2 = kSlot + 1800;
 
 // Ids whose hex starts with the given byte, so ties break in that order.
@@ -817,7 +817,7 @@ TEST_CASE("market: explain_slot draws the curves and the rounds within 80 column
     CHECK(text.find(" 44.00 |") != std::string::npos);     // the clearing row is labelled
     CHECK(text.find('S') != std::string::npos);
     CHECK(text.find('D') != std::string::npos);
-    CHECK(text.find("2026-11-25T10:00Z") != std::string::npos);
+    CHECK(text.find("2026-11-25T10:00:00Z") != std::string::npos);
 
     r = run(table1(), params(Mechanism::negotiate, 0, 10));
     text = explain_slot(r.slots.at(0));

@@ -230,7 +230,7 @@ TEST_CASE("records: JSON shows type, id and chain in display order", "[records][
     CHECK(std::string(d["type"].GetString()) == "offer");
     CHECK(std::string(d["id"].GetString()) == to_hex(s.id()));
     CHECK(std::string(d["chain"].GetString()) == hash_to_hex(c.id));
-    CHECK(std::string(d["slot"].GetString()) == "2026-11-25T12:00Z");
+    CHECK(std::string(d["slot"].GetString()) == "2026-11-25T12:00:00Z");
     CHECK(d["energy_wh"].GetInt64() == 5000);
 }
 

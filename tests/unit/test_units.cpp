@@ -207,19 +207,44 @@ TEST_CASE("units: UTC times") {
 }
 
 TEST_CASE("units: UTC round trips") {
-    for (const char* s : {"1970-01-01T00:00Z", "2026-11-25T10:00Z", "2026-11-25T10:00:05Z",
-                          "2028-02-29T00:00Z", "2028-02-29T12:34:56Z", "2000-02-29T23:59Z",
-                          "2026-12-31T23:45Z", "2027-01-01T00:15Z", "9999-12-31T23:59:59Z"}) {
+    for (const char* s : {"1970-01-01T00:00:00Z", "2026-11-25T10:00:00Z", "2026-11-25T10:00:05Z",
+                          "2028-02-29T00:00:00Z", "2028-02-29T12:34:56Z", "2000-02-29T23:59:00Z",
+                          "2026-12-31T23:45:00Z", "2027-01-01T00:15:00Z", "9999-12-31T23:59:59Z"}) {
         INFO(s);
         CHECK(format_utc(utc(s)) == s);
     }
-    CHECK(format_utc(utc("2026-11-25T10:00:00Z")) == "2026-11-25T10:00Z");
+    // The short form setm wrote before is still read, and written with seconds.
+    CHECK(format_utc(utc("2026-11-25T10:00Z")) == "2026-11-25T10:00:00Z");
     for (std::int64_t t = 0; t < 200LL * 366 * 86400; t += 86400 * 7 + 3661) {
         auto back = parse_utc(format_utc(t));
         REQUIRE(back.ok());
         CHECK(*back == t);
     }
     CHECK(format_utc(-1) == "1969-12-31T23:59:59Z");
+}
+
+TEST_CASE("units: RFC 3339 offsets are converted to UTC") {
+    const std::int64_t t = utc("2026-11-25T10:00:00Z");
+    CHECK(utc("2026-11-25T10:00:00+00:00") == t); // date -u -Iseconds
+    CHECK(utc("2026-11-25T10:00:00-00:00") == t);
+    CHECK(utc("2026-11-25T10:00+00:00") == t);
+    CHECK(utc("2026-11-25T11:00:00+01:00") == t);
+    CHECK(utc("2026-11-25T05:30:00-04:30") == t);
+    CHECK(utc("2026-11-26T09:59:00+23:59") == t);
+    CHECK(utc("2026-11-24T10:01:00-23:59") == t);
+    CHECK(utc("2027-01-01T00:30:00+01:00") == utc("2026-12-31T23:30:00Z")); // across a year
+}
+
+TEST_CASE("units: a time without a zone or with fractional seconds says why") {
+    auto r = parse_utc("2026-11-25T10:00:00");
+    REQUIRE(!r.ok());
+    CHECK(r.error().detail == "no time zone: end it with Z (UTC) or an offset like +01:00");
+    r = parse_utc("2026-11-25T10:00:00.5Z");
+    REQUIRE(!r.ok());
+    CHECK(r.error().detail == "fractional seconds are not accepted");
+    r = parse_utc("2026-11-25T10:00:00+25:00");
+    REQUIRE(!r.ok());
+    CHECK(r.error().detail == "no such offset: +25:00");
 }
 
 TEST_CASE("units: UTC times that do not exist or are not in the syntax") {
@@ -240,8 +265,14 @@ TEST_CASE("units: UTC times that do not exist or are not in the syntax") {
                           "2026-11-25t10:00Z",
                           "2026-11-25T10:00z",
                           "2026-11-25 10:00Z",
-                          "2026-11-25T10:00+00:00",
-                          "2026-11-25T10:00:00+01:00",
+                          "2026-11-25T10:00:00+24:00",
+                          "2026-11-25T10:00:00+01:60",
+                          "2026-11-25T10:00:00+0100",
+                          "2026-11-25T10:00:00+01",
+                          "2026-11-25T10:00:00 +01:00",
+                          "2026-11-25T10:00:",
+                          "2026-11-25T10:00:0Z",
+                          "1970-01-01T00:30:00+01:00",
                           "2026-11-25T10Z",
                           "2026-11-25",
                           "2026-11-25T10:00:00.5Z",
@@ -278,7 +309,7 @@ TEST_CASE("units: slots") {
     REQUIRE(!s.ok());
     CHECK(s.error().code == Exit::bad_input);
     CHECK(s.error().reason == "bad slot");
-    CHECK(s.error().detail == "2026-11-25T10:10Z does not start a 30-minute slot");
+    CHECK(s.error().detail == "2026-11-25T10:10:00Z does not start a 30-minute slot");
 
     auto len = check_slot_start(t, 20);
     REQUIRE(!len.ok());
