@@ -90,7 +90,7 @@ std::string statement_line_json(const StatementLine& l, const char* type) {
     o.field("bought_wh", l.bought_wh).field("sold_wh", l.sold_wh);
     o.field("paid", l.paid).field("received", l.received).field("fees", l.fees);
     o.field("paid_eur", format_money(l.paid)).field("received_eur", format_money(l.received));
-    o.field("trades", l.trades).end_object();
+    o.field("fees_eur", format_money(l.fees)).field("trades", l.trades).end_object();
     return o.str();
 }
 
@@ -106,22 +106,44 @@ std::string statement_balance_json(const Statement& s) {
     return o.str();
 }
 
+namespace {
+
+// One RFC 4180 field: quoted when it holds a comma, a double quote, CR or
+// LF, with each double quote doubled.
+std::string csv_field(const std::string& v) {
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+std::string csv_row(const std::vector<std::string>& fields) {
+    std::string row;
+    for (std::size_t i = 0; i < fields.size(); ++i) row += (i ? "," : "") + csv_field(fields[i]);
+    return row + "\r\n";
+}
+
+std::string csv_line(const char* type, const StatementLine& l, const std::string& slot) {
+    using std::to_string;
+    return csv_row({type, participant_hex(l.participant), l.name, slot, to_string(l.bought_wh),
+                    to_string(l.sold_wh), "", to_string(l.paid), format_money(l.paid),
+                    to_string(l.received), format_money(l.received), to_string(l.fees),
+                    format_money(l.fees), to_string(l.trades), ""});
+}
+
+} // namespace
+
 std::string statement_csv(const Statement& s) {
-    std::string out = "type,participant,name,slot,bought_wh,sold_wh,paid,received,fees,trades\n";
-    auto row = [&](const char* type, const StatementLine& l, const std::string& slot) {
-        std::string name = l.name;
-        for (char& c : name)
-            if (c == ',' || c == '"' || c == '\n' || c == '\r') c = ' ';
-        out += std::string(type) + "," + participant_hex(l.participant) + "," + name + "," + slot +
-               "," + std::to_string(l.bought_wh) + "," + std::to_string(l.sold_wh) + "," +
-               std::to_string(l.paid) + "," + std::to_string(l.received) + "," +
-               std::to_string(l.fees) + "," + std::to_string(l.trades) + "\n";
-    };
-    for (const auto& l : s.lines) row("line", l, format_utc(l.slot));
-    for (const auto& t : s.totals) row("total", t, "");
-    out += "balance,,,," + std::to_string(s.energy_wh) + "," + std::to_string(s.energy_wh) + "," +
-           std::to_string(s.paid) + "," + std::to_string(s.received) + "," +
-           std::to_string(s.fees) + "," + std::to_string(s.trades) + "\n";
+    using std::to_string;
+    std::string out =
+        csv_row({"type", "participant", "name", "slot", "bought_wh", "sold_wh", "energy_wh", "paid",
+                 "paid_eur", "received", "received_eur", "fees", "fees_eur", "trades", "balanced"});
+    for (const auto& l : s.lines) out += csv_line("statement-line", l, format_utc(l.slot));
+    for (const auto& t : s.totals) out += csv_line("statement-total", t, "");
+    out += csv_row({"statement-balance", "", "", "", "", "", to_string(s.energy_wh),
+                    to_string(s.paid), format_money(s.paid), to_string(s.received),
+                    format_money(s.received), to_string(s.fees), format_money(s.fees),
+                    to_string(s.trades), s.balanced() ? "true" : "false"});
     return out;
 }
 

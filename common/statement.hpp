@@ -55,7 +55,12 @@ private:
 
 std::string statement_line_json(const StatementLine& l, const char* type);
 std::string statement_balance_json(const Statement& s);
-// CSV: type,participant,name,slot,bought_wh,sold_wh,paid,received,fees,trades
+// CSV per RFC 4180 (CRLF line ends, a header row, fields with a comma,
+// quote or line break quoted, quotes doubled). Columns: type, participant,
+// name, slot, bought_wh, sold_wh, energy_wh, paid, paid_eur, received,
+// received_eur, fees, fees_eur, trades, balanced. Each row fills exactly
+// the fields of its JSON object (statement-line, statement-total,
+// statement-balance) with the same values; the other cells are empty.
 std::string statement_csv(const Statement& s);
 
 } // namespace setm
