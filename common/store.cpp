@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -326,6 +327,25 @@ Result<Store> Store::open(const std::string& dir, bool read_only) {
 Result<std::unique_ptr<Snapshot>> Store::snapshot() {
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(*env_, false));
     return std::unique_ptr<Snapshot>(new Snapshot(std::move(txn), dbs_, genesis_, chain_id_));
+}
+
+Result<std::uint64_t> Store::reserve_serials(std::uint64_t count) {
+    std::uint64_t first = 0;
+    SETM_CHECK(lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
+        TxnState st(txn, dbs_, genesis_, chain_id_);
+        SETM_TRY(first, st.next_serial());
+        SETM_TRY(auto v, lmdb::get(txn, dbs_.meta, as_val(std::string_view("serials_reserved"))));
+        if (v) {
+            SETM_TRY(std::uint64_t reserved, read_be64(*v, "serials_reserved"));
+            first = std::max(first, reserved + 1);
+        }
+        if (count == 0 || first > UINT64_MAX - count)
+            return make_error(Exit::bad_input, "no serial left", "serials are exhausted");
+        const auto last = be64(first + count - 1);
+        return lmdb::put(txn, dbs_.meta, as_val(std::string_view("serials_reserved")),
+                         as_val(last.data(), last.size()));
+    }));
+    return first;
 }
 
 Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,

@@ -3,7 +3,9 @@
 // Named databases (readable with mdb_stat -a and mdb_dump -s NAME):
 //   meta          "format" -> "setm-store", "version" -> "1",
 //                 "chain" -> chain id (32 bytes), "height" -> tip (8 bytes BE),
-//                 "tip" -> tip block hash
+//                 "tip" -> tip block hash,
+//                 "serials_reserved" -> highest serial handed out by
+//                 reserve_serials (8 bytes BE; absent until the first)
 //   blocks        height (8 bytes BE) -> SHA-256(value) || cereal StoredBlock
 //   headers       height -> the 80-byte header (for tip and median time)
 //   block_index   block hash -> height
@@ -124,6 +126,14 @@ public:
 
     const Hash32& chain_id() const { return chain_id_; }
     const Genesis& genesis() const { return genesis_; }
+
+    // Hands out `count` serials no credential has had or been promised:
+    // the first is one above both the highest serial on the chain and the
+    // highest reserved before (meta "serials_reserved"), and the
+    // reservation is committed before they are returned. Credentials
+    // issued one by one and mined later as one block never collide; a
+    // reservation that is never mined leaves a gap, never a duplicate.
+    Result<std::uint64_t> reserve_serials(std::uint64_t count);
 
     // setm-verify: the stored indexes agree with a replay of the chain
     // (every entry present, equal, and nothing more). Exit::verify_failed.

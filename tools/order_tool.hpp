@@ -166,7 +166,8 @@ inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     auto* store =
         app.add_option(
                "-s,--store", o.store,
-               "The chain store: gives the chain id, slot length and zone, and checks the order")
+               "The chain store: gives the chain id, slot length and zone, and checks the order "
+               "(default: $SETM_STORE unless --chain)")
             ->option_text("DIR");
     auto* chain =
         app.add_option("--chain", o.chain, "Sign for the chain with this id, without a store")
@@ -175,7 +176,7 @@ inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     app.add_option("--slot-minutes", o.slot_minutes, "Slot length with --chain (default 30)")
         ->option_text("N")
         ->needs(chain);
-    app.add_option("--slot", o.slot, "Start of the delivery slot, UTC (2026-11-25T10:00Z)")
+    app.add_option("--slot", o.slot, "Start of the delivery slot, UTC (2026-11-25T10:00:00Z)")
         ->option_text("TIME");
     app.add_option(
            "-e,--energy", o.energy,
@@ -204,6 +205,7 @@ inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     if (!offer)
         app.add_option("--from", o.from, "Accept only this offer id or producer id (repeatable)")
             ->option_text("ID");
+    quiet_flag(&app);
     app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")
         ->option_text("TIME");
 }

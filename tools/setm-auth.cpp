@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "authority.hpp"
+#include "miner.hpp"
 #include "record_stream.hpp"
 #include "store.hpp"
 #include "tool.hpp"
@@ -65,7 +66,12 @@ Status cmd_init(const Options& o) {
     g.slot_minutes = o.slot_minutes;
     g.max_records = o.max_records;
     g.created = now;
-    SETM_TRY(Block b, make_genesis_block(sign_record(g, kNoChain, key.seed), now, o.threads));
+    // make_genesis_block's proof of work, with progress on a terminal
+    const auto meter = tool::mining_meter(kTool);
+    auto mined = mine_block({sign_record(g, kNoChain, key.seed)}, Hash32{},
+                            static_cast<std::uint32_t>(now), g.bits, o.threads, meter.tick);
+    meter.done();
+    SETM_TRY(Block b, std::move(mined));
     auto created = Store::create(o.store, b);
     if (!created && !created.error().is(ErrorKind::store_exists) &&
         ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
@@ -114,33 +120,70 @@ Result<CredentialTerms> terms_of(const Options& o, std::int64_t now) {
     return t;
 }
 
+struct InputIdentity {
+    Signed<Identity> id;
+    std::size_t line = 0;
+};
+
+// The identities of the input, in order, with their lines.
+Result<std::vector<InputIdentity>> read_identities(const Options& o) {
+    SETM_TRY(auto in, open_input(o.input));
+    std::vector<InputIdentity> ids;
+    SETM_CHECK(
+        each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t line) -> Status {
+            SETM_TRY(Signed<Identity> id, identity_from_json(obj));
+            ids.push_back({std::move(id), line});
+            return ok_status();
+        }));
+    return ids;
+}
+
+// The credentials for IDS, serials counting up from FIRST, each checked by
+// the chain's rules against the registry and the identities before it.
+Result<std::string> issue_all(const TxnState& st, const SecretKey& key,
+                              const std::vector<InputIdentity>& ids, const CredentialTerms& terms,
+                              std::uint64_t first) {
+    StateDelta batch(st); // identities earlier in the input count too
+    std::string out;
+    for (const auto& [id, line] : ids) {
+        auto at_line = [line = line](Error e) { return e.at_line(line); };
+        auto c = issue_credential(batch, key, id, terms, first++);
+        if (!c) return at_line(c.error());
+        Status applied = apply_record(batch, c.value(), terms.valid_from, 0);
+        if (!applied) return at_line(applied.error());
+        out += to_json(Record(c.value())) + "\n";
+    }
+    return out;
+}
+
+// Without --serial the serials are reserved in the store (Store::
+// reserve_serials), but only once every credential passed with provisional
+// ones: a refused register reserves nothing.
 Status cmd_register(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(CredentialTerms terms, terms_of(o, now));
     SETM_TRY(SecretKey key, load_key(o));
-    SETM_TRY(Store store, Store::open(o.store, true));
+    const bool reserve = o.serial == 0;
+    SETM_TRY(Store store, Store::open(o.store, !reserve));
+    SETM_TRY(auto ids, read_identities(o));
+    if (ids.size() > 1 && !terms.meter.empty())
+        return make_error(Exit::usage, "one meter, one participant",
+                          "--meter with more than one identity");
     SETM_TRY(auto snap, store.snapshot());
-    std::uint64_t serial = o.serial;
-    if (serial == 0) {
-        SETM_TRY(serial, snap->state().next_serial());
+    std::uint64_t first = o.serial;
+    if (reserve) {
+        SETM_TRY(first, snap->state().next_serial());
     }
-    SETM_TRY(auto in, open_input(o.input));
-    StateDelta batch(snap->state()); // identities earlier in the input count too
-    std::string out;
-    std::size_t n = 0;
-    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
-        SETM_TRY(Signed<Identity> id, identity_from_json(obj));
-        if (++n > 1 && !terms.meter.empty())
-            return make_error(Exit::usage, "one meter, one participant",
-                              "--meter with more than one identity");
-        SETM_TRY(Signed<Credential> c, issue_credential(batch, key, id, terms, serial++));
-        SETM_CHECK(apply_record(batch, c, terms.valid_from, 0));
-        out += to_json(Record(c)) + "\n";
-        return ok_status();
-    }));
+    SETM_TRY(std::string out, issue_all(snap->state(), key, ids, terms, first));
+    if (reserve && !ids.empty()) {
+        SETM_TRY(first, store.reserve_serials(ids.size()));
+        snap.reset();
+        SETM_TRY(snap, store.snapshot());
+        SETM_TRY(out, issue_all(snap->state(), key, ids, terms, first));
+    }
     SETM_CHECK(tool::print(out)); // all or nothing
     if (tool::person_watching())
-        std::cerr << kTool << ": issued " << n
+        std::cerr << kTool << ": issued " << ids.size()
                   << " credential(s); mine them with setm-mine to admit them\n";
     return ok_status();
 }
@@ -307,11 +350,7 @@ Status cmd_open(const Options& o) {
 }
 
 // ---- the command line -------------------------------------------------------------------
-void store_opt(CLI::App* s, Options& o) {
-    s->add_option("-s,--store", o.store, "The chain store directory")
-        ->required()
-        ->option_text("DIR");
-}
+void store_opt(CLI::App* s, Options& o) { tool::store_option(s, o.store); }
 
 void key_opt(CLI::App* s, Options& o, const char* what) {
     s->add_option("-k,--key", o.key, what)->required()->option_text("FILE");
@@ -321,7 +360,7 @@ void key_opt(CLI::App* s, Options& o, const char* what) {
 }
 
 void now_opt(CLI::App* s, Options& o) {
-    s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")
+    s->add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00:00Z) instead of the clock")
         ->option_text("TIME");
 }
 
@@ -370,7 +409,8 @@ CLI::App* add_register(CLI::App& app, Options& o) {
         ->option_text("TIME");
     reg->add_option("--days", o.days, "Days of validity (default 365)")->option_text("N");
     reg->add_option("--serial", o.serial,
-                    "First serial number (default: one above the highest on the chain)")
+                    "First serial number (default: one above the highest on the chain or reserved "
+                    "by an earlier register)")
         ->option_text("N");
     reg->add_option("-i,--input", o.input, "Identities to read (default - for stdin)")
         ->option_text("FILE");
@@ -460,6 +500,7 @@ static int tool_main(int argc, char** argv) {
     app.require_subcommand(1);
     Options o;
     const auto commands = add_commands(app, o);
+    for (const auto& [sub, run] : commands) tool::quiet_flag(sub);
     app.footer(
         std::string("Examples:\n"
                     "  setm-auth init --store chain --key authority.key --difficulty 16\n"

@@ -50,6 +50,7 @@ static int tool_main(int argc, char** argv) {
     CLI::App app{"Create a setm participant key (Ed25519 + X25519) and print its identity.",
                  "setm-keygen"};
     tool::version_flag(app);
+    tool::quiet_flag(&app);
     Options o;
     auto* out = app.add_option("-o,--out", o.out,
                                "Write the new secret key to FILE (mode 0600, never overwritten)")

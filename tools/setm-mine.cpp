@@ -22,18 +22,6 @@ struct Options {
     unsigned max_tries = 100;
 };
 
-// Progress on a terminal: hash rate and elapsed time, on one line of stderr.
-MineProgress progress_meter() {
-    if (!tool::person_watching()) return {};
-    const auto start = std::chrono::steady_clock::now();
-    return [start](std::uint64_t hashes) {
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "\r%s: mining: %.2f Mhash/s, %.1f s ", kTool,
-                     s > 0 ? hashes / s / 1e6 : 0.0, s);
-    };
-}
-
 Error at_record(Error e, const std::vector<LineRecord>& in, std::size_t index) {
     if (index < in.size()) e.at_line(in[index].line);
     return e;
@@ -53,9 +41,10 @@ Status attempt(Store& store, const std::vector<LineRecord>& in, const std::vecto
         auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, &bad);
         if (!delta) return at_record(delta.error(), in, bad);
     } // the read transaction ends here: mining holds no lock
-    auto progress = progress_meter();
-    SETM_TRY(Block b, mine_block(records, tip.hash, t, store.genesis().bits, o.threads, progress));
-    if (progress) std::fputc('\n', stderr);
+    const auto meter = tool::mining_meter(kTool);
+    auto mined = mine_block(records, tip.hash, t, store.genesis().bits, o.threads, meter.tick);
+    meter.done();
+    SETM_TRY(Block b, std::move(mined));
     SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
     *out = std::move(b);
     *height = tip.height + 1;
@@ -103,16 +92,15 @@ static int tool_main(int argc, char** argv) {
     CLI::App app{"Validate records against the chain and append them as one proof-of-work block.",
                  kTool};
     tool::version_flag(app);
+    tool::quiet_flag(&app);
     Options o;
-    app.add_option("-s,--store", o.store, "The chain store directory")
-        ->required()
-        ->option_text("DIR");
+    tool::store_option(&app, o.store);
     app.add_option("-i,--input", o.input, "Records to mine (default - for stdin)")
         ->option_text("FILE");
     app.add_option("-j,--threads", o.threads, "Mining threads (default: every core)")
         ->check(CLI::Range(1u, 256u))
         ->option_text("N");
-    app.add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock")
+    app.add_option("--now", o.now, "Use TIME (UTC, 2026-11-25T10:00:00Z) instead of the clock")
         ->option_text("TIME");
     app.add_flag("--no-retry", o.no_retry,
                  "If another miner appends first, exit 75 instead of mining again");

@@ -123,10 +123,9 @@ static int tool_main(int argc, char** argv) {
         "The market agent: authenticate orders, match each slot, negotiate prices, sign trades.",
         kTool};
     tool::version_flag(app);
+    tool::quiet_flag(&app);
     Options o;
-    app.add_option("-s,--store", o.store, "The chain store directory")
-        ->required()
-        ->option_text("DIR");
+    tool::store_option(&app, o.store);
     app.add_option("-k,--key", o.key,
                    "The market agent's key (its credential holds the agent role)")
         ->required()

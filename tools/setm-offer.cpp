@@ -12,11 +12,12 @@ static int tool_main(int argc, char** argv) {
     app.footer(
         std::string(
             "Examples:\n"
-            "  setm-offer --key solar.key --store chain --slot 2026-11-25T10:00Z --energy 5kWh "
+            "  setm-offer --key solar.key --store chain --slot 2026-11-25T10:00:00Z --energy 5kWh "
             "--price 40 --opening 52\n"
             "  setm-offer --key solar.key --store chain --csv forecast.csv >> orders.jsonl\n\n") +
         tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    tool::store_from_env(o.store, o.chain);
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-offer",
                           make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));

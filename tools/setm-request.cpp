@@ -9,13 +9,15 @@ static int tool_main(int argc, char** argv) {
     tool::version_flag(app);
     tool::OrderOptions o;
     tool::add_order_options(app, o, tool::Side::request);
-    app.footer(std::string("Examples:\n"
-                           "  setm-request --key home.key --store chain --slot 2026-11-25T10:00Z "
-                           "--energy 2kWh --price 46 --opening 34\n"
-                           "  setm-request --key home.key --store chain --csv day.csv --from "
-                           "PRODUCER_ID >> orders.jsonl\n\n") +
-               tool::exit_codes_footer());
+    app.footer(
+        std::string("Examples:\n"
+                    "  setm-request --key home.key --store chain --slot 2026-11-25T10:00:00Z "
+                    "--energy 2kWh --price 46 --opening 34\n"
+                    "  setm-request --key home.key --store chain --csv day.csv --from "
+                    "PRODUCER_ID >> orders.jsonl\n\n") +
+        tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
+    tool::store_from_env(o.store, o.chain);
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-request",
                           make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));

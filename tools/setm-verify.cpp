@@ -53,7 +53,7 @@ Error as_verification(Error e) {
 }
 
 BlockObserver progress() {
-    if (!tool::person_watching()) return {};
+    if (!tool::rewritable_terminal()) return {};
     auto last =
         std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
     return [last](const Block&, std::uint64_t h, const MemoryState&) {
@@ -163,7 +163,7 @@ Status run(const Options& o) {
         };
     }
     auto v = verify_chain(snap.value()->state(), now, o.threads, observer);
-    if (tool::person_watching()) std::fputs("\r\033[K", stderr);
+    if (tool::rewritable_terminal()) std::fputs("\r\033[K", stderr);
     if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
     if (o.json) SETM_CHECK(tool::print(report_json(r) + "\n"));
@@ -193,10 +193,9 @@ static int tool_main(int argc, char** argv) {
     CLI::App app{
         "Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
     tool::version_flag(app);
+    tool::quiet_flag(&app);
     Options o;
-    app.add_option("-s,--store", o.store, "The chain store directory")
-        ->required()
-        ->option_text("DIR");
+    tool::store_option(&app, o.store);
     app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")
         ->option_text("TIME");
     app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")

@@ -4,16 +4,22 @@
 #pragma once
 
 #include <unistd.h>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <new>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +27,89 @@
 #include "stream.hpp"
 
 namespace setm::tool {
+
+// Edit distance with adjacent transpositions (optimal string alignment):
+// "--stroe" is one edit from "--store".
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+// The name closest to WORD, if it is close enough to be a slip of the
+// fingers (at most 2 edits, and fewer than half of WORD); "" otherwise.
+inline std::string closest(const std::string& word, const std::vector<std::string>& names) {
+    std::string best;
+    std::size_t best_d = 3;
+    for (const auto& n : names) {
+        const std::size_t d = edit_distance(word, n);
+        if (d < best_d && 2 * d < word.size()) {
+            best = n;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+// The subcommand argv selected, innermost (the app itself if none).
+inline const CLI::App* selected_app(const CLI::App& app) {
+    const CLI::App* a = &app;
+    while (!a->get_subcommands().empty()) a = a->get_subcommands().front();
+    return a;
+}
+
+// Every option name valid where argv ended: "--store", "-i", ...
+inline std::vector<std::string> option_names(const CLI::App* a) {
+    std::vector<std::string> names;
+    for (; a != nullptr; a = a->get_parent())
+        for (const CLI::Option* o : a->get_options()) {
+            for (const auto& l : o->get_lnames()) names.push_back("--" + l);
+            for (const auto& s : o->get_snames()) names.push_back("-" + s);
+        }
+    return names;
+}
+
+inline std::vector<std::string> subcommand_names(const CLI::App* a) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : a->get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(sub->get_name());
+    return names;
+}
+
+// When argv held a word CLI11 did not know, the usage error names it (with
+// the closest option or subcommand as a hint) instead of what its absence
+// left missing: "unknown option --stroe" rather than "--store is required".
+inline bool report_unknown(const CLI::App& app) {
+    const std::vector<std::string> extra = app.remaining(true);
+    if (extra.empty()) return false;
+    const CLI::App* at = selected_app(app);
+    const std::string& w = extra.front();
+    const bool option = w.size() > 1 && w[0] == '-';
+    const std::vector<std::string> subs = subcommand_names(at);
+    const bool subcommand = !option && at == &app && !subs.empty();
+    std::string what = option       ? "unknown option"
+                       : subcommand ? "unknown subcommand"
+                                    : "unexpected argument";
+    std::string word = option ? w.substr(0, w.find('=')) : w;
+    std::string near = option       ? closest(word, option_names(at))
+                       : subcommand ? closest(word, subs)
+                                    : "";
+    const char* name = app.get_name().c_str();
+    std::fprintf(stderr, "%s: error: usage: %s '%s'\n", name, what.c_str(), word.c_str());
+    if (!near.empty())
+        std::fprintf(stderr, "%s: hint: did you mean %s?\n", name, near.c_str());
+    else
+        std::fprintf(stderr, "%s: hint: see '%s --help'\n", name, name);
+    return true;
+}
 
 // Parses argv. Returns an exit code when main should stop now (--help,
 // --version, or a usage error mapped to Exit::usage), nullopt to go on.
@@ -39,6 +128,7 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
             }
             return 0;
         }
+        if (report_unknown(app)) return static_cast<int>(Exit::usage);
         std::fprintf(stderr, "%s: error: usage: %s\n", app.get_name().c_str(), e.what());
         std::fprintf(stderr, "%s: hint: see '%s --help'\n", app.get_name().c_str(),
                      app.get_name().c_str());
@@ -101,8 +191,72 @@ int run(const char* tool, Body&& body) noexcept {
     }
 }
 
-// A person is reading stderr: narrate. Scripts get silence.
-inline bool person_watching() { return ::isatty(STDERR_FILENO) == 1; }
+// --quiet: no narration, even on a terminal (errors still go to stderr).
+inline bool quiet = false;
+
+inline void quiet_flag(CLI::App* app) {
+    app->add_flag("-q,--quiet", quiet, "No narration or progress on stderr, even on a terminal");
+}
+
+// A person is reading stderr: narrate. Scripts, and --quiet, get silence.
+inline bool person_watching() { return !quiet && ::isatty(STDERR_FILENO) == 1; }
+
+// The terminal can move the cursor back over a line (a progress line that
+// rewrites itself): not when TERM is unset or "dumb" (Emacs shells, some
+// CI logs), where a rewritten line would pile up as garbage.
+inline bool rewritable_terminal() {
+    const char* term = std::getenv("TERM");
+    return person_watching() && term != nullptr && *term != 0 && std::string_view(term) != "dumb";
+}
+
+// Progress of a proof of work on a terminal: the hash rate and elapsed
+// time on one line of stderr that rewrites itself (only its last state,
+// once, on a dumb terminal), ended by mining_done. Empty (no progress) when
+// nobody watches.
+struct MiningMeter {
+    std::function<void(std::uint64_t)> tick;
+    std::shared_ptr<std::string> last = std::make_shared<std::string>();
+    void done() const {
+        if (!tick || last->empty()) return; // nothing shown: a short proof of work
+        if (rewritable_terminal())
+            std::fputc('\n', stderr);
+        else if (!last->empty())
+            std::fprintf(stderr, "%s\n", last->c_str());
+    }
+};
+
+inline MiningMeter mining_meter(const char* tool) {
+    MiningMeter m;
+    if (!person_watching()) return m;
+    const auto start = std::chrono::steady_clock::now();
+    const bool rewrite = rewritable_terminal();
+    m.tick = [start, rewrite, tool, last = m.last](std::uint64_t hashes) {
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        char line[160];
+        std::snprintf(line, sizeof line, "%s: mining: %.2f Mhash/s, %.1f s", tool,
+                      s > 0 ? static_cast<double>(hashes) / s / 1e6 : 0.0, s);
+        *last = line;
+        if (rewrite) std::fprintf(stderr, "\r%s \033[K", line);
+    };
+    return m;
+}
+
+// --store DIR, required; the environment variable SETM_STORE supplies it
+// when it is not given, so a session names its chain once.
+inline CLI::Option* store_option(CLI::App* app, std::string& dir) {
+    return app->add_option("-s,--store", dir, "The chain store directory (default: $SETM_STORE)")
+        ->envname("SETM_STORE")
+        ->required()
+        ->option_text("DIR");
+}
+
+// For tools where --store is optional (orders: --store or --chain): the
+// store of SETM_STORE when neither was given.
+inline void store_from_env(std::string& dir, const std::string& instead) {
+    const char* env = std::getenv("SETM_STORE");
+    if (dir.empty() && instead.empty() && env != nullptr) dir = env;
+}
 
 inline void version_flag(CLI::App& app) {
     app.set_version_flag("--version", std::string(app.get_name()) + " " SETM_VERSION);

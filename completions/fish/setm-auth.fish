@@ -21,7 +21,7 @@ complete -c setm-auth -n "__fish_seen_subcommand_from $subcommands" -s s -l stor
 # subcommands that load a key
 complete -c setm-auth -n "__fish_seen_subcommand_from $keyed" -s k -l key -r -F -d 'Secret key FILE'
 complete -c setm-auth -n "__fish_seen_subcommand_from $keyed" -l passphrase-file -r -F -d 'Passphrase of an encrypted key on FILE\'s first line'
-complete -c setm-auth -n "__fish_seen_subcommand_from $timed" -l now -x -d 'Use TIME (UTC, 2026-11-25T10:00Z) instead of the clock'
+complete -c setm-auth -n "__fish_seen_subcommand_from $timed" -l now -x -d 'Use TIME (UTC, 2026-11-25T10:00:00Z) instead of the clock'
 complete -c setm-auth -n "__fish_seen_subcommand_from register check open" -s i -l input -r -F -d 'Read from FILE (default - for stdin)'
 
 # init
@@ -48,3 +48,4 @@ complete -c setm-auth -n '__fish_seen_subcommand_from revoke' -l reason -x -d 'W
 complete -c setm-auth -n "__fish_seen_subcommand_from $peered" -s p -l peer -r -F -d 'The other party\'s identity or credential'
 complete -c setm-auth -n '__fish_seen_subcommand_from mutual seal' -s c -l context -x -d 'What the key or note is for, e.g. a trade id'
 complete -c setm-auth -n '__fish_seen_subcommand_from seal' -l note -x -d 'The note (default: read stdin)'
+complete -c setm-auth -n "__fish_seen_subcommand_from $subcommands" -s q -l quiet -d 'No narration or progress on stderr, even on a terminal'

@@ -14,5 +14,6 @@ complete -c setm-negotiate -l rejects -r -F -d 'With --skip-invalid: write the r
 complete -c setm-negotiate -l explain -d 'Draw each slot and its negotiations on stderr'
 complete -c setm-negotiate -s j -l threads -x -d 'Signature-checking threads (default: every core)'
 complete -c setm-negotiate -l now -x -d 'Use TIME (UTC) instead of the clock'
+complete -c setm-negotiate -s q -l quiet -d 'No narration or progress on stderr, even on a terminal'
 complete -c setm-negotiate -s h -l help -d 'Show help'
 complete -c setm-negotiate -l version -d 'Show version'

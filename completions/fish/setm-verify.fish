@@ -10,5 +10,6 @@ complete -c setm-verify -l from -x -d 'With --statement: only slots from TIME on
 complete -c setm-verify -l to -x -d 'With --statement: only slots before TIME'
 complete -c setm-verify -l format -x -a 'json csv' -d 'With --statement: json (default) or csv'
 complete -c setm-verify -l has-record -x -d 'Print the block that holds the record ID; no replay'
+complete -c setm-verify -s q -l quiet -d 'No narration or progress on stderr, even on a terminal'
 complete -c setm-verify -s h -l help -d 'Show help'
 complete -c setm-verify -l version -d 'Show version'

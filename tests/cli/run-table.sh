@@ -17,7 +17,7 @@
 set -uo pipefail
 table=$1 bindir=$2 srcdir=$3
 export PATH="$bindir:$PATH" TESTDATA="$srcdir/testdata" LC_ALL=C
-unset SETM_PASSPHRASE
+unset SETM_PASSPHRASE SETM_STORE SETM_EXPLAIN NO_COLOR
 work=$(mktemp -d "${TMPDIR:-/tmp}/setm-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
