@@ -18,6 +18,8 @@ work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/setm-case-study.XXXXXX")}
 mkdir -p "$work"
 cd "$work"
 [ -e chain ] && { echo "run.sh: $work/chain exists; give a new directory" >&2; exit 64; }
+# Named first, on stderr (also when stdout is piped): the files stay there.
+echo "run.sh: working in $work (the keys, the store and every file stay there)" >&2
 
 DAY=2026-11-26                # the day traded
 T_INIT=2026-11-25T18:00:00Z      # the authority starts the chain
@@ -113,7 +115,6 @@ if [ -t 1 ]; then
         "\(.name|.[0:24]|. + " " * (24 - length)) bought \(.bought_wh) Wh  sold \(.sold_wh) Wh  paid \(.paid_eur) EUR  received \(.received_eur) EUR"' statement.jsonl
     jq -r 'select(.type == "statement-balance") |
         "balance: \(.trades) trades, \(.energy_wh) Wh; paid \(.paid_eur) = received \(.received_eur) + fees \(.fees_eur) EUR: \(if .balanced then "balanced" else "NOT BALANCED" end)"' statement.jsonl
-    echo "(files in $work)"
 else
     cat statement.jsonl
 fi

@@ -16,6 +16,7 @@ for t in setm-keygen setm-auth setm-offer setm-request setm-negotiate setm-mine 
     want "share/fish/vendor_completions.d/$t.fish"
 done
 want share/man/man7/setm.7
+want share/doc/setm/README.md
 "$prefix/bin/setm-keygen" --version >/dev/null && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: installed binary does not run"; }
 echo "install: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

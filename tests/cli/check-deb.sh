@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# check-deb.sh BUILDDIR - `cpack -G DEB` makes a .deb that holds every tool,
+# man page, completion, the cron script and the README under /usr, with
+# the dependencies the programs need; its programs run once unpacked.
+set -uo pipefail
+build=$1
+command -v dpkg-deb >/dev/null || { echo "dpkg-deb missing: skipped"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/setm-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+(cd "$build" && cpack -G DEB -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log"; echo "deb: cpack failed"; exit 1; }
+debs=("$work"/out/setm_*.deb)
+[ -f "${debs[0]}" ] && [ ${#debs[@]} -eq 1 ] || { ls "$work/out"; echo "deb: no single setm_*.deb"; exit 1; }
+deb=${debs[0]}
+dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./||' > "$work/contents"
+passed=0 failed=0
+want() { if grep -qx -- "$1" "$work/contents"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: the .deb lacks $1"; fi; }
+for t in setm-keygen setm-auth setm-offer setm-request setm-negotiate setm-mine setm-verify setm-settle; do
+    want "usr/bin/$t"
+    want "usr/share/man/man1/$t.1"
+    want "usr/share/bash-completion/completions/$t"
+    want "usr/share/zsh/vendor-completions/_$t"
+    want "usr/share/fish/vendor_completions.d/$t.fish"
+done
+want usr/share/man/man7/setm.7
+want usr/share/doc/setm/README.md
+if grep -v '^usr/' "$work/contents" | grep -q .; then
+    failed=$((failed + 1)); echo "FAIL: files outside /usr: $(grep -v '^usr/' "$work/contents" | head -3)"
+fi
+depends=$(dpkg-deb -f "$deb" Depends)
+for d in libcrypto++8 liblmdb0 jq util-linux; do
+    if grep -q -- "$d" <<<"$depends"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: Depends lacks $d: $depends"; fi
+done
+[ "$(dpkg-deb -f "$deb" Package)" = setm ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: Package is not setm"; }
+# Unpacked into a scratch root, the programs run from there.
+dpkg-deb -x "$deb" "$work/root"
+for t in setm-keygen setm-auth setm-offer setm-request setm-negotiate setm-mine setm-verify; do
+    if "$work/root/usr/bin/$t" --version | grep -q "^$t "; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: unpacked $t does not run"; fi
+done
+if "$work/root/usr/bin/setm-settle" --help | grep -q '^Usage: setm-settle'; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: unpacked setm-settle does not run"; fi
+echo "deb: $(basename "$deb"): $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
