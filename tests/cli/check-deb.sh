@@ -26,13 +26,21 @@ want usr/share/doc/setm/README.md
 if grep -v '^usr/' "$work/contents" | grep -q .; then
     failed=$((failed + 1)); echo "FAIL: files outside /usr: $(grep -v '^usr/' "$work/contents" | head -3)"
 fi
+# Depends names jq and util-linux (setm-settle), and the package of every
+# shared library the programs load (however they are linked).
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in libcrypto++8 liblmdb0 jq util-linux; do
-    if grep -q -- "$d" <<<"$depends"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: Depends lacks $d: $depends"; fi
+dpkg-deb -x "$deb" "$work/root"
+wanted=(jq util-linux)
+for lib in $(ldd "$work"/root/usr/bin/setm-{keygen,auth,offer,request,negotiate,mine,verify} |
+             awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u); do
+    pkg=$({ dpkg -S "$lib" || dpkg -S "${lib#/usr}" || dpkg -S "/usr$lib"; } 2>/dev/null | head -1 | cut -d: -f1)
+    [ -n "$pkg" ] && wanted+=("$pkg") || { failed=$((failed + 1)); echo "FAIL: no package owns $lib"; }
+done
+for d in "${wanted[@]}"; do
+    if grep -qE -- "(^|, )$d( |,|\$)" <<<"$depends"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: Depends lacks $d: $depends"; fi
 done
 [ "$(dpkg-deb -f "$deb" Package)" = setm ] && passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: Package is not setm"; }
 # Unpacked into a scratch root, the programs run from there.
-dpkg-deb -x "$deb" "$work/root"
 for t in setm-keygen setm-auth setm-offer setm-request setm-negotiate setm-mine setm-verify; do
     if "$work/root/usr/bin/$t" --version | grep -q "^$t "; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: unpacked $t does not run"; fi
 done
