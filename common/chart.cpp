@@ -24,6 +24,13 @@ std::string pad_left(std::string s, std::size_t width) {
 
 std::string short_id(const Hash32& id) { return to_hex(id).substr(0, 16); }
 
+// "offer 1a2b3c4d5e6f7a8b (solar)", or without the name when it is unknown.
+std::string order_label(const char* kind, const Hash32& id, const OrderNames& names) {
+    std::string label = std::string(kind) + " " + short_id(id);
+    auto it = names.find(id);
+    return it == names.end() ? label : label + " (" + it->second + ")";
+}
+
 std::int64_t curve_energy(const Curve& c) {
     std::int64_t sum = 0;
     for (const auto& step : c) sum += step.second; // the slot's checked total
@@ -166,8 +173,9 @@ std::string curves_chart(const SlotReport& s) {
 
 // ---- a negotiation's rounds --------------------------------------------------------
 
-std::string rounds_chart(const Negotiation& n) {
-    std::string out = "offer " + short_id(n.offer) + " request " + short_id(n.request) + " fee " +
+std::string rounds_chart(const Negotiation& n, const OrderNames& names) {
+    std::string out = order_label("offer", n.offer, names) + " " +
+                      order_label("request", n.request, names) + " fee " +
                       format_price(n.fee_price) + "\n";
     out += n.agreed ? "  agreed in round " + std::to_string(n.rounds.back().round) + " at " +
                           format_price(n.price) + " EUR/MWh\n"
@@ -197,7 +205,7 @@ std::string rounds_chart(const Negotiation& n) {
 
 // ---- a slot -----------------------------------------------------------------------
 
-std::string explain_slot(const SlotReport& s) {
+std::string explain_slot(const SlotReport& s, const OrderNames& names) {
     constexpr std::size_t kMaxShown = 40;
     std::string out = "slot " + format_utc(s.slot) + "\n";
     out += "  offers:   " + std::to_string(s.offers) + ", " + format_energy(s.offered_wh) + "\n";
@@ -212,10 +220,48 @@ std::string explain_slot(const SlotReport& s) {
         out += "negotiations: " + std::to_string(s.negotiations.size()) +
                " (b = bid less fee, a = ask; they agree when b >= a)\n";
         for (std::size_t i = 0; i < s.negotiations.size() && i < kMaxShown; ++i)
-            out += rounds_chart(s.negotiations[i]);
+            out += rounds_chart(s.negotiations[i], names);
         if (s.negotiations.size() > kMaxShown)
             out += "... and " + std::to_string(s.negotiations.size() - kMaxShown) + " more\n";
     }
+    return out;
+}
+
+// ---- a market -------------------------------------------------------------------
+
+namespace {
+
+// Sorted slot times as ranges of consecutive slots ("A..B", or "A" alone).
+std::string time_ranges(const std::vector<std::int64_t>& times, std::int64_t step) {
+    std::string out;
+    for (std::size_t i = 0; i < times.size();) {
+        std::size_t j = i;
+        while (j + 1 < times.size() && times[j + 1] - times[j] == step) ++j;
+        out += (out.empty() ? "" : ", ") + format_utc(times[i]);
+        if (j > i) out += ".." + format_utc(times[j]);
+        i = j + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+std::string explain_market(const std::vector<SlotReport>& slots,
+                           const std::vector<std::int64_t>& only, const OrderNames& names,
+                           int slot_minutes) {
+    std::string out;
+    std::vector<std::int64_t> idle;
+    for (const auto& s : slots) {
+        if (!only.empty() && std::find(only.begin(), only.end(), s.slot) == only.end()) continue;
+        if (s.traded_wh > 0) {
+            out += explain_slot(s, names) + "\n";
+            continue;
+        }
+        idle.push_back(s.slot);
+    }
+    if (!idle.empty())
+        out += std::to_string(idle.size()) + " slot(s) with orders but no trade, not drawn: " +
+               time_ranges(idle, std::int64_t{slot_minutes} * 60) + "\n";
     return out;
 }
 

@@ -224,4 +224,16 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
     return res;
 }
 
+Result<std::map<Hash32, std::string>> order_names(const StateReader& chain,
+                                                  const std::vector<LineRecord>& orders) {
+    std::map<Hash32, std::string> names;
+    for (const auto& o : orders) {
+        SETM_TRY(auto serial, chain.serial_of(record_signer(o.record)));
+        if (!serial) continue;
+        SETM_TRY(auto entry, chain.credential(*serial));
+        if (entry) names[record_id(o.record)] = entry->credential.body.name;
+    }
+    return names;
+}
+
 } // namespace setm

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,5 +42,11 @@ struct BatchResult {
 // The agent's key must hold a valid agent credential at `now`.
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               const std::vector<LineRecord>& input, const BatchOptions& opt);
+
+// The name of each order's signer as the chain's registry knows it (order
+// id -> name), for the charts of --explain; signers it does not know are
+// left out.
+Result<std::map<Hash32, std::string>> order_names(const StateReader& chain,
+                                                  const std::vector<LineRecord>& orders);
 
 } // namespace setm

@@ -20,6 +20,7 @@ struct Options {
     unsigned rounds = 10;
     unsigned threads = tool::default_threads();
     bool skip_invalid = false, explain = false;
+    std::vector<std::string> explain_slots;
 };
 
 std::string slot_report_json(const SlotReport& s, const char* mechanism) {
@@ -46,6 +47,17 @@ std::string rejected_json(const Rejected& r) {
     return o.str();
 }
 
+// --slot TIME (repeatable): the slots --explain draws.
+Result<std::vector<std::int64_t>> explain_slots(const Options& o) {
+    std::vector<std::int64_t> only;
+    for (const auto& t : o.explain_slots) {
+        SETM_TRY(auto slot, tool::time_arg(t, "--slot"));
+        if (!slot) return make_error(Exit::usage, "bad --slot", "empty; expected a TIME");
+        only.push_back(*slot);
+    }
+    return only;
+}
+
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(Mechanism mech, parse_mechanism(o.mechanism));
@@ -69,6 +81,13 @@ Status run(const Options& o) {
     SETM_TRY(Store store, Store::open(o.store, true));
     SETM_TRY(auto snap, store.snapshot());
     SETM_TRY(BatchResult res, run_batch(snap->state(), agent, orders, opt));
+    std::string explain;
+    if (o.explain) {
+        SETM_TRY(std::vector<std::int64_t> only, explain_slots(o));
+        SETM_TRY(OrderNames names, order_names(snap->state(), orders));
+        explain = explain_market(res.market.slots, only, names,
+                                 static_cast<int>(store.genesis().slot_minutes));
+    }
 
     // Open every output before writing any, so a bad path leaves nothing half-written.
     std::unique_ptr<AtomicOutput> unmatched, report, rejects;
@@ -92,11 +111,10 @@ Status run(const Options& o) {
         std::cerr << kTool << ": rejected: " << r.error.message() << "\n";
     }
     const bool watching = tool::person_watching();
+    if (o.explain) std::cerr << explain;
     for (const auto& s : res.market.slots) {
         if (report) report->line(slot_report_json(s, o.mechanism.c_str()));
-        if (o.explain)
-            std::cerr << explain_slot(s) << "\n";
-        else if (watching && s.traded_wh > 0)
+        if (watching && !o.explain && s.traded_wh > 0)
             std::cerr << kTool << ": " << format_utc(s.slot) << ": " << format_energy(s.traded_wh)
                       << " traded of " << format_energy(s.offered_wh) << " offered, "
                       << format_energy(s.requested_wh) << " requested"
@@ -154,8 +172,12 @@ static int tool_main(int argc, char** argv) {
     app.add_option("--rejects", o.rejects,
                    "With --skip-invalid: write the rejected orders and reasons to FILE")
         ->option_text("FILE");
-    app.add_flag("--explain", o.explain,
-                 "Show each slot's supply and demand curves and negotiation rounds on stderr");
+    auto* explain =
+        app.add_flag("--explain", o.explain,
+                     "Show each traded slot's curves and negotiations (by participant) on stderr");
+    app.add_option("--slot", o.explain_slots, "With --explain: only this slot (repeatable)")
+        ->option_text("TIME")
+        ->needs(explain);
     app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
         ->check(CLI::Range(1u, 256u))
         ->option_text("N");
