@@ -211,7 +211,7 @@ inline bool rewritable_terminal() {
 
 // Progress of a proof of work on a terminal: the hash rate and elapsed
 // time on one line of stderr that rewrites itself (only its last state,
-// once, on a dumb terminal), ended by mining_done. Empty (no progress) when
+// once, on a dumb terminal), ended by done(). Empty (no progress) when
 // nobody watches.
 struct MiningMeter {
     std::function<void(std::uint64_t)> tick;
@@ -220,8 +220,9 @@ struct MiningMeter {
         if (!tick || last->empty()) return; // nothing shown: a short proof of work
         if (rewritable_terminal())
             std::fputc('\n', stderr);
-        else if (!last->empty())
+        else
             std::fprintf(stderr, "%s\n", last->c_str());
+        last->clear(); // a search after a moved tip shows its own line
     }
 };
 
