@@ -22,6 +22,19 @@ struct Options {
     unsigned max_tries = 100;
 };
 
+// Progress on a terminal: hash rate and elapsed time, on one line of stderr
+// that rewrites itself; none where a line cannot be rewritten (TERM=dumb).
+MineProgress progress_meter() {
+    if (!tool::rewritable_terminal()) return {};
+    const auto start = std::chrono::steady_clock::now();
+    return [start](std::uint64_t hashes) {
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::fprintf(stderr, "\r%s: mining: %.2f Mhash/s, %.1f s ", kTool,
+                     s > 0 ? hashes / s / 1e6 : 0.0, s);
+    };
+}
+
 Error at_record(Error e, const std::vector<LineRecord>& in, std::size_t index) {
     if (index < in.size()) e.at_line(in[index].line);
     return e;
@@ -41,10 +54,9 @@ Status attempt(Store& store, const std::vector<LineRecord>& in, const std::vecto
         auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, &bad);
         if (!delta) return at_record(delta.error(), in, bad);
     } // the read transaction ends here: mining holds no lock
-    const auto meter = tool::mining_meter(kTool);
-    auto mined = mine_block(records, tip.hash, t, store.genesis().bits, o.threads, meter.tick);
-    meter.done();
-    SETM_TRY(Block b, std::move(mined));
+    auto progress = progress_meter();
+    SETM_TRY(Block b, mine_block(records, tip.hash, t, store.genesis().bits, o.threads, progress));
+    if (progress) std::fputc('\n', stderr);
     SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
     *out = std::move(b);
     *height = tip.height + 1;
