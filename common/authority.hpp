@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "chain.hpp"
 #include "keyfile.hpp"
 #include "records.hpp"
+#include "rules.hpp"
 
 namespace setm {
 

@@ -1,5 +1,9 @@
 #include "miner.hpp"
 
+#include <algorithm>
+
+#include "rules.hpp"
+
 namespace setm {
 
 std::uint32_t next_block_time(const std::vector<std::uint32_t>& last_times, std::int64_t now) {
@@ -24,6 +28,46 @@ Result<Block> mine_block(std::vector<Record> records, const Hash32& prev, std::u
             return b;
         }
         ++b.header.time; // nonce space exhausted
+    }
+}
+
+Result<Block> make_genesis_block(const Signed<Genesis>& g, std::int64_t now, unsigned threads,
+                                 const MineProgress& progress) {
+    return mine_block({g}, Hash32{}, static_cast<std::uint32_t>(now), g.body.bits, threads,
+                      progress);
+}
+
+namespace {
+
+// One attempt: validate on a snapshot, mine outside any transaction, append
+// if the tip has not moved.
+Result<Appended> attempt(Store& store, const std::vector<Record>& records, std::int64_t now,
+                         const AppendOptions& o, std::size_t* bad_index) {
+    Tip tip;
+    std::uint32_t t = 0;
+    {
+        SETM_TRY(auto snap, store.snapshot());
+        SETM_TRY(tip, snap->state().tip());
+        t = next_block_time(tip.last_times, now);
+        auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, bad_index);
+        if (!delta) return delta.error();
+    } // the read transaction ends here: mining holds no lock
+    SETM_TRY(Block b,
+             mine_block(records, tip.hash, t, store.genesis().bits, o.threads, o.progress));
+    if (o.searched) o.searched();
+    SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
+    return Appended{std::move(b), tip.height + 1};
+}
+
+} // namespace
+
+Result<Appended> mine_and_append(Store& store, const std::vector<Record>& records, std::int64_t now,
+                                 const AppendOptions& o, std::size_t* bad_index) {
+    for (unsigned tries = 1;; ++tries) {
+        auto done = attempt(store, records, now, o, bad_index);
+        if (done || !done.error().is(ErrorKind::tip_moved) || !o.retry || tries >= o.max_tries)
+            return done;
+        if (o.retried) o.retried(tries + 1);
     }
 }
 

@@ -1,12 +1,15 @@
-// miner.hpp - building and mining a block on a tip.
+// miner.hpp - building, mining and appending blocks: the genesis block, a
+// block on a tip, and the mine-and-append protocol setm-mine runs.
 #pragma once
 
-#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
-#include "chain.hpp"
+#include "block_records.hpp"
 #include "pow.hpp"
+#include "store.hpp"
 
 namespace setm {
 
@@ -19,5 +22,34 @@ std::uint32_t next_block_time(const std::vector<std::uint32_t>& last_times, std:
 // one second and searches again.
 Result<Block> mine_block(std::vector<Record> records, const Hash32& prev, std::uint32_t time,
                          std::uint32_t bits, unsigned threads, const MineProgress& progress = {});
+
+// The genesis block: its one record is the authority-signed Genesis, mined
+// at the genesis's own target.
+Result<Block> make_genesis_block(const Signed<Genesis>& g, std::int64_t now, unsigned threads,
+                                 const MineProgress& progress = {});
+
+struct AppendOptions {
+    unsigned threads = 1;
+    bool retry = true;              // mine again on the new tip when another writer appended first
+    unsigned max_tries = 100;       // attempts in all, the first included
+    MineProgress progress;          // called while searching nonces
+    std::function<void()> searched; // after each nonce search, found
+    std::function<void(unsigned)> retried; // before attempt N (2, 3, ...) on a moved tip
+};
+
+struct Appended {
+    Block block;
+    std::uint64_t height = 0;
+};
+
+// The mine-and-append protocol: validates `records` on a snapshot of the
+// store's tip, mines a block on that tip holding no lock, and appends it only
+// if the tip has not moved (the store validates again inside its write
+// transaction). When another writer appended first (ErrorKind::tip_moved), it
+// validates and mines again on the new tip, up to max_tries; without retry
+// that error is returned at once. A record that breaks a rule fails the whole
+// block: the error names it, and *bad_index (if given) is its position.
+Result<Appended> mine_and_append(Store& store, const std::vector<Record>& records, std::int64_t now,
+                                 const AppendOptions& o, std::size_t* bad_index = nullptr);
 
 } // namespace setm

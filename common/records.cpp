@@ -1,6 +1,10 @@
 #include "records.hpp"
 
 #include <cstring>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include "block.hpp"
 #include "units.hpp"
@@ -48,6 +52,9 @@ const char* record_type(const Record& r) {
 Hash32 record_id(const Record& r) {
     return std::visit([](const auto& s) { return s.id(); }, r);
 }
+std::uint8_t record_signer_role(const Record& r) {
+    return std::visit([](const auto& s) { return std::decay_t<decltype(s.body)>::signer_role; }, r);
+}
 ParticipantId record_signer(const Record& r) {
     return std::visit([](const auto& s) { return s.body.signer(); }, r);
 }
@@ -59,97 +66,45 @@ const Hash32& record_chain(const Record& r) {
 
 namespace {
 
-void put_time(JsonOut& o, const char* k, std::int64_t t) { o.field(k, format_utc(t)); }
+// Writes one field of a body's field list as its type or wrapper says.
+struct JsonFieldWriter {
+    JsonOut& o;
+    template <class T>
+    void operator()(const char* k, const T& v) const {
+        if constexpr (std::is_same_v<T, std::string>)
+            o.field(k, v);
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+            o.key(k).begin_array();
+            for (const auto& x : v) o.str(x);
+            o.end_array();
+        } else if constexpr (std::is_integral_v<T>)
+            o.field(k, v);
+        else
+            o.field(k, to_hex(v)); // byte arrays: keys, ids, participants
+    }
+    template <class T>
+    void operator()(const char* k, TimeField<T> f) const {
+        o.field(k, format_utc(f.value));
+    }
+    template <class T>
+    void operator()(const char* k, NonNegativeField<T> f) const {
+        o.field(k, f.value);
+    }
+    template <class T>
+    void operator()(const char* k, RolesField<T> f) const {
+        o.key(k).begin_array();
+        for (const auto& r : role_names(f.value)) o.str(r);
+        o.end_array();
+    }
+    template <class Fn>
+    void operator()(const char* k, DerivedField<Fn> f) const {
+        o.field(k, to_hex(f.compute()));
+    }
+};
 
-void write_body(JsonOut& o, const Identity& b) {
-    o.field("participant", participant_hex(b.signer())); // derived, checked on reading
-    o.field("name", b.name);
-    o.field("ed25519", to_hex(b.ed25519));
-    o.field("x25519", to_hex(b.x25519));
-}
-
-void write_body(JsonOut& o, const Genesis& b) {
-    o.field("chain_name", b.chain_name);
-    o.field("authority_name", b.authority_name);
-    o.field("authority_ed25519", to_hex(b.authority_ed25519));
-    o.field("authority_x25519", to_hex(b.authority_x25519));
-    o.field("bits", b.bits);
-    o.field("slot_minutes", b.slot_minutes);
-    o.field("max_records", b.max_records);
-    o.field("energy_unit", b.energy_unit);
-    o.field("price_unit", b.price_unit);
-    o.field("money_unit", b.money_unit);
-    put_time(o, "created", b.created);
-}
-
-void write_body(JsonOut& o, const Credential& b) {
-    o.field("serial", b.serial);
-    o.field("participant", participant_hex(b.participant));
-    o.field("name", b.name);
-    o.field("ed25519", to_hex(b.ed25519));
-    o.field("x25519", to_hex(b.x25519));
-    o.key("roles").begin_array();
-    for (const auto& r : role_names(b.roles)) o.str(r);
-    o.end_array();
-    o.field("zone", b.zone);
-    o.field("meter", b.meter);
-    o.field("max_energy_wh", b.max_energy_wh);
-    put_time(o, "valid_from", b.valid_from);
-    put_time(o, "valid_until", b.valid_until);
-    o.field("authority", participant_hex(b.authority));
-}
-
-void write_body(JsonOut& o, const Revocation& b) {
-    o.field("serial", b.serial);
-    o.field("participant", participant_hex(b.participant));
-    put_time(o, "time", b.time);
-    o.field("reason", b.reason);
-    o.field("authority", participant_hex(b.authority));
-}
-
-void write_body(JsonOut& o, const Offer& b) {
-    o.field("producer", participant_hex(b.producer));
-    put_time(o, "slot", b.slot);
-    o.field("slot_minutes", b.slot_minutes);
-    o.field("energy_wh", b.energy_wh);
-    o.field("floor_price", b.floor_price);
-    o.field("opening_price", b.opening_price);
-    o.field("zone", b.zone);
-    put_time(o, "expires", b.expires);
-    o.field("nonce", b.nonce);
-}
-
-void write_body(JsonOut& o, const Request& b) {
-    o.field("consumer", participant_hex(b.consumer));
-    put_time(o, "slot", b.slot);
-    o.field("slot_minutes", b.slot_minutes);
-    o.field("energy_wh", b.energy_wh);
-    o.field("ceiling_price", b.ceiling_price);
-    o.field("opening_price", b.opening_price);
-    o.field("zone", b.zone);
-    o.key("from").begin_array();
-    for (const auto& f : b.from) o.str(f);
-    o.end_array();
-    put_time(o, "expires", b.expires);
-    o.field("nonce", b.nonce);
-}
-
-void write_body(JsonOut& o, const Trade& b) {
-    o.field("agent", participant_hex(b.agent));
-    put_time(o, "slot", b.slot);
-    o.field("slot_minutes", b.slot_minutes);
-    o.field("offer", to_hex(b.offer));
-    o.field("request", to_hex(b.request));
-    o.field("seller", participant_hex(b.seller));
-    o.field("buyer", participant_hex(b.buyer));
-    o.field("energy_wh", b.energy_wh);
-    o.field("price", b.price);
-    o.field("fee_price", b.fee_price);
-    o.field("amount", b.amount);
-    o.field("fee", b.fee);
-    o.field("mechanism", b.mechanism);
-    o.field("round", b.round);
-    put_time(o, "time", b.time);
+template <class Body>
+void write_body(JsonOut& o, const Body& b) {
+    Body::fields(b, JsonFieldWriter{o});
 }
 
 template <class Body>
@@ -185,126 +140,107 @@ std::string to_json(const Signed<Identity>& r) {
 
 namespace {
 
-Result<std::int64_t> get_time(ObjectReader& in, const char* k) {
-    SETM_TRY(std::string s, in.str(k));
-    auto t = parse_utc(s);
-    if (!t) return in.field_error(k, t.error().detail);
-    return t.value();
-}
+// Reads one field of a body's field list strictly, as its type or wrapper
+// says; after the first error it reads nothing more. Derived fields are
+// checked once every field is read (finish()).
+struct JsonFieldReader {
+    explicit JsonFieldReader(ObjectReader& reader) : in(reader) {}
+    ObjectReader& in;
+    Status status = ok_status();
+    struct DerivedCheck {
+        const char* key;
+        const char* mismatch;
+        std::function<bool()> same;
+    };
+    std::vector<DerivedCheck> derived_checks;
 
-Result<ParticipantId> get_participant(ObjectReader& in, const char* k) {
-    return in.hex_fixed<16>(k);
-}
-
-Result<std::int64_t> get_nonneg(ObjectReader& in, const char* k) {
-    SETM_TRY(std::int64_t v, in.i64(k));
-    if (v < 0) return in.field_error(k, "must not be negative");
-    return v;
-}
-
-Status read_body(ObjectReader& in, Identity& b) {
-    SETM_TRY(ParticipantId claimed, get_participant(in, "participant"));
-    SETM_TRY(b.name, in.str("name"));
-    SETM_TRY(b.ed25519, in.hex_fixed<32>("ed25519"));
-    SETM_TRY(b.x25519, in.hex_fixed<32>("x25519"));
-    if (claimed != b.signer())
-        return in.field_error("participant", "does not belong to the ed25519 key");
-    return ok_status();
-}
-
-Status read_body(ObjectReader& in, Genesis& b) {
-    SETM_TRY(b.chain_name, in.str("chain_name"));
-    SETM_TRY(b.authority_name, in.str("authority_name"));
-    SETM_TRY(b.authority_ed25519, in.hex_fixed<32>("authority_ed25519"));
-    SETM_TRY(b.authority_x25519, in.hex_fixed<32>("authority_x25519"));
-    SETM_TRY(b.bits, in.u32("bits"));
-    SETM_TRY(b.slot_minutes, in.u32("slot_minutes"));
-    SETM_TRY(b.max_records, in.u32("max_records"));
-    SETM_TRY(b.energy_unit, in.str("energy_unit"));
-    SETM_TRY(b.price_unit, in.str("price_unit"));
-    SETM_TRY(b.money_unit, in.str("money_unit"));
-    SETM_TRY(b.created, get_time(in, "created"));
-    return ok_status();
-}
-
-Status read_body(ObjectReader& in, Credential& b) {
-    SETM_TRY(b.serial, in.u64("serial"));
-    SETM_TRY(b.participant, get_participant(in, "participant"));
-    SETM_TRY(b.name, in.str("name"));
-    SETM_TRY(b.ed25519, in.hex_fixed<32>("ed25519"));
-    SETM_TRY(b.x25519, in.hex_fixed<32>("x25519"));
-    SETM_TRY(std::vector<std::string> roles, in.str_array("roles"));
-    b.roles = 0;
-    for (const auto& r : roles) {
-        auto bit = parse_role(r);
-        if (!bit) return in.field_error("roles", bit.error().detail);
-        b.roles |= bit.value();
+    template <class T>
+    Result<T> read(const char* k) {
+        if constexpr (std::is_same_v<T, std::string>)
+            return in.str(k);
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+            return in.str_array(k);
+        else if constexpr (std::is_same_v<T, std::int64_t>)
+            return in.i64(k);
+        else if constexpr (std::is_same_v<T, std::uint64_t>)
+            return in.u64(k);
+        else if constexpr (std::is_same_v<T, std::uint32_t>)
+            return in.u32(k);
+        else
+            return in.hex_fixed<std::tuple_size_v<T>>(k);
     }
-    if (role_names(b.roles) != roles)
-        return in.field_error("roles",
-                              "must be distinct and in the order producer, consumer, agent");
-    SETM_TRY(b.zone, in.str("zone"));
-    SETM_TRY(b.meter, in.str("meter"));
-    SETM_TRY(b.max_energy_wh, get_nonneg(in, "max_energy_wh"));
-    SETM_TRY(b.valid_from, get_time(in, "valid_from"));
-    SETM_TRY(b.valid_until, get_time(in, "valid_until"));
-    SETM_TRY(b.authority, get_participant(in, "authority"));
-    return ok_status();
-}
+    template <class T>
+    void set(T& into, Result<T> v) {
+        if (!v)
+            status = v.error();
+        else
+            into = std::move(v.value());
+    }
+    template <class T>
+    void operator()(const char* k, T& v) {
+        if (status) set(v, read<T>(k));
+    }
+    template <class T>
+    void operator()(const char* k, TimeField<T> f) {
+        if (status) set(f.value, read_time(k));
+    }
+    template <class T>
+    void operator()(const char* k, NonNegativeField<T> f) {
+        if (status) set(f.value, read_non_negative(k));
+    }
+    template <class T>
+    void operator()(const char* k, RolesField<T> f) {
+        if (status) set(f.value, read_roles(k));
+    }
+    template <class Fn>
+    void operator()(const char* k, DerivedField<Fn> f) {
+        if (!status) return;
+        using V = std::decay_t<decltype(f.compute())>;
+        auto claimed = read<V>(k);
+        if (!claimed) {
+            status = claimed.error();
+            return;
+        }
+        derived_checks.push_back(
+            {k, f.mismatch, [f, v = claimed.value()] { return f.compute() == v; }});
+    }
+    Status finish() {
+        if (!status) return status;
+        for (const auto& c : derived_checks)
+            if (!c.same()) return in.field_error(c.key, c.mismatch);
+        return ok_status();
+    }
 
-Status read_body(ObjectReader& in, Revocation& b) {
-    SETM_TRY(b.serial, in.u64("serial"));
-    SETM_TRY(b.participant, get_participant(in, "participant"));
-    SETM_TRY(b.time, get_time(in, "time"));
-    SETM_TRY(b.reason, in.str("reason"));
-    SETM_TRY(b.authority, get_participant(in, "authority"));
-    return ok_status();
-}
+    Result<std::int64_t> read_time(const char* k) {
+        SETM_TRY(std::string s, in.str(k));
+        auto t = parse_utc(s);
+        if (!t) return in.field_error(k, t.error().detail);
+        return t.value();
+    }
+    Result<std::int64_t> read_non_negative(const char* k) {
+        SETM_TRY(std::int64_t v, in.i64(k));
+        if (v < 0) return in.field_error(k, "must not be negative");
+        return v;
+    }
+    Result<std::uint8_t> read_roles(const char* k) {
+        SETM_TRY(std::vector<std::string> roles, in.str_array(k));
+        std::uint8_t bits = 0;
+        for (const auto& r : roles) {
+            auto bit = parse_role(r);
+            if (!bit) return in.field_error(k, bit.error().detail);
+            bits |= bit.value();
+        }
+        if (role_names(bits) != roles)
+            return in.field_error(k, "must be distinct and in the order producer, consumer, agent");
+        return bits;
+    }
+};
 
-Status read_body(ObjectReader& in, Offer& b) {
-    SETM_TRY(b.producer, get_participant(in, "producer"));
-    SETM_TRY(b.slot, get_time(in, "slot"));
-    SETM_TRY(b.slot_minutes, in.u32("slot_minutes"));
-    SETM_TRY(b.energy_wh, get_nonneg(in, "energy_wh"));
-    SETM_TRY(b.floor_price, in.i64("floor_price"));
-    SETM_TRY(b.opening_price, in.i64("opening_price"));
-    SETM_TRY(b.zone, in.str("zone"));
-    SETM_TRY(b.expires, get_time(in, "expires"));
-    SETM_TRY(b.nonce, in.u64("nonce"));
-    return ok_status();
-}
-
-Status read_body(ObjectReader& in, Request& b) {
-    SETM_TRY(b.consumer, get_participant(in, "consumer"));
-    SETM_TRY(b.slot, get_time(in, "slot"));
-    SETM_TRY(b.slot_minutes, in.u32("slot_minutes"));
-    SETM_TRY(b.energy_wh, get_nonneg(in, "energy_wh"));
-    SETM_TRY(b.ceiling_price, in.i64("ceiling_price"));
-    SETM_TRY(b.opening_price, in.i64("opening_price"));
-    SETM_TRY(b.zone, in.str("zone"));
-    SETM_TRY(b.from, in.str_array("from"));
-    SETM_TRY(b.expires, get_time(in, "expires"));
-    SETM_TRY(b.nonce, in.u64("nonce"));
-    return ok_status();
-}
-
-Status read_body(ObjectReader& in, Trade& b) {
-    SETM_TRY(b.agent, get_participant(in, "agent"));
-    SETM_TRY(b.slot, get_time(in, "slot"));
-    SETM_TRY(b.slot_minutes, in.u32("slot_minutes"));
-    SETM_TRY(b.offer, in.hex_fixed<32>("offer"));
-    SETM_TRY(b.request, in.hex_fixed<32>("request"));
-    SETM_TRY(b.seller, get_participant(in, "seller"));
-    SETM_TRY(b.buyer, get_participant(in, "buyer"));
-    SETM_TRY(b.energy_wh, get_nonneg(in, "energy_wh"));
-    SETM_TRY(b.price, in.i64("price"));
-    SETM_TRY(b.fee_price, in.i64("fee_price"));
-    SETM_TRY(b.amount, in.i64("amount"));
-    SETM_TRY(b.fee, in.i64("fee"));
-    SETM_TRY(b.mechanism, in.str("mechanism"));
-    SETM_TRY(b.round, in.u32("round"));
-    SETM_TRY(b.time, get_time(in, "time"));
-    return ok_status();
+template <class Body>
+Status read_body(ObjectReader& in, Body& b) {
+    JsonFieldReader reader(in);
+    Body::fields(b, reader);
+    return reader.finish();
 }
 
 template <class Body>
@@ -336,23 +272,33 @@ Result<Signed<Identity>> identity_from_json(const rapidjson::Value& obj) {
     return read_signed<Identity>(obj);
 }
 
+namespace {
+
+// The alternative of Record whose type name is `type`, read from obj.
+template <std::size_t... I>
+Result<Record> read_record_of_type(const rapidjson::Value& obj, std::string_view type,
+                                   std::index_sequence<I...>) {
+    std::optional<Result<Record>> out;
+    auto try_kind = [&](auto kind) {
+        using Body = decltype(kind);
+        if (out || type != Body::type) return;
+        auto r = read_signed<Body>(obj);
+        out = r ? Result<Record>(Record(std::move(r.value()))) : Result<Record>(r.error());
+    };
+    (try_kind(std::variant_alternative_t<I, Record>{}.body), ...);
+    if (out) return std::move(*out);
+    return make_error(Exit::bad_input, "unknown record type", "\"" + std::string(type) + "\"");
+}
+
+} // namespace
+
 Result<Record> record_from_json(const rapidjson::Value& obj) {
     if (!obj.IsObject()) return make_error(Exit::bad_input, "bad JSON", "expected an object");
     auto t = obj.FindMember("type");
     if (t == obj.MemberEnd() || !t->value.IsString())
         return make_error(Exit::bad_input, "missing field", "type");
     const std::string_view type(t->value.GetString(), t->value.GetStringLength());
-    auto wrap = [](auto r) -> Result<Record> {
-        if (!r) return std::move(r.error());
-        return Record(std::move(r.value()));
-    };
-    if (type == Credential::type) return wrap(read_signed<Credential>(obj));
-    if (type == Revocation::type) return wrap(read_signed<Revocation>(obj));
-    if (type == Offer::type) return wrap(read_signed<Offer>(obj));
-    if (type == Request::type) return wrap(read_signed<Request>(obj));
-    if (type == Trade::type) return wrap(read_signed<Trade>(obj));
-    if (type == Genesis::type) return wrap(read_signed<Genesis>(obj));
-    return make_error(Exit::bad_input, "unknown record type", "\"" + std::string(type) + "\"");
+    return read_record_of_type(obj, type, std::make_index_sequence<std::variant_size_v<Record>>{});
 }
 
 Result<Record> parse_record(std::string_view text) {

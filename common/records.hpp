@@ -1,7 +1,8 @@
 // records.hpp - the typed records of setm and their JSON form.
 //
-// Each record is a plain struct (the signed body) with one cereal
-// `serialize` listing its fields in canonical order. A signed record pairs
+// Each record is a plain struct (the signed body) with one field list
+// (`fields`, in canonical order) from which its cereal `serialize` and its
+// JSON reading and writing are derived. A signed record pairs
 // a body with an Ed25519 signature over canonical_bytes(tag, chain, body).
 // A record's id is SHA-256 of those canonical bytes, never of the signature.
 //
@@ -24,6 +25,7 @@
 #include "canonical.hpp"
 #include "error.hpp"
 #include "json.hpp"
+#include "record_fields.hpp"
 
 namespace setm {
 
@@ -37,11 +39,23 @@ inline constexpr Hash32 kNoChain{};
 
 // ---- roles ------------------------------------------------------------------
 enum Role : std::uint8_t { role_producer = 1, role_consumer = 2, role_agent = 4 };
+// Who may sign a kind of record, beside the roles: its subject itself
+// (identities, proof of possession), or the chain's authority.
+inline constexpr std::uint8_t kSelfSigned = 0x40;
+inline constexpr std::uint8_t kAuthoritySigns = 0x80;
 // "producer", "consumer", "prosumer" (= both), "agent"; error "bad role".
 Result<std::uint8_t> parse_role(std::string_view name);
 std::vector<std::string> role_names(std::uint8_t roles); // canonical order
 
 // ---- bodies -------------------------------------------------------------------
+// One place per kind: its tag and type name, who may sign it (signer_role),
+// and its one field list (`fields`, see record_fields.hpp), which gives its
+// canonical bytes, stored value and JSON form. The rule that applies it to
+// the chain's state is its apply_kind overload in rules.cpp (a kind without
+// one does not compile). Adding a kind: its struct here, an alternative at
+// the end of Record below, its rule, its section in setm(7). The tests'
+// testdata/fixtures/sign-record.py re-implements the canonical bytes on
+// purpose, independently, and is checked against the tools byte for byte.
 // A participant's public identity, self-signed (proof of possession), like a
 // certificate signing request. Bound to kNoChain.
 struct Identity {
@@ -50,9 +64,18 @@ struct Identity {
     std::string name;
     PublicKey ed25519{};
     PublicKey x25519{};
+    static constexpr std::uint8_t signer_role = kSelfSigned;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("participant", derived([&b] { return participant_id(b.ed25519); },
+                                 "does not belong to the ed25519 key"));
+        f("name", b.name);
+        f("ed25519", b.ed25519);
+        f("x25519", b.x25519);
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(name, ed25519, x25519);
+        fields(*this, CerealFields<A>{ar});
     }
     ParticipantId signer() const { return participant_id(ed25519); }
 };
@@ -73,11 +96,26 @@ struct Genesis {
     std::string price_unit = "cEUR/MWh";
     std::string money_unit = "1e-8 EUR";
     std::int64_t created = 0;
+    static constexpr std::uint8_t signer_role = kAuthoritySigns;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("chain_name", b.chain_name);
+        f("authority_name", b.authority_name);
+        f("authority_ed25519", b.authority_ed25519);
+        f("authority_x25519", b.authority_x25519);
+        f("bits", b.bits);
+        f("slot_minutes", b.slot_minutes);
+        f("max_records", b.max_records);
+        f("energy_unit", b.energy_unit);
+        f("price_unit", b.price_unit);
+        f("money_unit", b.money_unit);
+        f("created", as_time(b.created));
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(chain_name, authority_name, authority_ed25519, authority_x25519, bits, slot_minutes,
-           max_records, energy_unit, price_unit, money_unit, created);
+        fields(*this, CerealFields<A>{ar});
     }
+
     ParticipantId signer() const { return participant_id(authority_ed25519); }
 };
 
@@ -97,11 +135,27 @@ struct Credential {
     std::int64_t valid_from = 0;
     std::int64_t valid_until = 0;
     ParticipantId authority{};
+    static constexpr std::uint8_t signer_role = kAuthoritySigns;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("serial", b.serial);
+        f("participant", b.participant);
+        f("name", b.name);
+        f("ed25519", b.ed25519);
+        f("x25519", b.x25519);
+        f("roles", as_roles(b.roles));
+        f("zone", b.zone);
+        f("meter", b.meter);
+        f("max_energy_wh", as_non_negative(b.max_energy_wh));
+        f("valid_from", as_time(b.valid_from));
+        f("valid_until", as_time(b.valid_until));
+        f("authority", b.authority);
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(serial, participant, name, ed25519, x25519, roles, zone, meter, max_energy_wh,
-           valid_from, valid_until, authority);
+        fields(*this, CerealFields<A>{ar});
     }
+
     ParticipantId signer() const { return authority; }
 };
 
@@ -113,10 +167,20 @@ struct Revocation {
     std::int64_t time = 0; // effective from
     std::string reason;
     ParticipantId authority{};
+    static constexpr std::uint8_t signer_role = kAuthoritySigns;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("serial", b.serial);
+        f("participant", b.participant);
+        f("time", as_time(b.time));
+        f("reason", b.reason);
+        f("authority", b.authority);
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(serial, participant, time, reason, authority);
+        fields(*this, CerealFields<A>{ar});
     }
+
     ParticipantId signer() const { return authority; }
 };
 
@@ -133,11 +197,24 @@ struct Offer {
     std::string zone;
     std::int64_t expires = 0;
     std::uint64_t nonce = 0;
+    static constexpr std::uint8_t signer_role = role_producer;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("producer", b.producer);
+        f("slot", as_time(b.slot));
+        f("slot_minutes", b.slot_minutes);
+        f("energy_wh", as_non_negative(b.energy_wh));
+        f("floor_price", b.floor_price);
+        f("opening_price", b.opening_price);
+        f("zone", b.zone);
+        f("expires", as_time(b.expires));
+        f("nonce", b.nonce);
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(producer, slot, slot_minutes, energy_wh, floor_price, opening_price, zone, expires,
-           nonce);
+        fields(*this, CerealFields<A>{ar});
     }
+
     ParticipantId signer() const { return producer; }
 };
 
@@ -155,11 +232,25 @@ struct Request {
     std::vector<std::string> from; // allowed offer ids or producer ids; empty = any
     std::int64_t expires = 0;
     std::uint64_t nonce = 0;
+    static constexpr std::uint8_t signer_role = role_consumer;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("consumer", b.consumer);
+        f("slot", as_time(b.slot));
+        f("slot_minutes", b.slot_minutes);
+        f("energy_wh", as_non_negative(b.energy_wh));
+        f("ceiling_price", b.ceiling_price);
+        f("opening_price", b.opening_price);
+        f("zone", b.zone);
+        f("from", b.from);
+        f("expires", as_time(b.expires));
+        f("nonce", b.nonce);
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(consumer, slot, slot_minutes, energy_wh, ceiling_price, opening_price, zone, from,
-           expires, nonce);
+        fields(*this, CerealFields<A>{ar});
     }
+
     ParticipantId signer() const { return consumer; }
 };
 
@@ -182,11 +273,30 @@ struct Trade {
     std::string mechanism;      // pay-as-clear, pay-as-bid, negotiate
     std::uint32_t round = 0;    // agreement time (AT): negotiation round
     std::int64_t time = 0;      // when the agent matched it
+    static constexpr std::uint8_t signer_role = role_agent;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("agent", b.agent);
+        f("slot", as_time(b.slot));
+        f("slot_minutes", b.slot_minutes);
+        f("offer", b.offer);
+        f("request", b.request);
+        f("seller", b.seller);
+        f("buyer", b.buyer);
+        f("energy_wh", as_non_negative(b.energy_wh));
+        f("price", b.price);
+        f("fee_price", b.fee_price);
+        f("amount", b.amount);
+        f("fee", b.fee);
+        f("mechanism", b.mechanism);
+        f("round", b.round);
+        f("time", as_time(b.time));
+    }
     template <class A>
     void serialize(A& ar) {
-        ar(agent, slot, slot_minutes, offer, request, seller, buyer, energy_wh, price, fee_price,
-           amount, fee, mechanism, round, time);
+        fields(*this, CerealFields<A>{ar});
     }
+
     ParticipantId signer() const { return agent; }
 };
 
@@ -218,13 +328,19 @@ bool signature_valid(const Signed<Body>& s, const PublicKey& pub) {
     return ed25519_verify(pub, s.signed_bytes(), s.signature);
 }
 
-// Any record that can stand in a block.
+// Any record that can stand in a block. The order of the alternatives is
+// part of the stored format: cereal writes a record as the index of its
+// alternative, then its fields, in blocks and in the orders index. New kinds
+// go at the end; never reorder or remove one (old stores would read as
+// other kinds).
 using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>, Signed<Offer>,
                             Signed<Request>, Signed<Trade>>;
 
 const char* record_type(const Record& r);
 Hash32 record_id(const Record& r);
 ParticipantId record_signer(const Record& r);
+// The role its signer must hold, or kAuthoritySigns.
+std::uint8_t record_signer_role(const Record& r);
 const Hash32& record_chain(const Record& r);
 
 // ---- JSON ---------------------------------------------------------------------

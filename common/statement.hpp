@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "chain.hpp"
+#include "rules.hpp"
 
 namespace setm {
 

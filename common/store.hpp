@@ -28,8 +28,8 @@
 #include <optional>
 #include <string>
 
-#include "chain.hpp"
 #include "lmdb.hpp"
+#include "rules.hpp"
 
 namespace setm {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "chain.hpp"
+#include "rules.hpp"
 #include "store.hpp"
 
 namespace setm {

@@ -35,34 +35,6 @@ MineProgress progress_meter() {
     };
 }
 
-Error at_record(Error e, const std::vector<LineRecord>& in, std::size_t index) {
-    if (index < in.size()) e.at_line(in[index].line);
-    return e;
-}
-
-// One attempt: validate on a snapshot, mine outside any transaction, append
-// if the tip has not moved.
-Status attempt(Store& store, const std::vector<LineRecord>& in, const std::vector<Record>& records,
-               std::int64_t now, const Options& o, Block* out, std::uint64_t* height) {
-    Tip tip;
-    std::uint32_t t = 0;
-    {
-        SETM_TRY(auto snap, store.snapshot());
-        SETM_TRY(tip, snap->state().tip());
-        t = next_block_time(tip.last_times, now);
-        std::size_t bad = 0;
-        auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, &bad);
-        if (!delta) return at_record(delta.error(), in, bad);
-    } // the read transaction ends here: mining holds no lock
-    auto progress = progress_meter();
-    SETM_TRY(Block b, mine_block(records, tip.hash, t, store.genesis().bits, o.threads, progress));
-    if (progress) std::fputc('\n', stderr);
-    SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
-    *out = std::move(b);
-    *height = tip.height + 1;
-    return ok_status();
-}
-
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
@@ -75,27 +47,33 @@ Status run(const Options& o) {
     }
     std::vector<Record> records;
     for (const auto& lr : in) records.push_back(lr.record);
-    for (unsigned tries = 1;; ++tries) {
-        Block b;
-        std::uint64_t height = 0;
-        Status s = attempt(store, in, records, now, o, &b, &height);
-        if (s) {
-            SETM_CHECK(tool::print(block_to_json(b, height) + "\n"));
-            if (tool::person_watching())
-                std::cerr << kTool << ": appended block " << height << " with " << b.records.size()
-                          << " record(s): " << hash_to_hex(block_hash(b.header)) << "\n";
-            return ok_status();
-        }
-        const bool moved = s.error().is(ErrorKind::tip_moved);
-        if (!moved || o.no_retry || tries >= o.max_tries) {
-            Error e = s.error();
-            if (moved)
-                e.with_hint("another setm-mine appended first; run again (or drop --no-retry)");
-            return e;
-        }
-        if (tool::person_watching())
+    AppendOptions ao;
+    ao.threads = o.threads;
+    ao.retry = !o.no_retry;
+    ao.max_tries = o.max_tries;
+    ao.progress = progress_meter();
+    if (ao.progress) ao.searched = [] { std::fputc('\n', stderr); };
+    if (tool::person_watching())
+        ao.retried = [](unsigned) {
             std::cerr << kTool << ": the tip moved; validating and mining again\n";
+        };
+    std::size_t bad = in.size(); // set only when a record breaks a rule
+    auto done = mine_and_append(store, records, now, ao, &bad);
+    if (!done) {
+        Error e = done.error();
+        if (e.is(ErrorKind::tip_moved))
+            e.with_hint("another setm-mine appended first; run again (or drop --no-retry)");
+        else if (bad < in.size())
+            e.at_line(in[bad].line);
+        return e;
     }
+    const Block& b = done.value().block;
+    SETM_CHECK(tool::print(block_to_json(b, done.value().height) + "\n"));
+    if (tool::person_watching())
+        std::cerr << kTool << ": appended block " << done.value().height << " with "
+                  << b.records.size() << " record(s): " << hash_to_hex(block_hash(b.header))
+                  << "\n";
+    return ok_status();
 }
 
 } // namespace

@@ -68,9 +68,7 @@ BlockObserver progress() {
 // --explain: what was checked in each block, as a teacher would say it.
 std::string signer_words(const Record& r, const MemoryState& st) {
     const ParticipantId p = record_signer(r);
-    if (std::holds_alternative<Signed<Genesis>>(r) ||
-        std::holds_alternative<Signed<Credential>>(r) ||
-        std::holds_alternative<Signed<Revocation>>(r))
+    if (record_signer_role(r) == kAuthoritySigns)
         return "signed by the authority " + st.genesis().authority_name + ": signature valid";
     auto serial = st.serial_of(p);
     if (!serial || !serial.value()) return "signer " + participant_hex(p);

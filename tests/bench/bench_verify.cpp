@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "chain.hpp"
 #include "crypto.hpp"
 #include "harness.hpp"
 #include "records.hpp"
+#include "rules.hpp"
 
 namespace {
 

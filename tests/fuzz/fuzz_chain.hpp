@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "chain.hpp"
 #include "keyfile.hpp"
 #include "miner.hpp"
 #include "pow.hpp"
 #include "records.hpp"
+#include "rules.hpp"
 
 namespace setm::fuzz {
 

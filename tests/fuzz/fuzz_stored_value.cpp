@@ -10,8 +10,8 @@
 // encoding; when it was written little-endian (flag byte 1, as the store
 // writes) the encoding is the input itself.
 #include "canonical.hpp"
-#include "chain.hpp"
 #include "fuzz.hpp"
+#include "rules.hpp"
 
 namespace {
 

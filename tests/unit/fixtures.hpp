@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include "chain.hpp"
 #include "keyfile.hpp"
 #include "miner.hpp"
 #include "pow.hpp"
 #include "records.hpp"
+#include "rules.hpp"
 
 namespace setm::test {
 

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "chain.hpp"
 #include "fixtures.hpp"
 #include "merkle.hpp"
 #include "miner.hpp"
+#include "rules.hpp"
 
 using namespace setm;
 using namespace setm::test;

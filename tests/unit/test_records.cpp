@@ -12,10 +12,10 @@
 #include <rapidjson/writer.h>
 
 #include "canonical.hpp"
-#include "chain.hpp"
 #include "fixtures.hpp"
 #include "record_stream.hpp"
 #include "records.hpp"
+#include "rules.hpp"
 
 using namespace setm;
 using namespace setm::test;

@@ -1,46 +1,13 @@
-#include "chain.hpp"
+#include "rules.hpp"
 
 #include <algorithm>
-#include <thread>
 
 #include "limits.hpp"
-#include "merkle.hpp"
-#include "miner.hpp"
 #include "units.hpp"
 
 namespace setm {
 
-// ---- blocks ---------------------------------------------------------------------
-
-Hash32 merkle_root_of(const std::vector<Record>& records) {
-    std::vector<Hash32> ids;
-    ids.reserve(records.size());
-    for (const auto& r : records) ids.push_back(record_id(r));
-    return merkle_root(ids);
-}
-
-std::string block_to_json(const Block& b, std::uint64_t height) {
-    const auto raw = serialize_header(b.header);
-    JsonOut o;
-    o.begin_object();
-    o.field("type", "block");
-    o.field("height", static_cast<std::uint64_t>(height));
-    o.field("hash", hash_to_hex(block_hash(b.header)));
-    o.key("header").begin_object();
-    o.field("version", static_cast<std::int64_t>(b.header.version));
-    o.field("prev", hash_to_hex(b.header.prev));
-    o.field("merkle_root", hash_to_hex(b.header.merkle_root));
-    o.field("time", b.header.time);
-    o.field("bits", b.header.bits);
-    o.field("nonce", b.header.nonce);
-    o.end_object();
-    o.field("header_hex", to_hex(raw.data(), raw.size()));
-    o.key("records").begin_array();
-    for (const auto& r : b.records) write_json(o, r);
-    o.end_array();
-    o.end_object();
-    return o.str();
-}
+// ---- header ----------------------------------------------------------------------
 
 std::uint32_t median_time(const std::vector<std::uint32_t>& last_times) {
     if (last_times.empty()) return 0;
@@ -79,100 +46,13 @@ Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
     return ok_status();
 }
 
-// ---- state ----------------------------------------------------------------------
-
-template <class M, class K>
-auto find_opt(const M& m, const K& k) -> std::optional<typename M::mapped_type> {
-    auto it = m.find(k);
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-}
-
-Result<std::optional<RegistryEntry>> StateDelta::credential(std::uint64_t s) const {
-    if (auto v = find_opt(credentials, s)) return v;
-    return base_.credential(s);
-}
-Result<std::optional<std::uint64_t>> StateDelta::serial_of(const ParticipantId& p) const {
-    if (auto v = find_opt(participants, p)) return v;
-    return base_.serial_of(p);
-}
-Result<std::optional<std::uint64_t>> StateDelta::serial_of_meter(const std::string& m) const {
-    if (auto v = find_opt(meters, m)) return v;
-    return base_.serial_of_meter(m);
-}
-Result<std::optional<OrderEntry>> StateDelta::order(const Hash32& id) const {
-    if (auto v = find_opt(orders, id)) return v;
-    return base_.order(id);
-}
-Result<bool> StateDelta::has_record(const Hash32& id) const {
-    if (records.count(id)) return true;
-    return base_.has_record(id);
-}
-
-Result<std::optional<RegistryEntry>> MemoryState::credential(std::uint64_t s) const {
-    return find_opt(credentials, s);
-}
-Result<std::optional<std::uint64_t>> MemoryState::serial_of(const ParticipantId& p) const {
-    return find_opt(participants, p);
-}
-Result<std::optional<std::uint64_t>> MemoryState::serial_of_meter(const std::string& m) const {
-    return find_opt(meters, m);
-}
-Result<std::optional<OrderEntry>> MemoryState::order(const Hash32& id) const {
-    return find_opt(orders, id);
-}
-Result<bool> MemoryState::has_record(const Hash32& id) const { return records.count(id) != 0; }
-
-void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
-    for (const auto& [k, v] : d.credentials) credentials[k] = v;
-    for (const auto& [k, v] : d.participants) participants[k] = v;
-    for (const auto& [k, v] : d.meters) meters[k] = v;
-    for (const auto& [k, v] : d.orders) orders[k] = v;
-    for (const auto& [k, v] : d.records) {
-        (void)v;
-        records[k] = height;
-    }
-}
-
 // ---- authentication (Algorithm 1) -------------------------------------------------
 
 namespace {
 
 Error wrong_user(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
 
-std::uint8_t role_needed(const Record& r) {
-    if (std::holds_alternative<Signed<Offer>>(r)) return role_producer;
-    if (std::holds_alternative<Signed<Request>>(r)) return role_consumer;
-    if (std::holds_alternative<Signed<Trade>>(r)) return role_agent;
-    return 0;
-}
-
 } // namespace
-
-bool record_signature_valid(const Record& r, const PublicKey& key) {
-    return std::visit([&](const auto& s) { return signature_valid(s, key); }, r);
-}
-
-std::optional<std::size_t> DeferredSignatures::verify(unsigned threads) const {
-    const std::size_t n = tasks_.size();
-    std::vector<char> ok(n, 1);
-    auto work = [&](std::size_t from) {
-        for (std::size_t i = from; i < n; i += threads)
-            ok[i] = record_signature_valid(*tasks_[i].record, tasks_[i].key) ? 1 : 0;
-    };
-    if (threads <= 1 || n < 2 * threads) {
-        threads = 1;
-        work(0);
-    } else {
-        std::vector<std::thread> pool;
-        for (unsigned k = 0; k < threads; ++k) pool.emplace_back(work, k);
-        for (auto& th : pool) th.join();
-    }
-    std::optional<std::size_t> worst;
-    for (std::size_t i = 0; i < n; ++i)
-        if (!ok[i] && (!worst || tasks_[i].index < *worst)) worst = tasks_[i].index;
-    return worst;
-}
 
 Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
                     DeferredSignatures* deferred, std::size_t index) {
@@ -191,8 +71,8 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
                               hash_to_hex(record_chain(r)) + ", not this chain");
     if (std::holds_alternative<Signed<Genesis>>(r))
         return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
-    const std::uint8_t need = role_needed(r);
-    if (need == 0) { // credential, revocation: the authority signs
+    const std::uint8_t need = record_signer_role(r);
+    if (need == kAuthoritySigns) { // credential, revocation
         if (signer != participant_id(st.genesis().authority_ed25519))
             return wrong_user(who + " is not this chain's authority");
         if (!check_sig(st.genesis().authority_ed25519))
@@ -229,6 +109,20 @@ Error invalid(const std::string& reason, const std::string& detail) {
     return make_error(Exit::bad_input, reason, detail);
 }
 
+// What a record's rule knows beside the state: its id, the block's time and
+// height.
+struct RecordContext {
+    Hash32 id;
+    std::int64_t t = 0;
+    std::uint64_t height = 0;
+};
+
+// The rule of each kind of record: one apply_kind overload per alternative
+// of Record (a kind without one does not compile).
+Status apply_kind(StateDelta&, const Signed<Genesis>&, const RecordContext&) {
+    return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
+}
+
 Result<Credential> signer_credential(const StateReader& st, const ParticipantId& p) {
     SETM_TRY(auto serial, st.serial_of(p));
     SETM_TRY(auto entry, st.credential(serial.value_or(0)));
@@ -237,7 +131,7 @@ Result<Credential> signer_credential(const StateReader& st, const ParticipantId&
     return entry->credential.body;
 }
 
-Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64_t height) {
+Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordContext& ctx) {
     const Credential& c = s.body;
     if (c.participant != participant_id(c.ed25519))
         return invalid("bad credential", "participant id does not belong to its key");
@@ -270,12 +164,12 @@ Status apply_credential(StateDelta& st, const Signed<Credential>& s, std::uint64
         }
         st.meters[c.meter] = c.serial;
     }
-    st.credentials[c.serial] = RegistryEntry{s, false, 0, 0, height};
+    st.credentials[c.serial] = RegistryEntry{s, false, 0, 0, ctx.height};
     st.participants[c.participant] = c.serial;
     return ok_status();
 }
 
-Status apply_revocation(StateDelta& st, const Signed<Revocation>& s, std::int64_t t) {
+Status apply_kind(StateDelta& st, const Signed<Revocation>& s, const RecordContext& ctx) {
     const Revocation& v = s.body;
     SETM_TRY(auto entry, st.credential(v.serial));
     if (!entry)
@@ -286,7 +180,7 @@ Status apply_revocation(StateDelta& st, const Signed<Revocation>& s, std::int64_
     if (entry->revoked) return invalid("already revoked", "serial " + std::to_string(v.serial));
     entry->revoked = true;
     entry->revoked_at = v.time;
-    entry->revoked_block_time = t;
+    entry->revoked_block_time = ctx.t;
     st.credentials[v.serial] = *entry;
     return ok_status();
 }
@@ -316,20 +210,18 @@ Status check_order_common(const StateReader& st, const Order& o, const Credentia
     return ok_status();
 }
 
-Status apply_offer(StateDelta& st, const Signed<Offer>& s, const Hash32& id, std::int64_t t,
-                   std::uint64_t height) {
+Status apply_kind(StateDelta& st, const Signed<Offer>& s, const RecordContext& ctx) {
     SETM_TRY(Credential c, signer_credential(st, s.body.producer));
-    SETM_CHECK(check_order_common(st, s.body, c, t, "offer"));
+    SETM_CHECK(check_order_common(st, s.body, c, ctx.t, "offer"));
     if (s.body.opening_price < s.body.floor_price)
         return invalid("bad price", "opening price below the floor");
-    st.orders[id] = OrderEntry{s, 0, height};
+    st.orders[ctx.id] = OrderEntry{s, 0, ctx.height};
     return ok_status();
 }
 
-Status apply_request(StateDelta& st, const Signed<Request>& s, const Hash32& id, std::int64_t t,
-                     std::uint64_t height) {
+Status apply_kind(StateDelta& st, const Signed<Request>& s, const RecordContext& ctx) {
     SETM_TRY(Credential c, signer_credential(st, s.body.consumer));
-    SETM_CHECK(check_order_common(st, s.body, c, t, "request"));
+    SETM_CHECK(check_order_common(st, s.body, c, ctx.t, "request"));
     if (s.body.opening_price > s.body.ceiling_price)
         return invalid("bad price", "opening price above the ceiling");
     // Trades match these against lower-case hex ids: anything else could
@@ -340,7 +232,7 @@ Status apply_request(StateDelta& st, const Signed<Request>& s, const Hash32& id,
             return invalid(
                 "bad from",
                 "\"" + f + "\" is neither a participant id nor an offer id (lower-case hex)");
-    st.orders[id] = OrderEntry{s, 0, height};
+    st.orders[ctx.id] = OrderEntry{s, 0, ctx.height};
     return ok_status();
 }
 
@@ -351,8 +243,9 @@ bool request_allows(const Request& rq, const Hash32& offer_id, const Participant
            std::find(rq.from.begin(), rq.from.end(), sid) != rq.from.end();
 }
 
-Status apply_trade(StateDelta& st, const Signed<Trade>& s, std::int64_t t) {
+Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& ctx) {
     const Trade& tr = s.body;
+    const std::int64_t t = ctx.t;
     if (tr.slot <= t)
         return invalid("slot begun", "a trade for " + format_utc(tr.slot) +
                                          ", which has begun at " + format_utc(t));
@@ -424,19 +317,9 @@ Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64
     if (seen) return invalid("duplicate record", "already on the chain or earlier in this block");
     SETM_CHECK(authenticate(st, r, t, deferred, index));
     SETM_CHECK(check_record_limits(r));
-    Status s = ok_status();
-    if (auto* c = std::get_if<Signed<Credential>>(&r))
-        s = apply_credential(st, *c, height);
-    else if (auto* v = std::get_if<Signed<Revocation>>(&r))
-        s = apply_revocation(st, *v, t);
-    else if (auto* o = std::get_if<Signed<Offer>>(&r))
-        s = apply_offer(st, *o, id, t, height);
-    else if (auto* q = std::get_if<Signed<Request>>(&r))
-        s = apply_request(st, *q, id, t, height);
-    else if (auto* tr = std::get_if<Signed<Trade>>(&r))
-        s = apply_trade(st, *tr, t);
-    if (!s) return s;
-    st.records[id] = static_cast<std::uint32_t>(st.records.size());
+    const RecordContext ctx{id, t, height};
+    SETM_CHECK(std::visit([&](const auto& kind) { return apply_kind(st, kind, ctx); }, r));
+    st.records[id] = height;
     return ok_status();
 }
 
@@ -474,10 +357,6 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
 }
 
 // ---- genesis --------------------------------------------------------------------
-
-Result<Block> make_genesis_block(const Signed<Genesis>& g, std::int64_t now, unsigned threads) {
-    return mine_block({g}, Hash32{}, static_cast<std::uint32_t>(now), g.body.bits, threads);
-}
 
 Result<Hash32> check_genesis_block(const Block& b) {
     if (b.records.size() != 1 || !std::holds_alternative<Signed<Genesis>>(b.records[0]))

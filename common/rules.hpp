@@ -1,0 +1,63 @@
+// rules.hpp - the chain's rules: what a block may hold and what it changes.
+//
+// Pure functions over the state so far (state.hpp: a StateReader), so the
+// same rules serve setm-mine (state in LMDB, store.hpp) and setm-verify
+// (state rebuilt in memory from genesis, trusting no index).
+//
+// A block applies its records in order; each record is validated against
+// the state as left by the records before it (so a credential and the first
+// offer of its holder may share a block, and a trade may follow its orders).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "block_records.hpp"
+#include "error.hpp"
+#include "pow.hpp"
+#include "records.hpp"
+#include "signatures.hpp"
+#include "state.hpp"
+
+namespace setm {
+
+inline constexpr std::int64_t kMaxFutureSeconds = 2 * 60 * 60;
+inline constexpr std::size_t kMedianTimeSpan = 11;
+
+// ---- rules ----------------------------------------------------------------------
+// Algorithm 1 (user.Security): identify the signer of r in the registry and
+// authenticate it at time t: known, credential valid at t and not revoked,
+// holding the role r needs, signature valid. Exit::rejected "wrong user:
+// ..." otherwise. For credential and revocation records the signer must be
+// the chain's authority.
+// With `deferred`, the signature is queued there (at `index`) instead of
+// checked now.
+Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
+                    DeferredSignatures* deferred = nullptr, std::size_t index = 0);
+
+// Validates r against st at block time t (authentication, chain id, record
+// rules, duplicates, limits) and applies it to st. Errors name the rule.
+Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
+                    DeferredSignatures* deferred = nullptr, std::size_t index = 0);
+
+// Validates all records of a block (not its header) and returns the changes.
+// Signatures are checked on `threads` threads after the rules. The error's
+// detail names the record by type and id; *bad_index (if given) is set to
+// its position.
+Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
+                                 std::int64_t t, std::uint64_t height, unsigned threads = 1,
+                                 std::size_t* bad_index = nullptr);
+
+// Header rules: version, link to prev, merkle root, proof of work at the
+// chain's target, time > median of the previous 11 (prev_times, oldest
+// first) and <= now + 2 h. Exit::verify_failed.
+Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
+                    const std::vector<std::uint32_t>& prev_times, std::int64_t now);
+
+std::uint32_t median_time(const std::vector<std::uint32_t>& last_times);
+
+// Checks a genesis block on its own and returns its chain id (its hash).
+Result<Hash32> check_genesis_block(const Block& b);
+
+} // namespace setm

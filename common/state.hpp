@@ -1,0 +1,110 @@
+// state.hpp - the chain's state as validation reads it: the registry of
+// credentials, the orders with what is filled of them, and the records seen.
+//
+// StateReader is the one interface the rules read through. Two kinds of
+// state implement it: StateTables, held in memory (the changes of one block
+// over a base state, or a whole chain replayed from genesis), and TxnState
+// (store.hpp), the LMDB indexes as one transaction sees them.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "error.hpp"
+#include "records.hpp"
+
+namespace setm {
+
+struct RegistryEntry {
+    Signed<Credential> credential;
+    bool revoked = false;
+    std::int64_t revoked_at = 0;         // the revocation's own time
+    std::int64_t revoked_block_time = 0; // time of the block that carried it
+    std::uint64_t height = 0;            // block that admitted it
+    template <class A>
+    void serialize(A& ar) {
+        ar(credential, revoked, revoked_at, revoked_block_time, height);
+    }
+    // Revoked for a record at time t: from the revocation's own time on (it
+    // may be scheduled ahead), and never later than the time of the block
+    // that carries it: block times may step back (only the median of 11
+    // must rise), and a backdated block must not let a revoked key sign.
+    bool revoked_for(std::int64_t t) const {
+        return revoked && revoked_at <= std::max(t, revoked_block_time);
+    }
+};
+
+struct OrderEntry {
+    Record order;               // Signed<Offer> or Signed<Request>
+    std::int64_t filled_wh = 0; // sum of the energy of its trades so far
+    std::uint64_t height = 0;
+    template <class A>
+    void serialize(A& ar) {
+        ar(order, filled_wh, height);
+    }
+};
+
+// What validation reads about the chain so far.
+class StateReader {
+public:
+    virtual ~StateReader() = default;
+    virtual const Genesis& genesis() const = 0;
+    virtual const Hash32& chain_id() const = 0;
+    virtual Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const = 0;
+    // serial of the participant's latest credential
+    virtual Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const = 0;
+    virtual Result<std::optional<std::uint64_t>> serial_of_meter(
+        const std::string& meter) const = 0;
+    virtual Result<std::optional<OrderEntry>> order(const Hash32& id) const = 0;
+    virtual Result<bool> has_record(const Hash32& id) const = 0;
+};
+
+// State held in memory, in the same tables the store keeps. Over a base
+// (StateDelta: one block's changes, readable as the state after them), a
+// lookup that misses the tables asks the base; without one (MemoryState: a
+// whole chain replayed from genesis), the tables are everything.
+class StateTables : public StateReader {
+public:
+    const Genesis& genesis() const override;
+    const Hash32& chain_id() const override;
+    Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const override;
+    Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const override;
+    Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& m) const override;
+    Result<std::optional<OrderEntry>> order(const Hash32& id) const override;
+    Result<bool> has_record(const Hash32& id) const override;
+
+    std::map<std::uint64_t, RegistryEntry> credentials;
+    std::map<ParticipantId, std::uint64_t> participants;
+    std::map<std::string, std::uint64_t> meters;
+    std::map<Hash32, OrderEntry> orders;
+    std::map<Hash32, std::uint64_t> records; // id -> height of its block
+
+protected:
+    explicit StateTables(const StateReader& base) : base_(&base) {}
+    StateTables(Genesis g, Hash32 chain_id) : genesis_(std::move(g)), chain_id_(chain_id) {}
+
+private:
+    const StateReader* base_ = nullptr; // or genesis_ and chain_id_ are this state's own
+    Genesis genesis_;
+    Hash32 chain_id_{};
+};
+
+// The changes made by records on top of a base state (for the store to
+// write, or for a replay to merge), readable as the state after them.
+class StateDelta : public StateTables {
+public:
+    explicit StateDelta(const StateReader& base) : StateTables(base) {}
+};
+
+// A whole chain held in memory (setm-verify's replay).
+class MemoryState : public StateTables {
+public:
+    MemoryState(Genesis g, Hash32 chain_id) : StateTables(std::move(g), chain_id) {}
+    // Takes the changes of the block at `height` (d's base must be this state).
+    void merge(const StateDelta& d, std::uint64_t height);
+};
+
+} // namespace setm
