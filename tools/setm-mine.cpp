@@ -1,6 +1,5 @@
 // setm-mine - validate records against the chain and append them as one
 // proof-of-work block, or append nothing.
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -22,19 +21,6 @@ struct Options {
     unsigned max_tries = 100;
 };
 
-// Progress on a terminal: hash rate and elapsed time, on one line of stderr
-// that rewrites itself; none where a line cannot be rewritten (TERM=dumb).
-MineProgress progress_meter() {
-    if (!tool::rewritable_terminal()) return {};
-    const auto start = std::chrono::steady_clock::now();
-    return [start](std::uint64_t hashes) {
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::fprintf(stderr, "\r%s: mining: %.2f Mhash/s, %.1f s ", kTool,
-                     s > 0 ? hashes / s / 1e6 : 0.0, s);
-    };
-}
-
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
@@ -51,8 +37,9 @@ Status run(const Options& o) {
     ao.threads = o.threads;
     ao.retry = !o.no_retry;
     ao.max_tries = o.max_tries;
-    ao.progress = progress_meter();
-    if (ao.progress) ao.searched = [] { std::fputc('\n', stderr); };
+    const auto meter = tool::mining_meter(kTool); // progress on a terminal
+    ao.progress = meter.tick;
+    ao.searched = [meter] { meter.done(); };
     if (tool::person_watching())
         ao.retried = [](unsigned) {
             std::cerr << kTool << ": the tip moved; validating and mining again\n";

@@ -1,5 +1,4 @@
 // setm-verify - replay the chain from genesis and check everything.
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -52,16 +51,11 @@ Error as_verification(Error e) {
     return e;
 }
 
-BlockObserver progress() {
-    if (!tool::rewritable_terminal()) return {};
-    auto last =
-        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-    return [last](const Block&, std::uint64_t h, const MemoryState&) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - *last < std::chrono::milliseconds(200)) return;
-        *last = now;
-        std::fprintf(stderr, "\r%s: verified block %llu ", kTool,
-                     static_cast<unsigned long long>(h));
+// Progress on a terminal while a long chain replays (quiet for a short one).
+BlockObserver progress(const std::shared_ptr<ProgressMeter>& meter) {
+    if (!meter) return {};
+    return [meter](const Block&, std::uint64_t h, const MemoryState&) {
+        meter->update(std::string(kTool) + ": verified block " + std::to_string(h));
     };
 }
 
@@ -153,7 +147,10 @@ Status run(const Options& o) {
     SETM_TRY(to, tool::time_arg(o.to, "--to"));
     StatementBuilder statement(from, to);
     Status collected = ok_status();
-    BlockObserver observer = o.explain ? narrator({}) : progress();
+    ProgressTiming quiet_start; // a chain that replays in a moment shows no meter
+    quiet_start.delay = 0.2;
+    const auto meter = o.explain ? nullptr : tool::progress_meter(quiet_start);
+    BlockObserver observer = o.explain ? narrator({}) : progress(meter);
     if (o.statement) {
         observer = [&, inner = observer](const Block& b, std::uint64_t h, const MemoryState& st) {
             if (collected) collected = statement.add_block(b, st);
@@ -161,7 +158,7 @@ Status run(const Options& o) {
         };
     }
     auto v = verify_chain(snap.value()->state(), now, o.threads, observer);
-    if (tool::rewritable_terminal()) std::fputs("\r\033[K", stderr);
+    if (meter) meter->done();
     if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
     if (o.json) SETM_CHECK(tool::print(report_json(r) + "\n"));

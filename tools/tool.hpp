@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 #include <algorithm>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +23,7 @@
 #include <CLI/CLI.hpp>
 
 #include "error.hpp"
+#include "progress.hpp"
 #include "stream.hpp"
 
 namespace setm::tool {
@@ -209,36 +209,43 @@ inline bool rewritable_terminal() {
     return person_watching() && term != nullptr && *term != 0 && std::string_view(term) != "dumb";
 }
 
-// Progress of a proof of work on a terminal: the hash rate and elapsed
-// time on one line of stderr that rewrites itself (only its last state,
-// once, on a dumb terminal), ended by done(). Empty (no progress) when
-// nobody watches.
+// How progress shows on stderr: not at all when nobody watches (not a
+// terminal, --quiet); plain lines every few seconds, without escape codes,
+// where a line cannot be rewritten (TERM unset or dumb); else one line
+// rewritten in place. No colour in any case (NO_COLOR holds trivially).
+inline ProgressStyle progress_style() {
+    if (!person_watching()) return ProgressStyle::none;
+    return rewritable_terminal() ? ProgressStyle::rewrite : ProgressStyle::lines;
+}
+
+// A meter on stderr in the style above, or none (nullptr) when nobody watches.
+inline std::shared_ptr<ProgressMeter> progress_meter(ProgressTiming timing = {}) {
+    const ProgressStyle style = progress_style();
+    if (style == ProgressStyle::none) return nullptr;
+    return std::make_shared<ProgressMeter>(style, timing);
+}
+
+// Progress of a proof of work (setm-auth init, setm-mine): the hash rate and
+// elapsed time, ended by done() after each search. tick is empty (the search
+// then skips its callbacks) when nobody watches.
 struct MiningMeter {
     std::function<void(std::uint64_t)> tick;
-    std::shared_ptr<std::string> last = std::make_shared<std::string>();
+    std::shared_ptr<ProgressMeter> meter;
     void done() const {
-        if (!tick || last->empty()) return; // nothing shown: a short proof of work
-        if (rewritable_terminal())
-            std::fputc('\n', stderr);
-        else
-            std::fprintf(stderr, "%s\n", last->c_str());
-        last->clear(); // a search after a moved tip shows its own line
+        if (meter) meter->done();
     }
 };
 
 inline MiningMeter mining_meter(const char* tool) {
     MiningMeter m;
-    if (!person_watching()) return m;
-    const auto start = std::chrono::steady_clock::now();
-    const bool rewrite = rewritable_terminal();
-    m.tick = [start, rewrite, tool, last = m.last](std::uint64_t hashes) {
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.meter = progress_meter();
+    if (!m.meter) return m;
+    m.tick = [tool, meter = m.meter](std::uint64_t hashes) {
+        const double s = meter->seconds();
         char line[160];
         std::snprintf(line, sizeof line, "%s: mining: %.2f Mhash/s, %.1f s", tool,
                       s > 0 ? static_cast<double>(hashes) / s / 1e6 : 0.0, s);
-        *last = line;
-        if (rewrite) std::fprintf(stderr, "\r%s \033[K", line);
+        meter->update(line);
     };
     return m;
 }
