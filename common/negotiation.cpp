@@ -1,10 +1,12 @@
 #include "negotiation.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <set>
 
+#include "clearing.hpp"
 #include "limits.hpp"
-#include "slot_totals.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -12,74 +14,35 @@ namespace setm {
 namespace {
 
 Status check_agent(const StateReader& st, const SecretKey& agent, std::int64_t now) {
-    SETM_TRY(auto serial, st.serial_of(agent.id()));
-    if (!serial)
-        return make_error(
-            Exit::rejected, "wrong user",
-            participant_hex(agent.id()) + " (" + agent.name + ") is not registered on this chain");
-    SETM_TRY(auto e, st.credential(*serial));
-    if (!e) return make_error(Exit::io, "store damaged", "the registry names a missing credential");
-    const Credential& c = e->credential.body;
-    if (!(c.roles & role_agent))
-        return make_error(Exit::rejected, "wrong user", c.name + " does not hold the agent role");
-    if (e->revoked_for(now) || now < c.valid_from || now >= c.valid_until)
-        return make_error(Exit::rejected, "wrong user",
-                          c.name + "'s agent credential is not valid at " + format_utc(now));
+    auto c = active_credential(st, agent.id(), now);
+    if (!c) {
+        Error e = c.error();
+        e.detail = "the agent's key: " + e.detail;
+        return e;
+    }
+    if (!(c->roles & role_agent))
+        return make_error(Exit::rejected, "wrong user", c->name + " does not hold the agent role");
     return ok_status();
 }
 
-MarketOrder market_order(const Record& r, std::int64_t remaining) {
-    MarketOrder m;
-    m.id = record_id(r);
-    m.energy_wh = remaining;
-    if (auto* o = std::get_if<Signed<Offer>>(&r)) {
-        m.is_offer = true;
-        m.owner = o->body.producer;
-        m.slot = o->body.slot;
-        m.limit_price = o->body.floor_price;
-        m.opening_price = o->body.opening_price;
-        m.zone = o->body.zone;
-    } else {
-        const auto& q = std::get<Signed<Request>>(r);
-        m.owner = q.body.consumer;
-        m.slot = q.body.slot;
-        m.limit_price = q.body.ceiling_price;
-        m.opening_price = q.body.opening_price;
-        m.zone = q.body.zone;
-        m.from = q.body.from;
-    }
-    return m;
-}
-
-std::int64_t order_slot(const Record& r) {
-    if (auto* o = std::get_if<Signed<Offer>>(&r)) return o->body.slot;
-    return std::get<Signed<Request>>(r).body.slot;
-}
-std::int64_t order_expires(const Record& r) {
-    if (auto* o = std::get_if<Signed<Offer>>(&r)) return o->body.expires;
-    return std::get<Signed<Request>>(r).body.expires;
-}
-std::int64_t order_energy(const Record& r) {
-    if (auto* o = std::get_if<Signed<Offer>>(&r)) return o->body.energy_wh;
-    return std::get<Signed<Request>>(r).body.energy_wh;
-}
-
-struct Candidate {
-    const LineRecord* in = nullptr;
-    bool on_chain = false;
-    std::int64_t remaining = 0;
+// The orders of a batch that are new to the chain, applied (rules, limits
+// per slot, gate) over the chain as the block that carries them will be.
+struct Admitted {
+    StateDelta block;
+    std::vector<const LineRecord*> fresh; // in input order
 };
 
-// Identifies, authenticates and checks every order. Orders already on the
-// chain keep their place and bring what is left of them; new ones must pass
-// every rule the chain will apply when they are mined.
-Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector<LineRecord>& input,
-                                     const BatchOptions& opt, std::vector<Rejected>& rejected) {
+// Why each input line fails, if it does: not an order, or a rule (a new
+// order against the chain and the batch before it; an order already on the
+// chain, which its book brings anyway, only if its slot is over). Bad
+// signatures are found after the rules, on every core.
+std::vector<std::optional<Error>> check_input(const StateReader& chain,
+                                              const std::vector<LineRecord>& input,
+                                              const BatchOptions& opt) {
     StateDelta st(chain);
     DeferredSignatures sigs;
-    std::vector<Candidate> out;
-    std::map<Hash32, bool> seen;
     std::vector<std::optional<Error>> failure(input.size());
+    std::map<Hash32, bool> seen;
     for (std::size_t i = 0; i < input.size(); ++i) {
         const Record& r = input[i].record;
         if (!std::holds_alternative<Signed<Offer>>(r) &&
@@ -89,48 +52,41 @@ Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector
             continue;
         }
         const Hash32 id = record_id(r);
-        if (seen.count(id)) continue; // the same order twice: once is enough
-        seen[id] = true;
-        SETM_TRY(auto entry, chain.order(id));
-        if (entry) {
-            if (order_slot(r) <= opt.now || order_expires(r) <= opt.now) {
-                failure[i] = make_error(Exit::bad_input, "slot begun",
-                                        "the order's slot " + format_utc(order_slot(r)) +
-                                            " has begun or the order expired");
-                continue;
-            }
-            Status auth = authenticate(chain, r, opt.now, &sigs, i);
-            if (auth) auth = check_record_limits(r); // mined before the bounds existed
-            if (!auth) {
-                failure[i] = auth.error();
-                continue;
-            }
-            out.push_back({&input[i], true, order_energy(r) - entry->filled_wh});
-            continue;
-        }
-        Status s = apply_record(st, r, opt.now, 0, &sigs, i);
-        if (!s) {
+        if (!seen.emplace(id, true).second) continue; // the same order twice: once is enough
+        auto entry = chain.order(id);
+        if (!entry) {
+            failure[i] = entry.error();
+        } else if (*entry) {
+            const OrderFacts f = order_facts(r);
+            if (f.slot <= opt.now || f.expires <= opt.now)
+                failure[i] = make_error(
+                    Exit::bad_input, "slot begun",
+                    "the order's slot " + format_utc(f.slot) + " has begun or the order expired");
+        } else if (Status s = apply_record(st, r, opt.now, 0, &sigs, i); !s) {
             failure[i] = s.error();
-            continue;
         }
-        out.push_back({&input[i], false, order_energy(r)});
     }
-    if (auto bad = sigs.verify(opt.threads)) {
+    if (sigs.verify(opt.threads)) {
         // Several may be bad: find them all (rare path, checked one by one).
-        (void)bad;
         for (std::size_t i = 0; i < input.size(); ++i) {
-            if (failure[i]) continue;
+            if (failure[i]) continue; // not an order, or refused by a rule
             const Record& r = input[i].record;
-            SETM_TRY(auto serial, chain.serial_of(record_signer(r)));
-            std::optional<RegistryEntry> e;
-            if (serial) {
-                SETM_TRY(e, st.credential(*serial));
-            }
-            if (e && !record_signature_valid(r, e->credential.body.ed25519))
+            auto serial = st.serial_of(record_signer(r));
+            if (!serial || !*serial) continue;
+            auto e = st.credential(**serial);
+            if (e && *e && !record_signature_valid(r, (*e)->credential.body.ed25519))
                 failure[i] = make_error(Exit::rejected, "wrong user",
                                         "bad signature by " + participant_hex(record_signer(r)));
         }
     }
+    return failure;
+}
+
+// Names each failing line (or stops at the first without --skip-invalid),
+// then applies the good new orders again, so that the block holds only them.
+Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& input,
+                       const BatchOptions& opt, std::vector<Rejected>& rejected) {
+    const std::vector<std::optional<Error>> failure = check_input(chain, input, opt);
     for (std::size_t i = 0; i < input.size(); ++i) {
         if (!failure[i]) continue;
         Error e = *failure[i];
@@ -140,36 +96,64 @@ Result<std::vector<Candidate>> admit(const StateReader& chain, const std::vector
         if (!opt.skip_invalid) return e;
         rejected.push_back({input[i].line, record_id(r), record_type(r), e});
     }
-    std::vector<Candidate> kept;
-    for (const auto& c : out) {
-        const std::size_t i = static_cast<std::size_t>(c.in - input.data());
-        if (!failure[i] && c.remaining > 0) kept.push_back(c);
+    Admitted a{StateDelta(chain), {}};
+    DeferredSignatures verified; // checked above: never verified again
+    for (std::size_t i = 0; i < input.size(); ++i) {
+        if (failure[i]) continue;
+        const Record& r = input[i].record;
+        SETM_TRY(bool known, a.block.has_record(record_id(r)));
+        if (known) continue; // on the chain, or given twice
+        SETM_CHECK(apply_record(a.block, r, opt.now, 0, &verified, i));
+        a.fresh.push_back(&input[i]);
     }
-    return kept;
+    return a;
 }
 
-// An order that would carry its slot's total energy beyond int64 is
-// rejected by name like any invalid order (or stops the batch without
-// --skip-invalid), instead of failing the market for everyone.
-Status drop_slot_overflow(std::vector<MarketOrder>& orders,
-                          std::map<Hash32, const Candidate*>& by_id, const BatchOptions& opt,
-                          std::vector<Rejected>& rejected) {
-    const std::vector<std::size_t> over = orders_beyond_slot_totals(orders);
-    for (std::size_t i : over) {
-        const MarketOrder& o = orders[i];
-        const LineRecord& in = *by_id.at(o.id)->in;
-        Error e = make_error(Exit::bad_input, "overflow",
-                             std::string(record_type(in.record)) + " " + to_hex(o.id) + ": " +
-                                 format_energy(o.energy_wh) + " would carry the energy " +
-                                 (o.is_offer ? "offered" : "asked for") + " in " +
-                                 format_utc(o.slot) + " beyond 2^63-1 Wh");
-        e.at_line(in.line);
-        if (!opt.skip_invalid) return e;
-        rejected.push_back({in.line, o.id, record_type(in.record), e});
-        by_id.erase(o.id);
+// The slots the agent clears now: those of the new orders and of the open
+// orders on the chain, not begun, and, with a gate, closed and not cleared.
+Result<std::set<std::int64_t>> slots_to_clear(const Admitted& a, std::int64_t now) {
+    std::set<std::int64_t> all, out;
+    for (const LineRecord* in : a.fresh) all.insert(order_facts(in->record).slot);
+    SETM_CHECK(a.block.base()->each_slot_order(now + 1, INT64_MAX, [&](const SlotOrder& o) {
+        all.insert(o.key.slot);
+        return ok_status();
+    }));
+    const Genesis& g = a.block.genesis();
+    for (std::int64_t slot : all) {
+        if (slot <= now) continue;
+        if (has_gate(g)) {
+            SETM_TRY(auto cleared, a.block.cleared(slot));
+            if (now < gate_closure(g, slot) || cleared) continue;
+        }
+        out.insert(slot);
     }
-    for (auto it = over.rbegin(); it != over.rend(); ++it)
-        orders.erase(orders.begin() + static_cast<std::ptrdiff_t>(*it));
+    return out;
+}
+
+Result<Signed<Trade>> sign_trade(const StateReader& chain, const SecretKey& agent, const Match& m,
+                                 const BatchOptions& opt) {
+    Genesis g = chain.genesis(); // its market, or the what-if the options put in its place
+    g.mechanism = mechanism_name(opt.market.mechanism);
+    SETM_TRY(Trade t, trade_for(m, g, agent.id(), opt.now));
+    return sign_record(t, chain.chain_id(), agent.seed);
+}
+
+// Clears each slot on its book as the chain holds it with this batch's
+// orders, and adds its matches, report and leftovers to `market`.
+Status clear_slots(const Admitted& a, const std::set<std::int64_t>& slots, const BatchOptions& opt,
+                   MarketResult& market) {
+    for (std::int64_t slot : slots) {
+        SETM_TRY(std::vector<MarketOrder> book, slot_book(a.block, slot, opt.now));
+        auto r = clear_market(std::move(book), opt.market);
+        if (!r) {
+            Error e = r.error();
+            e.detail = "slot " + format_utc(slot) + ": " + e.detail;
+            return e;
+        }
+        for (auto& m : r->matches) market.matches.push_back(m);
+        for (auto& s : r->slots) market.slots.push_back(std::move(s));
+        for (auto& o : r->leftovers) market.leftovers.push_back(std::move(o));
+    }
     return ok_status();
 }
 
@@ -183,56 +167,58 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                           "network fee " + format_price(opt.market.network_fee) +
                               " EUR/MWh is beyond the bound of " + format_price(kMaxRecordPrice));
     BatchResult res;
-    SETM_TRY(std::vector<Candidate> cands, admit(chain, input, opt, res.rejected));
-    std::vector<MarketOrder> orders;
-    std::map<Hash32, const Candidate*> by_id;
-    for (const auto& c : cands) {
-        orders.push_back(market_order(c.in->record, c.remaining));
-        by_id[orders.back().id] = &c;
-    }
-    SETM_CHECK(drop_slot_overflow(orders, by_id, opt, res.rejected));
-    SETM_TRY(res.market, clear_market(std::move(orders), opt.market));
-    std::map<Hash32, bool> traded;
+    SETM_TRY(Admitted a, admit(chain, input, opt, res.rejected));
+    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a, opt.now));
+    SETM_CHECK(clear_slots(a, slots, opt, res.market));
     for (const Match& m : res.market.matches) {
-        Trade t;
-        t.agent = agent.id();
-        t.slot = m.slot;
-        t.slot_minutes = chain.genesis().slot_minutes;
-        t.offer = m.offer;
-        t.request = m.request;
-        t.seller = m.seller;
-        t.buyer = m.buyer;
-        t.energy_wh = m.energy_wh;
-        t.price = m.price;
-        t.fee_price = m.fee_price;
-        SETM_TRY(t.amount, money_for(m.energy_wh, m.price));
-        SETM_TRY(t.fee, money_for(m.energy_wh, m.fee_price));
-        t.mechanism = mechanism_name(opt.market.mechanism);
-        t.round = m.round;
-        t.time = opt.now;
-        res.trades.push_back(sign_record(t, chain.chain_id(), agent.seed));
-        traded[m.offer] = traded[m.request] = true;
+        SETM_TRY(Signed<Trade> t, sign_trade(chain, agent, m, opt));
+        res.trades.push_back(std::move(t));
     }
-    // Matched orders that the chain has not seen go first, so one block
-    // holds them before the trades that name them; sorted by id.
-    for (const auto& [id, c] : by_id)
-        if (traded.count(id) && !c->on_chain) res.new_orders.push_back(c->in->record);
+    // Every new order goes first, so that the chain holds the book the
+    // trades come from (and the orders not matched yet, for later
+    // clearings); sorted by id.
+    std::map<Hash32, const LineRecord*> fresh;
+    for (const LineRecord* in : a.fresh) fresh[record_id(in->record)] = in;
+    for (const auto& [id, in] : fresh) res.new_orders.push_back(in->record);
     for (const MarketOrder& left : res.market.leftovers) {
-        res.unmatched.push_back(by_id.at(left.id)->in->record);
+        SETM_TRY(auto e, a.block.order(left.id));
+        if (!e) return make_error(Exit::io, "store damaged", "book names a missing order");
+        res.unmatched.push_back(e->order);
         res.unmatched_remaining_wh.push_back(left.energy_wh);
     }
+    // New orders of slots not cleared now wait on the chain, whole.
+    for (const auto& [id, in] : fresh)
+        if (!slots.count(order_facts(in->record).slot)) {
+            res.unmatched.push_back(in->record);
+            res.unmatched_remaining_wh.push_back(order_facts(in->record).energy_wh);
+        }
     return res;
 }
 
 Result<std::map<Hash32, std::string>> order_names(const StateReader& chain,
-                                                  const std::vector<LineRecord>& orders) {
+                                                  const MarketResult& market) {
+    std::map<ParticipantId, std::string> known;
+    auto name_of = [&](const ParticipantId& p) -> Result<std::string> {
+        if (auto it = known.find(p); it != known.end()) return it->second;
+        SETM_TRY(auto serial, chain.serial_of(p));
+        std::string name;
+        if (serial) {
+            SETM_TRY(auto entry, chain.credential(*serial));
+            if (entry) name = entry->credential.body.name;
+        }
+        return known[p] = name;
+    };
     std::map<Hash32, std::string> names;
-    for (const auto& o : orders) {
-        SETM_TRY(auto serial, chain.serial_of(record_signer(o.record)));
-        if (!serial) continue;
-        SETM_TRY(auto entry, chain.credential(*serial));
-        if (entry) names[record_id(o.record)] = entry->credential.body.name;
+    auto add = [&](const Hash32& id, const ParticipantId& p) -> Status {
+        SETM_TRY(std::string n, name_of(p));
+        if (!n.empty()) names[id] = n;
+        return ok_status();
+    };
+    for (const Match& m : market.matches) {
+        SETM_CHECK(add(m.offer, m.seller));
+        SETM_CHECK(add(m.request, m.buyer));
     }
+    for (const MarketOrder& o : market.leftovers) SETM_CHECK(add(o.id, o.owner));
     return names;
 }
 

@@ -1,6 +1,8 @@
 // negotiation.hpp - the market agent's batch (the paper's MiM agent):
-// authenticate orders against the chain (Algorithm 1), subtract what the
-// chain already filled, clear the market, and sign the trades.
+// authenticate new orders against the chain (Algorithm 1), clear each slot
+// the agent may clear now on its book as the chain holds it with these
+// orders (clearing.hpp), and sign the trades: the block of the new orders
+// and the trades passes the chain's clearing rule as it is.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +33,7 @@ struct Rejected {
 };
 
 struct BatchResult {
-    std::vector<Record> new_orders; // matched orders not yet on the chain, once each
+    std::vector<Record> new_orders; // every admitted order not yet on the chain, once each
     std::vector<Signed<Trade>> trades;
     std::vector<Record> unmatched; // orders with energy left, to carry to the next batch
     std::vector<std::int64_t> unmatched_remaining_wh;
@@ -43,10 +45,10 @@ struct BatchResult {
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               const std::vector<LineRecord>& input, const BatchOptions& opt);
 
-// The name of each order's signer as the chain's registry knows it (order
-// id -> name), for the charts of --explain; signers it does not know are
-// left out.
+// The name of the signer of each order the market result names (order id
+// -> name), as the chain's registry knows it, for the charts of --explain;
+// signers it does not know are left out.
 Result<std::map<Hash32, std::string>> order_names(const StateReader& chain,
-                                                  const std::vector<LineRecord>& orders);
+                                                  const MarketResult& market);
 
 } // namespace setm

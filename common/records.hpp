@@ -96,6 +96,17 @@ struct Genesis {
     std::string price_unit = "cEUR/MWh";
     std::string money_unit = "1e-8 EUR";
     std::int64_t created = 0;
+    // The market the chain clears (clearing.hpp): the mechanism and every
+    // parameter that changes its result are fixed here, once.
+    std::string mechanism = "pay-as-clear"; // pay-as-clear, pay-as-bid, negotiate
+    std::uint32_t rounds = 10;              // negotiate: N
+    std::int64_t network_fee = 0;           // cEUR/MWh between zones
+    // Gate closure: a slot's book closes gate_minutes before the start of
+    // its auction period (auction_minutes long, aligned to UTC midnight;
+    // 0 = the slot itself). gate_minutes 0: no gate, any block may clear a
+    // slot on the orders on the chain at that block.
+    std::uint32_t gate_minutes = 0;
+    std::uint32_t auction_minutes = 0;
     static constexpr std::uint8_t signer_role = kAuthoritySigns;
     template <class Self, class Visit>
     static void fields(Self& b, Visit&& f) {
@@ -110,6 +121,11 @@ struct Genesis {
         f("price_unit", b.price_unit);
         f("money_unit", b.money_unit);
         f("created", as_time(b.created));
+        f("mechanism", b.mechanism);
+        f("rounds", b.rounds);
+        f("network_fee", b.network_fee);
+        f("gate_minutes", b.gate_minutes);
+        f("auction_minutes", b.auction_minutes);
     }
     template <class A>
     void serialize(A& ar) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "clearing.hpp"
 #include "limits.hpp"
 #include "units.hpp"
 
@@ -54,6 +55,26 @@ Error wrong_user(const std::string& why) { return make_error(Exit::rejected, "wr
 
 } // namespace
 
+Result<Credential> active_credential(const StateReader& st, const ParticipantId& p,
+                                     std::int64_t t) {
+    const std::string who = participant_hex(p);
+    SETM_TRY(auto serial, st.serial_of(p));
+    if (!serial) return wrong_user(who + " is not registered");
+    SETM_TRY(auto entry, st.credential(*serial));
+    if (!entry)
+        return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+    const Credential& c = entry->credential.body;
+    if (entry->revoked_for(t))
+        return wrong_user(who + " (" + c.name + ") was revoked at " +
+                          format_utc(entry->revoked_at));
+    if (t < c.valid_from)
+        return wrong_user(who + " (" + c.name + ") is not valid before " +
+                          format_utc(c.valid_from));
+    if (t >= c.valid_until)
+        return wrong_user(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
+    return c;
+}
+
 Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
                     DeferredSignatures* deferred, std::size_t index) {
     auto check_sig = [&](const PublicKey& key) {
@@ -79,20 +100,7 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
             return wrong_user("bad signature by the authority");
         return ok_status();
     }
-    SETM_TRY(auto serial, st.serial_of(signer));
-    if (!serial) return wrong_user(who + " is not registered");
-    SETM_TRY(auto entry, st.credential(*serial));
-    if (!entry)
-        return make_error(Exit::io, "store unreadable", "registry names a missing credential");
-    const Credential& c = entry->credential.body;
-    if (entry->revoked_for(t))
-        return wrong_user(who + " (" + c.name + ") was revoked at " +
-                          format_utc(entry->revoked_at));
-    if (t < c.valid_from)
-        return wrong_user(who + " (" + c.name + ") is not valid before " +
-                          format_utc(c.valid_from));
-    if (t >= c.valid_until)
-        return wrong_user(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
+    SETM_TRY(const Credential c, active_credential(st, signer, t));
     if ((c.roles & need) != need)
         return wrong_user(who + " (" + c.name + ") may not sign " +
                           (need == role_producer ? "an " : "a ") + record_type(r) + ": no " +
@@ -200,14 +208,40 @@ Status check_order_common(const StateReader& st, const Order& o, const Credentia
     if (o.expires <= t)
         return invalid("expired", std::string(what) + " expired at " + format_utc(o.expires));
     if (o.energy_wh <= 0) return invalid("bad energy", std::string(what) + " of no energy");
-    if (c.max_energy_wh > 0 && o.energy_wh > c.max_energy_wh)
-        return invalid("over limit", format_energy(o.energy_wh) + " is above " + c.name +
-                                         "'s limit of " + format_energy(c.max_energy_wh) +
-                                         " per slot");
     if (o.zone != c.zone)
         return invalid("bad zone", std::string(what) + " in zone \"" + o.zone + "\" but " + c.name +
                                        " is registered in \"" + c.zone + "\"");
+    if (has_gate(g)) {
+        SETM_TRY(auto cleared, st.cleared(o.slot));
+        if (t >= gate_closure(g, o.slot) || cleared)
+            return invalid("book closed", std::string(what) + " for " + format_utc(o.slot) +
+                                              ", whose book closed at " +
+                                              format_utc(gate_closure(g, o.slot)));
+    }
     return ok_status();
+}
+
+// A credential's max_energy_wh bounds the sum of its holder's orders on one
+// side of a slot, over every block.
+Status check_slot_limit(const StateReader& st, const Record& order, const Credential& c) {
+    const OrderFacts f = order_facts(order);
+    if (c.max_energy_wh == 0) return ok_status();
+    SETM_TRY(std::int64_t before, st.slot_energy(f.slot, f.side, f.owner));
+    SETM_TRY(std::int64_t total, checked_add(before, f.energy_wh));
+    if (total <= c.max_energy_wh) return ok_status();
+    const char* side = f.side == Side::offer ? "offered" : "requested";
+    const std::string earlier =
+        before > 0 ? " (" + format_energy(before) + " of it in earlier orders)" : "";
+    return invalid("over limit", format_energy(total) + " " + side + " by " + c.name + " for " +
+                                     format_utc(f.slot) + earlier + " is above its limit of " +
+                                     format_energy(c.max_energy_wh) + " per slot");
+}
+
+// Applies an order that passed its rules: its entry and its slot index entry.
+void add_order(StateDelta& st, const Record& order, const RecordContext& ctx) {
+    const OrderFacts f = order_facts(order);
+    st.orders[ctx.id] = OrderEntry{order, 0, ctx.height};
+    st.slot_orders[SlotOrderKey{f.slot, f.side, f.owner, ctx.id}] = f.energy_wh;
 }
 
 Status apply_kind(StateDelta& st, const Signed<Offer>& s, const RecordContext& ctx) {
@@ -215,7 +249,8 @@ Status apply_kind(StateDelta& st, const Signed<Offer>& s, const RecordContext& c
     SETM_CHECK(check_order_common(st, s.body, c, ctx.t, "offer"));
     if (s.body.opening_price < s.body.floor_price)
         return invalid("bad price", "opening price below the floor");
-    st.orders[ctx.id] = OrderEntry{s, 0, ctx.height};
+    SETM_CHECK(check_slot_limit(st, s, c));
+    add_order(st, s, ctx);
     return ok_status();
 }
 
@@ -232,7 +267,8 @@ Status apply_kind(StateDelta& st, const Signed<Request>& s, const RecordContext&
             return invalid(
                 "bad from",
                 "\"" + f + "\" is neither a participant id nor an offer id (lower-case hex)");
-    st.orders[ctx.id] = OrderEntry{s, 0, ctx.height};
+    SETM_CHECK(check_slot_limit(st, s, c));
+    add_order(st, s, ctx);
     return ok_status();
 }
 
@@ -249,6 +285,16 @@ Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& c
     if (tr.slot <= t)
         return invalid("slot begun", "a trade for " + format_utc(tr.slot) +
                                          ", which has begun at " + format_utc(t));
+    if (const Genesis& g = st.genesis(); has_gate(g)) {
+        if (t < gate_closure(g, tr.slot))
+            return invalid("book open", "a trade for " + format_utc(tr.slot) +
+                                            " before its book closes at " +
+                                            format_utc(gate_closure(g, tr.slot)));
+        SETM_TRY(auto cleared, st.cleared(tr.slot));
+        if (cleared)
+            return invalid("already cleared", format_utc(tr.slot) + " was cleared in block " +
+                                                  std::to_string(*cleared));
+    }
     if (tr.time > t + kMaxFutureSeconds)
         return invalid("bad time",
                        "a trade made at " + format_utc(tr.time) + ", after its block's time");
@@ -352,7 +398,10 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
             return name(i, s.error());
         }
     }
+    std::size_t at = 0;
+    Status clearing = check_block_clearings(st, records, t, height, &at);
     if (auto bad = deferred.verify(threads)) return name(*bad, bad_signature(records[*bad]));
+    if (!clearing) return name(at, clearing.error());
     return st;
 }
 
@@ -371,6 +420,8 @@ Result<Hash32> check_genesis_block(const Block& b) {
     if (!valid_slot_minutes(static_cast<int>(g.body.slot_minutes)))
         return make_error(Exit::verify_failed, "bad genesis",
                           "slot length must be 15, 30 or 60 minutes");
+    if (Status m = check_market_genesis(g.body); !m)
+        return make_error(Exit::verify_failed, "bad genesis", m.error().message());
     auto target = decode_compact(g.body.bits);
     if (!target) return make_error(Exit::verify_failed, "bad genesis", target.error().message());
     SETM_CHECK(

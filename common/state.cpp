@@ -1,5 +1,7 @@
 #include "state.hpp"
 
+#include "units.hpp"
+
 namespace setm {
 
 namespace {
@@ -37,11 +39,42 @@ Result<bool> StateTables::has_record(const Hash32& id) const {
     return base_->has_record(id);
 }
 
+Status StateTables::each_slot_order(std::int64_t first, std::int64_t last,
+                                    const SlotOrderFn& fn) const {
+    if (base_) SETM_CHECK(base_->each_slot_order(first, last, fn));
+    for (auto it = slot_orders.lower_bound(SlotOrderKey{first, Side::offer, {}, {}});
+         it != slot_orders.end() && it->first.slot <= last; ++it)
+        SETM_CHECK(fn(SlotOrder{it->first, it->second}));
+    return ok_status();
+}
+
+Result<std::int64_t> StateTables::slot_energy(std::int64_t slot, Side side,
+                                              const ParticipantId& owner) const {
+    std::int64_t sum = 0;
+    if (base_) {
+        SETM_TRY(sum, base_->slot_energy(slot, side, owner));
+    }
+    for (auto it = slot_orders.lower_bound(SlotOrderKey{slot, side, owner, {}});
+         it != slot_orders.end() && it->first.slot == slot && it->first.side == side &&
+         it->first.owner == owner;
+         ++it) {
+        SETM_TRY(sum, checked_add(sum, it->second));
+    }
+    return sum;
+}
+
+Result<std::optional<std::uint64_t>> StateTables::cleared(std::int64_t slot) const {
+    if (auto v = find_opt(cleared_slots, slot); v || !base_) return v;
+    return base_->cleared(slot);
+}
+
 void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.credentials) credentials[k] = v;
     for (const auto& [k, v] : d.participants) participants[k] = v;
     for (const auto& [k, v] : d.meters) meters[k] = v;
     for (const auto& [k, v] : d.orders) orders[k] = v;
+    for (const auto& [k, v] : d.slot_orders) slot_orders[k] = v;
+    for (const auto& [k, v] : d.cleared_slots) cleared_slots[k] = v;
     for (const auto& [k, v] : d.records) {
         (void)v;
         records[k] = height;

@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "error.hpp"
 #include "records.hpp"
@@ -47,6 +49,28 @@ struct OrderEntry {
     }
 };
 
+// The slot index: one entry per order on the chain, keyed so that a slot's
+// book is one range and a participant's total on one side of a slot is a
+// narrower one.
+enum class Side : std::uint8_t { offer = 0, request = 1 };
+
+struct SlotOrderKey {
+    std::int64_t slot = 0;
+    Side side = Side::offer;
+    ParticipantId owner{};
+    Hash32 id{};
+    friend bool operator<(const SlotOrderKey& a, const SlotOrderKey& b) {
+        return std::tie(a.slot, a.side, a.owner, a.id) < std::tie(b.slot, b.side, b.owner, b.id);
+    }
+};
+
+struct SlotOrder {
+    SlotOrderKey key;
+    std::int64_t energy_wh = 0; // the order's whole energy, as signed
+};
+
+using SlotOrderFn = std::function<Status(const SlotOrder&)>;
+
 // What validation reads about the chain so far.
 class StateReader {
 public:
@@ -60,6 +84,15 @@ public:
         const std::string& meter) const = 0;
     virtual Result<std::optional<OrderEntry>> order(const Hash32& id) const = 0;
     virtual Result<bool> has_record(const Hash32& id) const = 0;
+    // Every order on the chain for a slot in [first, last].
+    virtual Status each_slot_order(std::int64_t first, std::int64_t last,
+                                   const SlotOrderFn& fn) const = 0;
+    // The energy of all of `owner`'s orders on one side of a slot.
+    virtual Result<std::int64_t> slot_energy(std::int64_t slot, Side side,
+                                             const ParticipantId& owner) const = 0;
+    // The height of the block that cleared a slot whose book has a gate
+    // (clearing.hpp); nullopt while it is open.
+    virtual Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const = 0;
 };
 
 // State held in memory, in the same tables the store keeps. Over a base
@@ -75,12 +108,21 @@ public:
     Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& m) const override;
     Result<std::optional<OrderEntry>> order(const Hash32& id) const override;
     Result<bool> has_record(const Hash32& id) const override;
+    Status each_slot_order(std::int64_t first, std::int64_t last,
+                           const SlotOrderFn& fn) const override;
+    Result<std::int64_t> slot_energy(std::int64_t slot, Side side,
+                                     const ParticipantId& owner) const override;
+    Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
+    // The state these tables change (nullptr: they are the whole state).
+    const StateReader* base() const { return base_; }
 
     std::map<std::uint64_t, RegistryEntry> credentials;
     std::map<ParticipantId, std::uint64_t> participants;
     std::map<std::string, std::uint64_t> meters;
     std::map<Hash32, OrderEntry> orders;
-    std::map<Hash32, std::uint64_t> records; // id -> height of its block
+    std::map<Hash32, std::uint64_t> records;             // id -> height of its block
+    std::map<SlotOrderKey, std::int64_t> slot_orders;    // -> the order's energy
+    std::map<std::int64_t, std::uint64_t> cleared_slots; // slot -> height
 
 protected:
     explicit StateTables(const StateReader& base) : base_(&base) {}

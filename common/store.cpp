@@ -7,6 +7,7 @@
 #include <map>
 
 #include "canonical.hpp"
+#include "units.hpp"
 
 namespace setm {
 
@@ -67,11 +68,46 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
                                                       {&d.credentials, "credentials"},
                                                       {&d.participants, "participants"},
                                                       {&d.meters, "meters"},
-                                                      {&d.orders, "orders"}};
+                                                      {&d.orders, "orders"},
+                                                      {&d.slot_orders, "slot_orders"},
+                                                      {&d.cleared, "cleared"}};
     for (const auto& [dbi, name] : all) {
         SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
     }
     return d;
+}
+
+// Slots sort as signed numbers: big-endian with the sign bit flipped.
+std::array<std::uint8_t, 8> slot_key(std::int64_t slot) {
+    return be64(static_cast<std::uint64_t>(slot) ^ (std::uint64_t{1} << 63));
+}
+
+constexpr std::size_t kSlotOrderKeySize = 8 + 1 + 16 + 32;
+
+std::array<std::uint8_t, kSlotOrderKeySize> slot_order_key(const SlotOrderKey& k) {
+    std::array<std::uint8_t, kSlotOrderKeySize> b{};
+    const auto s = slot_key(k.slot);
+    std::copy(s.begin(), s.end(), b.begin());
+    b[8] = static_cast<std::uint8_t>(k.side);
+    std::copy(k.owner.begin(), k.owner.end(), b.begin() + 9);
+    std::copy(k.id.begin(), k.id.end(), b.begin() + 25);
+    return b;
+}
+
+Result<SlotOrder> read_slot_order(std::string_view k, std::string_view v) {
+    if (k.size() != kSlotOrderKeySize || v.size() != 8 || static_cast<std::uint8_t>(k[8]) > 1)
+        return make_error(Exit::io, "store damaged", "slot_orders holds a malformed entry");
+    const auto* p = reinterpret_cast<const std::uint8_t*>(k.data());
+    SlotOrder o;
+    std::uint64_t slot = 0, energy = 0;
+    for (int i = 0; i < 8; ++i) slot = slot << 8 | p[i];
+    for (char c : v) energy = energy << 8 | static_cast<std::uint8_t>(c);
+    o.key.slot = static_cast<std::int64_t>(slot ^ (std::uint64_t{1} << 63));
+    o.key.side = static_cast<Side>(p[8]);
+    std::copy(p + 9, p + 25, o.key.owner.begin());
+    std::copy(p + 25, p + 57, o.key.id.begin());
+    o.energy_wh = static_cast<std::int64_t>(energy);
+    return o;
 }
 
 Result<std::string> meta_get(lmdb::Txn& txn, const StoreDbs& d, const char* key) {
@@ -119,6 +155,16 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     }
     for (const auto& [id, entry] : delta.orders)
         SETM_CHECK(lmdb::put(txn, d.orders, key_of(id), as_val(seal(entry))));
+    for (const auto& [k, energy] : delta.slot_orders) {
+        const auto key = slot_order_key(k);
+        const auto v = be64(static_cast<std::uint64_t>(energy));
+        SETM_CHECK(lmdb::put(txn, d.slot_orders, key_of(key), as_val(v.data(), 8)));
+    }
+    for (const auto& [slot, h] : delta.cleared_slots) {
+        const auto key = slot_key(slot);
+        const auto v = be64(h);
+        SETM_CHECK(lmdb::put(txn, d.cleared, key_of(key), as_val(v.data(), 8)));
+    }
     SETM_CHECK(meta_put(txn, d, "height",
                         std::string_view(reinterpret_cast<const char*>(hkey.data()), 8)));
     SETM_CHECK(
@@ -175,6 +221,43 @@ Result<std::optional<OrderEntry>> TxnState::order(const Hash32& id) const {
 Result<bool> TxnState::has_record(const Hash32& id) const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
     return v.has_value();
+}
+
+Status TxnState::each_slot_order(std::int64_t first, std::int64_t last,
+                                 const SlotOrderFn& fn) const {
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn_, dbs_.slot_orders));
+    const auto start = slot_key(first);
+    SETM_TRY(bool more, c.seek(key_of(start)));
+    while (more) {
+        SETM_TRY(SlotOrder o, read_slot_order(c.key(), c.value()));
+        if (o.key.slot > last) break;
+        SETM_CHECK(fn(o));
+        SETM_TRY(more, c.next());
+    }
+    return ok_status();
+}
+
+Result<std::int64_t> TxnState::slot_energy(std::int64_t slot, Side side,
+                                           const ParticipantId& owner) const {
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn_, dbs_.slot_orders));
+    const auto start = slot_order_key(SlotOrderKey{slot, side, owner, {}});
+    const std::string_view prefix(reinterpret_cast<const char*>(start.data()), 25);
+    std::int64_t sum = 0;
+    SETM_TRY(bool more, c.seek(key_of(start)));
+    while (more && c.key().substr(0, 25) == prefix) {
+        SETM_TRY(SlotOrder o, read_slot_order(c.key(), c.value()));
+        SETM_TRY(sum, checked_add(sum, o.energy_wh));
+        SETM_TRY(more, c.next());
+    }
+    return sum;
+}
+
+Result<std::optional<std::uint64_t>> TxnState::cleared(std::int64_t slot) const {
+    const auto k = slot_key(slot);
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.cleared, key_of(k)));
+    if (!v) return std::optional<std::uint64_t>{};
+    SETM_TRY(std::uint64_t h, read_be64(*v, "cleared height"));
+    return std::optional<std::uint64_t>(h);
 }
 
 Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
@@ -410,7 +493,7 @@ Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries&
 Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
     const StoreDbs& d = st.dbs_;
-    Entries hdr, idx, recs, creds, parts, meters, orders;
+    Entries hdr, idx, recs, creds, parts, meters, orders, slots, cleared;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
         hdr[key] = str_of(serialize_header(headers[h]));
@@ -422,6 +505,10 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     for (const auto& [p, serial] : replay.participants) parts[str_of(p)] = str_of(be64(serial));
     for (const auto& [m, serial] : replay.meters) meters[m] = str_of(be64(serial));
     for (const auto& [id, e] : replay.orders) orders[str_of(id)] = str_of(seal(e));
+    for (const auto& [k, energy] : replay.slot_orders)
+        slots[str_of(slot_order_key(k))] = str_of(be64(static_cast<std::uint64_t>(energy)));
+    for (const auto& [slot, h] : replay.cleared_slots)
+        cleared[str_of(slot_key(slot))] = str_of(be64(h));
     std::size_t blocks = 0;
     SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
         if (!hdr.count(std::string(k)))
@@ -439,6 +526,8 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     SETM_CHECK(compare_db(st.txn_, d.participants, "participants", parts));
     SETM_CHECK(compare_db(st.txn_, d.meters, "meters", meters));
     SETM_CHECK(compare_db(st.txn_, d.orders, "orders", orders));
+    SETM_CHECK(compare_db(st.txn_, d.slot_orders, "slot_orders", slots));
+    SETM_CHECK(compare_db(st.txn_, d.cleared, "cleared", cleared));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index",

@@ -14,6 +14,9 @@
 //   participants  participant id -> serial
 //   meters        meter id -> serial
 //   orders        order id -> SHA-256 || cereal OrderEntry
+//   slot_orders   slot (8 bytes BE, sign bit flipped) || side (1: 0 offer,
+//                 1 request) || owner (16) || order id (32) -> energy (8 BE)
+//   cleared       slot (8 bytes BE, sign bit flipped) -> height (8 BE)
 // Stored values carry their own SHA-256 so that a changed byte is reported
 // as such before cereal ever reads a length from it.
 //
@@ -34,7 +37,7 @@
 namespace setm {
 
 inline constexpr const char* kStoreFormat = "setm-store";
-inline constexpr const char* kStoreVersion = "1";
+inline constexpr const char* kStoreVersion = "2";
 
 struct Tip {
     std::uint64_t height = 0;
@@ -47,7 +50,7 @@ class Store;
 // The named databases of one environment.
 struct StoreDbs {
     lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, meters,
-        orders;
+        orders, slot_orders, cleared;
 };
 
 // The chain state as one transaction sees it.
@@ -62,6 +65,11 @@ public:
     Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& m) const override;
     Result<std::optional<OrderEntry>> order(const Hash32& id) const override;
     Result<bool> has_record(const Hash32& id) const override;
+    Status each_slot_order(std::int64_t first, std::int64_t last,
+                           const SlotOrderFn& fn) const override;
+    Result<std::int64_t> slot_energy(std::int64_t slot, Side side,
+                                     const ParticipantId& owner) const override;
+    Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
 
     Result<Tip> tip() const;
     Result<Block> block(std::uint64_t height) const;

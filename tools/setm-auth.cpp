@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "authority.hpp"
+#include "clearing.hpp"
 #include "miner.hpp"
 #include "record_stream.hpp"
 #include "store.hpp"
@@ -25,6 +26,8 @@ struct Options {
     unsigned slot_minutes = 30;
     unsigned max_records = 10000;
     unsigned threads = tool::default_threads();
+    std::string mechanism = "pay-as-clear", network_fee = "0";
+    unsigned rounds = 10, gate_minutes = 0, auction_minutes = 0;
     // register
     std::vector<std::string> roles;
     std::string zone, meter, max_energy, valid_from, valid_until;
@@ -66,6 +69,13 @@ Status cmd_init(const Options& o) {
     g.slot_minutes = o.slot_minutes;
     g.max_records = o.max_records;
     g.created = now;
+    g.mechanism = o.mechanism;
+    g.rounds = o.rounds;
+    SETM_TRY(g.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
+    g.gate_minutes = o.gate_minutes;
+    g.auction_minutes = o.auction_minutes;
+    if (Status m = check_market_genesis(g); !m)
+        return make_error(Exit::usage, "bad market", m.error().detail);
     // make_genesis_block's proof of work, with progress on a terminal
     const auto meter = tool::mining_meter(kTool);
     auto mined = mine_block({sign_record(g, kNoChain, key.seed)}, Hash32{},
@@ -288,10 +298,30 @@ Result<PublicKey> peer_x25519(const std::string& path, ParticipantId* id) {
     return *key;
 }
 
+// The peer's X25519 key, once the chain says the peer is an active
+// participant at --now (Figure 4: the mutual key vouches for the other
+// party) and holds that very key.
+Result<PublicKey> registered_peer(const Options& o, Store& store, ParticipantId* peer) {
+    SETM_TRY(PublicKey px, peer_x25519(o.peer, peer));
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(auto snap, store.snapshot());
+    auto c = active_credential(snap->state(), *peer, now);
+    if (!c) {
+        Error e = c.error();
+        e.with_hint("mutual keys are only for participants the chain admits");
+        return e;
+    }
+    if (c->x25519 != px)
+        return make_error(
+            Exit::rejected, "wrong user",
+            o.peer + ": its X25519 key is not the one " + c->name + "'s credential holds");
+    return px;
+}
+
 Result<std::array<std::uint8_t, 32>> derive(const Options& o, const SecretKey& me,
                                             ParticipantId* peer) {
-    SETM_TRY(PublicKey px, peer_x25519(o.peer, peer));
     SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(PublicKey px, registered_peer(o, store, peer));
     return mutual_key(me, px, store.chain_id(), o.context);
 }
 
@@ -329,8 +359,8 @@ Status cmd_seal(const Options& o) {
 Status cmd_open(const Options& o) {
     SETM_TRY(SecretKey me, load_key(o));
     ParticipantId peer{};
-    SETM_TRY(PublicKey px, peer_x25519(o.peer, &peer));
     SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(PublicKey px, registered_peer(o, store, &peer));
     SETM_TRY(auto in, open_input(o.input));
     std::string out;
     SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
@@ -381,6 +411,22 @@ CLI::App* add_init(CLI::App& app, Options& o) {
         ->option_text("N");
     init->add_option("--max-records", o.max_records,
                      "Most records in one block (default 10000; 0 = no limit)")
+        ->option_text("N");
+    init->add_option("-m,--mechanism", o.mechanism,
+                     "The market the chain clears: pay-as-clear (default), pay-as-bid or negotiate")
+        ->option_text("M");
+    init->add_option("--rounds", o.rounds, "Negotiation rounds for negotiate (default 10)")
+        ->option_text("N");
+    init->add_option("--network-fee", o.network_fee,
+                     "Fee in EUR/MWh on trades between zones, paid by the buyer (default 0)")
+        ->option_text("EUR/MWH");
+    init->add_option("--gate-minutes", o.gate_minutes,
+                     "A slot's book closes N minutes before its auction period (default 0: no "
+                     "gate, any block may clear it)")
+        ->option_text("N");
+    init->add_option("--auction-minutes", o.auction_minutes,
+                     "Auction period from UTC midnight that the gate counts from: 1440 for a "
+                     "day-ahead market (default 0: each slot)")
         ->option_text("N");
     init->add_option("--threads", o.threads,
                      "Threads mining the genesis block (default: every core)")
@@ -454,9 +500,12 @@ CLI::App* add_peer_command(CLI::App& app, Options& o, const char* name, const ch
     auto* s = app.add_subcommand(name, what);
     store_opt(s, o);
     key_opt(s, o, "Your own key");
-    s->add_option("-p,--peer", o.peer, "The other party's identity or credential (JSON)")
+    s->add_option("-p,--peer", o.peer,
+                  "The other party's identity or credential (JSON); it must be an active "
+                  "participant at --now")
         ->required()
         ->option_text("FILE");
+    now_opt(s, o);
     return s;
 }
 

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "chart.hpp"
+#include "clearing.hpp"
 #include "negotiation.hpp"
 #include "tool.hpp"
 
@@ -14,10 +15,9 @@ namespace {
 const char* kTool = "setm-negotiate";
 
 struct Options {
-    std::string store, key, passphrase_file, input = "-", mechanism = "pay-as-clear", network_fee,
-                                             now;
+    std::string store, key, passphrase_file, input = "-", mechanism, network_fee, now;
     std::string unmatched, report, rejects;
-    unsigned rounds = 10;
+    unsigned rounds = 0; // 0: the chain's
     unsigned threads = tool::default_threads();
     bool skip_invalid = false, explain = false;
     std::vector<std::string> explain_slots;
@@ -58,17 +58,37 @@ Result<std::vector<std::int64_t>> explain_slots(const Options& o) {
     return only;
 }
 
+// The chain's market, or what the options put in its place: a what-if
+// whose trades setm-mine will refuse, said on stderr.
+Result<MarketParams> market_of(const Options& o, const Genesis& g) {
+    MarketParams p = chain_market(g);
+    std::vector<std::string> differ;
+    if (!o.mechanism.empty()) {
+        SETM_TRY(p.mechanism, parse_mechanism(o.mechanism));
+        if (o.mechanism != g.mechanism) differ.push_back("--mechanism " + o.mechanism);
+    }
+    if (o.rounds != 0) {
+        p.rounds = o.rounds;
+        if (o.rounds != g.rounds) differ.push_back("--rounds " + std::to_string(o.rounds));
+    }
+    if (!o.network_fee.empty()) {
+        SETM_TRY(p.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
+        if (p.network_fee < 0)
+            return make_error(Exit::usage, "bad --network-fee", "must not be negative");
+        if (p.network_fee != g.network_fee) differ.push_back("--network-fee " + o.network_fee);
+    }
+    for (const auto& d : differ)
+        std::cerr << kTool << ": warning: " << d << " is not the chain's market (" << g.mechanism
+                  << ", " << g.rounds << " rounds, network fee " << format_price(g.network_fee)
+                  << " EUR/MWh); setm-mine will refuse these trades\n";
+    return p;
+}
+
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
-    SETM_TRY(Mechanism mech, parse_mechanism(o.mechanism));
+    SETM_TRY(Store store, Store::open(o.store, true));
     BatchOptions opt;
-    opt.market.mechanism = mech;
-    opt.market.rounds = o.rounds;
-    if (!o.network_fee.empty()) {
-        SETM_TRY(opt.market.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
-        if (opt.market.network_fee < 0)
-            return make_error(Exit::usage, "bad --network-fee", "must not be negative");
-    }
+    SETM_TRY(opt.market, market_of(o, store.genesis()));
     opt.now = now;
     opt.threads = o.threads;
     opt.skip_invalid = o.skip_invalid;
@@ -78,13 +98,12 @@ Status run(const Options& o) {
     SETM_TRY(SecretKey agent, read_key_file(o.key, pass));
     SETM_TRY(auto input, Input::open(o.input));
     SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream()));
-    SETM_TRY(Store store, Store::open(o.store, true));
     SETM_TRY(auto snap, store.snapshot());
     SETM_TRY(BatchResult res, run_batch(snap->state(), agent, orders, opt));
     std::string explain;
     if (o.explain) {
         SETM_TRY(std::vector<std::int64_t> only, explain_slots(o));
-        SETM_TRY(OrderNames names, order_names(snap->state(), orders));
+        SETM_TRY(OrderNames names, order_names(snap->state(), res.market));
         explain = explain_market(res.market.slots, only, names,
                                  static_cast<int>(store.genesis().slot_minutes));
     }
@@ -113,7 +132,7 @@ Status run(const Options& o) {
     const bool watching = tool::person_watching();
     if (o.explain) std::cerr << explain;
     for (const auto& s : res.market.slots) {
-        if (report) report->line(slot_report_json(s, o.mechanism.c_str()));
+        if (report) report->line(slot_report_json(s, mechanism_name(opt.market.mechanism)));
         if (watching && !o.explain && s.traded_wh > 0)
             std::cerr << kTool << ": " << format_utc(s.slot) << ": " << format_energy(s.traded_wh)
                       << " traded of " << format_energy(s.offered_wh) << " offered, "
@@ -153,13 +172,14 @@ static int tool_main(int argc, char** argv) {
         ->option_text("FILE");
     app.add_option("-i,--input", o.input, "Orders to match (default - for stdin)")
         ->option_text("FILE");
-    app.add_option("-m,--mechanism", o.mechanism, "pay-as-clear (default), pay-as-bid or negotiate")
+    app.add_option("-m,--mechanism", o.mechanism,
+                   "What-if: clear with M instead of the chain's (setm-mine refuses the trades)")
         ->option_text("M");
-    app.add_option("--rounds", o.rounds, "Negotiation rounds for 'negotiate' (default 10)")
+    app.add_option("--rounds", o.rounds, "What-if: negotiation rounds instead of the chain's")
         ->check(CLI::Range(1u, 1000u))
         ->option_text("N");
     app.add_option("--network-fee", o.network_fee,
-                   "Fee in EUR/MWh on trades between zones, paid by the buyer")
+                   "What-if: fee in EUR/MWh between zones instead of the chain's")
         ->option_text("EUR/MWH");
     app.add_option(
            "--unmatched", o.unmatched,
@@ -184,11 +204,14 @@ static int tool_main(int argc, char** argv) {
     app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock")->option_text("TIME");
     app.footer(
         std::string(
-            "Prints the matched orders (once each) and then the trades signed by the agent,\n"
-            "ready for setm-mine. The same orders in any order give the same output.\n\n"
+            "Prints the new orders (once each) and then the trades signed by the agent, ready\n"
+            "for setm-mine. Each slot that may be cleared now is cleared on its whole book: the\n"
+            "orders on the chain with these, with the chain's mechanism and fees, exactly as\n"
+            "setm-mine and setm-verify will clear it again. The same orders in any order give\n"
+            "the same output.\n\n"
             "Examples:\n"
-            "  cat orders/*.jsonl | setm-negotiate --store chain --key agent.key --mechanism "
-            "negotiate | setm-mine --store chain\n"
+            "  cat orders/*.jsonl | setm-negotiate --store chain --key agent.key | setm-mine "
+            "--store chain\n"
             "  setm-negotiate --store chain --key agent.key --unmatched carry.jsonl --explain < "
             "orders.jsonl > trades.jsonl\n\n") +
         tool::exit_codes_footer());

@@ -1,7 +1,7 @@
 # fish completion for setm-auth
 set -l subcommands init register revoke check list mutual seal open
 set -l keyed init register revoke mutual seal open
-set -l timed init register revoke check list
+set -l timed init register revoke check list mutual seal open
 set -l peered mutual seal open
 
 complete -c setm-auth -f
@@ -29,6 +29,11 @@ complete -c setm-auth -n '__fish_seen_subcommand_from init' -l chain-name -x -d 
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l difficulty -x -d 'Leading zero bits of a block hash (default 16)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l slot-minutes -x -a '15 30 60' -d 'Length of a delivery slot (default 30)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l max-records -x -d 'Most records in one block (default 10000; 0 = no limit)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -s m -l mechanism -x -a 'pay-as-clear pay-as-bid negotiate' -d 'The market the chain clears (default pay-as-clear)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l rounds -x -d 'Negotiation rounds for negotiate (default 10)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l network-fee -x -d 'Fee in EUR/MWh between zones (default 0)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l gate-minutes -x -d 'A slot\'s book closes N minutes before its auction period (default 0: no gate)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l auction-minutes -x -a '0 1440' -d 'Auction period the gate counts from (1440: day-ahead; default 0: each slot)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l threads -x -d 'Threads mining the genesis block'
 
 # register

@@ -28,6 +28,7 @@ T_ORDER=2026-11-25T20:00:00Z     # stakeholders sign their orders for tomorrow
 T_TRADE=2026-11-25T21:00:00Z     # the market agent negotiates; trades are mined
 T_CHECK=2026-11-25T22:00:00Z     # anyone verifies
 FEE=5                         # EUR/MWh network fee between zones
+GATE=180                      # the books of a day close 3 hours before it (at T_TRADE)
 MECHANISM=${SETM_MECHANISM:-negotiate}
 
 tty=false; [ -t 2 ] && tty=true
@@ -50,10 +51,13 @@ while IFS=, read -r name label kind days min max zone scale rngseed profile; do
 done < "$here/stakeholders.csv"
 
 say "2. The chain" "The authority starts a chain: its genesis block commits the authority's key" \
-    "and the rules (30-minute slots, proof of work of 20 leading zero bits)." \
+    "and the rules (30-minute slots, proof of work of 20 leading zero bits), and the market:" \
+    "$MECHANISM, a $FEE EUR/MWh fee between zones, and a day-ahead gate: the books of a day" \
+    "close at 21:00 the evening before ($GATE minutes before midnight)." \
     "The genesis block's hash becomes the chain id that every record signs."
 setm-auth init --store chain --key authority.key --chain-name "setm case study" --difficulty 20 \
-    --slot-minutes 30 --threads 1 --now "$T_INIT" > genesis.json
+    --slot-minutes 30 --mechanism "$MECHANISM" --network-fee "$FEE" \
+    --gate-minutes "$GATE" --auction-minutes 1440 --threads 1 --now "$T_INIT" > genesis.json
 
 say "3. Identification and authentication (Algorithm 1)" \
     "The authority checks each identity's self-signature and issues credentials:" \
@@ -89,21 +93,27 @@ while IFS=, read -r name label kind days min max zone scale rngseed profile; do
     nonce=$((nonce + 1))
 done < "$here/stakeholders.csv"
 
+say "4b. The orders reach the chain" "Mined in a block of their own before the gate: from now on" \
+    "no agent can leave one out, since the chain clears each slot on every order it holds."
+setm-mine --store chain --threads 1 --now "$T_ORDER" < orders.jsonl > block-orders.json
+$tty && jq -r '"   block \(.height) \(.hash): \(.records|length) orders"' block-orders.json >&2
+
 say "5. The MiM agent negotiates" \
-    "It authenticates every order against the chain, then clears each slot ($MECHANISM):" \
+    "At the gate it clears each slot's book as the chain holds it ($MECHANISM):" \
     "buyers concede from their opening bid toward their ceiling, the seller from its opening" \
     "ask toward its floor; they agree where the bid reaches the ask, at the midpoint." \
     "Producers nearby come first; trades between zones pay a $FEE EUR/MWh network fee."
 explain=(); $tty && [ "${SETM_EXPLAIN:-0}" = 1 ] && explain=(--explain)
-setm-negotiate --store chain --key agent.key --mechanism "$MECHANISM" --network-fee "$FEE" \
+setm-negotiate --store chain --key agent.key \
     --unmatched unmatched.jsonl --report slots.jsonl --now "$T_TRADE" "${explain[@]}" < orders.jsonl > trades.jsonl
 
-say "6. Mining (Algorithm 2)" "The matched orders and the agent's trades go into one proof-of-work block."
+say "6. Mining (Algorithm 2)" "The agent's trades go into a proof-of-work block; the miner clears every" \
+    "slot again from the chain and refuses trades that differ from its own clearing in any field."
 setm-mine --store chain --threads 1 --now "$T_TRADE" < trades.jsonl > block-trades.json
 $tty && jq -r '"   block \(.height) \(.hash): \(.records|length) records"' block-trades.json >&2
 
 say "7. Verification" "Anyone replays the chain from genesis: proof of work, links, merkle roots," \
-    "every signature and credential, every trade within both parties' limits."
+    "every signature and credential, and the clearing of every slot, trade by trade."
 setm-verify --store chain --now "$T_CHECK" --json > verify.json
 $tty && jq -r '"   valid: \(.height + 1) blocks, \(.records) records, tip \(.tip)"' verify.json >&2
 

@@ -20,7 +20,7 @@ keygen() {
 # orders.jsonl.
 market() {
     key authority 01; key agent 02; key solar 03; key home 04
-    setm-auth init --store chain --key authority.key --difficulty 12 > /dev/null
+    setm-auth init --store chain --key authority.key --difficulty 12 --mechanism negotiate > /dev/null
     {
         setm-auth register --store chain --key authority.key --role agent < agent.id.json
         setm-auth register --store chain --key authority.key --role producer --zone north < solar.id.json

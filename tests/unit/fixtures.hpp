@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "clearing.hpp"
 #include "keyfile.hpp"
 #include "miner.hpp"
 #include "pow.hpp"
@@ -77,7 +78,8 @@ struct TestChain {
     Block genesis_block;
     Hash32 id{};
 
-    explicit TestChain(std::uint32_t max_records = 0) {
+    // `market`, if given, sets the genesis record's market fields.
+    explicit TestChain(std::uint32_t max_records = 0, void (*market)(Genesis&) = nullptr) {
         Genesis g;
         g.chain_name = "test";
         g.authority_name = authority.name;
@@ -87,6 +89,7 @@ struct TestChain {
         g.slot_minutes = 30;
         g.max_records = max_records;
         g.created = kT0 - kHour;
+        if (market) market(g);
         genesis = sign_record(g, kNoChain, authority.seed);
         genesis_block = must(make_genesis_block(genesis, kT0 - kHour, 1));
         id = must(check_genesis_block(genesis_block));
@@ -197,6 +200,19 @@ struct TestChain {
         t.round = 1;
         t.time = kT0;
         return t;
+    }
+
+    // The chain's clearing of `slot` over `st` at time t, as the agent's
+    // signed trades: what a block at t may hold for the slot.
+    std::vector<Record> clearing_trades(const StateReader& st, std::int64_t slot,
+                                        std::int64_t t) const {
+        const StateDelta d(st);
+        const MarketResult res =
+            must(clear_market(must(slot_book(d, slot, t)), chain_market(genesis.body)));
+        std::vector<Record> out;
+        for (const Match& m : res.matches)
+            out.push_back(sign(must(trade_for(m, genesis.body, agent.id(), t)), agent));
+        return out;
     }
 };
 

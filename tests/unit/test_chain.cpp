@@ -28,6 +28,26 @@ bool accepted(const MemoryState& st, const std::vector<Record>& records, std::in
     return r.ok();
 }
 
+// The rules of each record alone, applied in turn (the clearing of the
+// block's slots is tested on its own below).
+bool rules_accept(const StateReader& st, const std::vector<Record>& records, std::int64_t t) {
+    StateDelta d(st);
+    for (const auto& r : records)
+        if (Status s = apply_record(d, r, t, 9); !s) {
+            UNSCOPED_INFO(s.error().message());
+            return false;
+        }
+    return true;
+}
+
+// Applies records by their own rules alone, or the test fails.
+void apply_rules(MemoryState& st, const std::vector<Record>& records, std::int64_t t,
+                 std::uint64_t height) {
+    StateDelta d(st);
+    for (const auto& r : records) REQUIRE(apply_record(d, r, t, height));
+    st.merge(d, height);
+}
+
 } // namespace
 
 // ---- admission ------------------------------------------------------------------------
@@ -409,8 +429,7 @@ struct Market {
 TEST_CASE("chain: a valid trade fills both orders", "[chain][trade]") {
     Market m;
     const auto tr = m.sign(m.trade(m.offer, m.request, 2000, 5000));
-    StateDelta d = must(apply_records(m.st, {tr}, m.t, 3));
-    m.st.merge(d, 3);
+    apply_rules(m.st, {tr}, m.t, 3);
     CHECK(must(m.st.order(m.offer.id()))->filled_wh == 2000);
     CHECK(must(m.st.order(m.request.id()))->filled_wh == 2000);
     // Orders and their trade in one block.
@@ -418,14 +437,14 @@ TEST_CASE("chain: a valid trade fills both orders", "[chain][trade]") {
     MemoryState fresh = c.market_state();
     const auto o = c.sign(c.offer_body(c.producer, 7), c.producer);
     const auto r = c.sign(c.request_body(c.consumer, 7), c.consumer);
-    CHECK(accepted(fresh, {o, r, m.sign(m.trade(o, r, 5000, 4000))}, kT0));
+    CHECK(rules_accept(fresh, {o, r, m.sign(m.trade(o, r, 5000, 4000))}, kT0));
     // ... but not before them.
     CHECK(refused(fresh, {m.sign(m.trade(o, r, 5000, 4000)), o, r}, kT0).reason == "unknown offer");
 }
 
 TEST_CASE("chain: trade rules", "[chain][trade]") {
     Market m;
-    REQUIRE(accepted(m.st, {m.sign(m.trade(m.offer, m.request, 5000, 4000))}, m.t));
+    REQUIRE(rules_accept(m.st, {m.sign(m.trade(m.offer, m.request, 5000, 4000))}, m.t));
 
     SECTION("unknown orders") {
         Trade tr = m.trade(m.offer, m.request, 1000, 5000);
@@ -452,9 +471,10 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         CHECK(e.detail.find("floor") != std::string::npos);
         e = m.trade_error(m.trade(m.offer, m.request, 1000, 7001));
         CHECK(e.reason == "price out of limits");
-        CHECK(accepted(m.st, {m.sign(m.trade(m.offer, m.request, 1000, 7000))}, m.t));
+        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer, m.request, 1000, 7000))}, m.t));
         // Between zones: price plus fee must stay under the ceiling.
-        CHECK(accepted(m.st, {m.sign(m.trade(m.offer, m.south_request, 1000, 6000, 1000))}, m.t));
+        CHECK(
+            rules_accept(m.st, {m.sign(m.trade(m.offer, m.south_request, 1000, 6000, 1000))}, m.t));
         e = m.trade_error(m.trade(m.offer, m.south_request, 1000, 6000, 1001));
         CHECK(e.reason == "price out of limits");
         CHECK(e.detail.find("plus fee") != std::string::npos);
@@ -487,15 +507,15 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         Error e = refused(m.st, {a, b}, m.t, &bad);
         CHECK(e.reason == "double selling");
         CHECK(bad == 1);
-        TestChain::apply(m.st, {a}, m.t, 3);
+        apply_rules(m.st, {a}, m.t, 3);
         e = refused(m.st, {b}, m.t + 60);
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "double selling");
         // Exactly the rest is fine.
-        CHECK(
-            accepted(m.st, {m.sign(m.trade(m.offer, m.south_request, 2000, 5000, 100))}, m.t + 60));
+        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer, m.south_request, 2000, 5000, 100))},
+                           m.t + 60));
         // The request side: 3 kWh bought, 2 kWh more from the prosumer is fine, 3 kWh is not.
-        CHECK(accepted(m.st, {m.sign(m.trade(m.offer2, m.request, 2000, 5000))}, m.t + 60));
+        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer2, m.request, 2000, 5000))}, m.t + 60));
         CHECK(refused(m.st, {m.sign(m.trade(m.offer2, m.request, 2001, 5000))}, m.t + 60).reason ==
               "over filled");
     }
@@ -512,8 +532,8 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         const Error e = m.trade_error(m.trade(m.offer, rq1, 1000, 5000));
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "not chosen");
-        CHECK(accepted(m.st, {m.sign(m.trade(m.offer2, rq1, 1000, 5000))}, m.t));
-        CHECK(accepted(m.st, {m.sign(m.trade(m.offer, rq2, 1000, 5000))}, m.t));
+        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer2, rq1, 1000, 5000))}, m.t));
+        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer, rq2, 1000, 5000))}, m.t));
         CHECK(m.trade_error(m.trade(m.offer2, rq2, 1000, 5000)).reason == "not chosen");
     }
 }

@@ -53,8 +53,13 @@ void build_market(Store& s, const TestChain& c) {
     const auto offer = c.sign(c.offer_body(c.producer), c.producer);
     const auto request = c.sign(c.request_body(c.consumer), c.consumer);
     REQUIRE(append(s, c, {offer, request}, kT0, 2));
-    REQUIRE(append(s, c, {c.sign(c.trade_body(offer, request, 2000, 5000), c.agent)},
-                   kT0 + 10 * kMinute));
+    std::vector<Record> trades;
+    {
+        const auto snap = must(s.snapshot());
+        trades = c.clearing_trades(snap->state(), offer.body.slot, kT0 + 10 * kMinute);
+    }
+    REQUIRE(trades.size() == 1);
+    REQUIRE(append(s, c, trades, kT0 + 10 * kMinute));
 }
 
 Result<VerifiedChain> verify_store(const std::string& path, unsigned threads = 1) {
@@ -195,11 +200,11 @@ TEST_CASE("store: wrong format or version in meta", "[store]") {
             return lmdb::put(txn, meta, lmdb::as_val(std::string_view(key)), lmdb::as_val(value));
         });
     };
-    set_meta("version", "2");
+    set_meta("version", "1"); // a store of an older setm
     Error e = must_fail(Store::open(f.path, true));
     CHECK(e.code == Exit::io);
     CHECK(e.reason == "store version");
-    set_meta("version", "1");
+    set_meta("version", kStoreVersion);
     set_meta("format", "other");
     e = must_fail(Store::open(f.path, true));
     CHECK(e.reason == "not a setm store");
@@ -371,7 +376,7 @@ TEST_CASE("store: verify_chain on a good chain", "[store][verify]") {
         CHECK(v.state->meters.size() == 1);
         CHECK(v.state->credentials.at(2).revoked);
         CHECK(v.state->orders.size() == 2);
-        CHECK(v.state->orders.begin()->second.filled_wh == 2000);
+        CHECK(v.state->orders.begin()->second.filled_wh == 5000);
         CHECK(v.state->records.size() == 9);
     }
     Store s = must(Store::open(f.path, true));
