@@ -41,4 +41,12 @@ Result<std::array<std::uint8_t, N>> from_hex_fixed(std::string_view hex) {
 // Constant-time equality for secrets and MACs.
 bool equal_ct(const std::uint8_t* a, const std::uint8_t* b, std::size_t n);
 
+// v as 8 bytes, most significant first (LMDB keys sort as the numbers do).
+inline std::array<std::uint8_t, 8> be64(std::uint64_t v) {
+    std::array<std::uint8_t, 8> b{};
+    for (int i = 7; i >= 0; --i, v >>= 8)
+        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+    return b;
+}
+
 } // namespace setm

@@ -15,13 +15,6 @@ namespace {
 
 using lmdb::as_val;
 
-std::array<std::uint8_t, 8> be64(std::uint64_t v) {
-    std::array<std::uint8_t, 8> b{};
-    for (int i = 7; i >= 0; --i, v >>= 8)
-        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
-    return b;
-}
-
 Result<std::uint64_t> read_be64(const Bytes& b, const char* what) {
     if (b.size() != 8)
         return make_error(Exit::io, "store unreadable", std::string(what) + " is not 8 bytes");

@@ -15,13 +15,6 @@ using namespace setm;
 
 namespace {
 
-std::array<std::uint8_t, 8> be64(std::uint64_t v) {
-    std::array<std::uint8_t, 8> b{};
-    for (int i = 7; i >= 0; --i, v >>= 8)
-        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
-    return b;
-}
-
 // The block as Store keeps it: SHA-256 of the cereal StoredBlock, then it.
 Bytes sealed(const Block& b) {
     const Bytes body = encode_binary(StoredBlock{serialize_header(b.header), b.records});

@@ -22,13 +22,6 @@ using namespace setm::test;
 
 namespace {
 
-std::array<std::uint8_t, 8> be64(std::uint64_t v) {
-    std::array<std::uint8_t, 8> b{};
-    for (int i = 7; i >= 0; --i, v >>= 8)
-        b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
-    return b;
-}
-
 Tip tip_of(Store& s) {
     auto snap = must(s.snapshot());
     return must(snap->state().tip());
