@@ -7,32 +7,36 @@
 
 namespace setm {
 
-Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
-    Offer o;
-    o.producer = key.id();
+namespace {
+
+// An offer or a request with the terms both kinds share.
+template <class Order>
+Order order_with_terms(const OrderTerms& t) {
+    Order o;
     o.slot = t.slot;
     o.slot_minutes = t.slot_minutes;
     o.energy_wh = t.energy_wh;
-    o.floor_price = t.price;
     o.opening_price = t.opening.value_or(t.price);
     o.zone = t.zone;
     o.expires = t.expires.value_or(t.slot);
     o.nonce = t.nonce;
+    return o;
+}
+
+} // namespace
+
+Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+    Offer o = order_with_terms<Offer>(t);
+    o.producer = key.id();
+    o.floor_price = t.price;
     return sign_record(o, chain, key.seed);
 }
 
 Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
-    Request r;
+    Request r = order_with_terms<Request>(t);
     r.consumer = key.id();
-    r.slot = t.slot;
-    r.slot_minutes = t.slot_minutes;
-    r.energy_wh = t.energy_wh;
     r.ceiling_price = t.price;
-    r.opening_price = t.opening.value_or(t.price);
-    r.zone = t.zone;
     r.from = t.from;
-    r.expires = t.expires.value_or(t.slot);
-    r.nonce = t.nonce;
     return sign_record(r, chain, key.seed);
 }
 
