@@ -2,8 +2,8 @@
 // that the nonce kernel (nonce_lanes.hpp) interleaves two independent
 // groups of lanes instruction by instruction.
 //
-// NOT a normal header: nonce_scan_simd.cpp includes it once per instruction
-// set, after defining SETM_LANES_FN. (No include guard on purpose.)
+// NOT a normal header: nonce_lanes.hpp includes it, once per instruction
+// set, after SETM_LANES_FN is defined. (No include guard on purpose.)
 
 template <class Ops>
 struct Pair {

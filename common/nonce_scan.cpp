@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nonce_scan_simd.hpp"
+#include "sha256_constants.hpp"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -23,19 +24,6 @@
 
 namespace setm {
 namespace {
-
-constexpr std::uint32_t kRound[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::array<std::uint32_t, 8> kInitial = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 
 constexpr std::uint32_t kPadWord = 0x80000000;
 constexpr std::uint32_t kHeaderBits = 80 * 8; // length of the first hash's message
@@ -79,8 +67,8 @@ void compress(std::uint32_t state[8], const std::uint32_t block[16]) {
     std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int t = 0; t < 64; ++t) {
-        const std::uint32_t t1 =
-            h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[t] + w[t];
+        const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
+                                 ((e & f) ^ (~e & g)) + kSha256Round[t] + w[t];
         const std::uint32_t t2 =
             (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
@@ -99,7 +87,7 @@ void sha256d_portable(const NonceScan& job, std::uint32_t nonce, std::uint32_t o
     std::copy(inner, inner + 8, second);
     second[8] = kPadWord;
     second[15] = kDigestBits;
-    std::copy(kInitial.begin(), kInitial.end(), out);
+    std::copy(kSha256Initial.begin(), kSha256Initial.end(), out);
     compress(out, second);
 }
 
@@ -155,7 +143,7 @@ SETM_SHA_INLINE void from_ni(const NiState& st, __m128i& abcd, __m128i& efgh) {
 }
 
 SETM_SHA_INLINE __m128i round_constants(int group) {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRound + 4 * group));
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(kSha256Round.data() + 4 * group));
 }
 
 // Rounds 4G .. 4G + 3 of N independent states, interleaved instruction by
@@ -206,7 +194,8 @@ SETM_SHA_TARGET NiJob prepare_ni(const NonceScan& job) {
     NiJob nj;
     nj.mid = to_ni(job.midstate.data());
     nj.after_two = nj.mid;
-    const __m128i kw = words_ni(job.words[0] + kRound[0], job.words[1] + kRound[1], 0, 0);
+    const __m128i kw =
+        words_ni(job.words[0] + kSha256Round[0], job.words[1] + kSha256Round[1], 0, 0);
     nj.after_two.cdgh = _mm_sha256rnds2_epu32(nj.mid.cdgh, nj.mid.abef, kw);
     return nj;
 }
@@ -227,7 +216,7 @@ SETM_SHA_INLINE void last_words_ni(const NiJob& nj, const NonceScan& job, std::u
         st[l] = nj.after_two;
     }
     rounds_ni<N, true, false>(st, w, std::make_integer_sequence<int, 16>{});
-    const NiState iv = to_ni(kInitial.data());
+    const NiState iv = to_ni(kSha256Initial.data());
     for (int l = 0; l < N; ++l) {
         st[l].abef = _mm_add_epi32(st[l].abef, nj.mid.abef);
         st[l].cdgh = _mm_add_epi32(st[l].cdgh, nj.mid.cdgh);
@@ -239,7 +228,7 @@ SETM_SHA_INLINE void last_words_ni(const NiJob& nj, const NonceScan& job, std::u
     rounds_ni<N, false, true>(st, w, std::make_integer_sequence<int, 16>{});
     // H after round 63 is F after round 61: lane 0 of {F, E, B, A}.
     for (int l = 0; l < N; ++l)
-        last[l] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(st[l].cdgh)) + kInitial[7];
+        last[l] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(st[l].cdgh)) + kSha256Initial[7];
 }
 
 // A candidate's whole hash: rare, so the portable code computes it.
@@ -281,7 +270,7 @@ NonceScan prepare_scan(const std::uint8_t header[80], std::uint32_t target_top) 
     NonceScan job;
     std::uint32_t block[16];
     for (int i = 0; i < 16; ++i) block[i] = load_be32(header + 4 * i);
-    std::copy(kInitial.begin(), kInitial.end(), job.midstate.begin());
+    std::copy(kSha256Initial.begin(), kSha256Initial.end(), job.midstate.begin());
     compress(job.midstate.data(), block);
     for (int i = 0; i < 3; ++i) job.words[i] = load_be32(header + 64 + 4 * i);
     job.target_top = target_top;

@@ -2,12 +2,14 @@
 // (16 nonces per register) and AVX2 (8), each also as two registers at once
 // (32 / 16 nonces) so that one round's latency hides behind the other's.
 //
-// The kernel is written once (nonce_lanes.hpp) over a struct Ops that gives
-// the vector type and its operations; it is included once per instruction
-// set with that set's target attributes, so nothing compiled for AVX-512 can
-// run on a CPU without it (the kernel table only offers a kernel whose
-// supported() says yes).
+// The kernel is written once (nonce_lanes.hpp), a template over the lane
+// type (Lanes16, Lanes8 below, or Pair of either); it is included once per
+// instruction set with that set's target attributes, so nothing compiled for
+// AVX-512 can run on a CPU without it (the kernel table only offers a kernel
+// whose supported() says yes).
 #include "nonce_scan_simd.hpp"
+
+#include "sha256_constants.hpp"
 
 #include <cstring>
 #include <utility>
@@ -19,20 +21,6 @@
 namespace setm {
 namespace {
 
-constexpr std::uint32_t kLaneK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t kLaneIv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-constexpr std::uint32_t kLaneIv7 = kLaneIv[7];
-
 // K[t] + W[t] of the digest's block for t = 8..15: padding, zeros, length 256.
 constexpr std::uint32_t kLaneKw2[16] = {0,
                                         0,
@@ -42,14 +30,14 @@ constexpr std::uint32_t kLaneKw2[16] = {0,
                                         0,
                                         0,
                                         0,
-                                        kLaneK[8] + 0x80000000u,
-                                        kLaneK[9],
-                                        kLaneK[10],
-                                        kLaneK[11],
-                                        kLaneK[12],
-                                        kLaneK[13],
-                                        kLaneK[14],
-                                        kLaneK[15] + 256u};
+                                        kSha256Round[8] + 0x80000000u,
+                                        kSha256Round[9],
+                                        kSha256Round[10],
+                                        kSha256Round[11],
+                                        kSha256Round[12],
+                                        kSha256Round[13],
+                                        kSha256Round[14],
+                                        kSha256Round[15] + 256u};
 
 // What the lanes share, computed once per header.
 struct LaneJob {
@@ -82,11 +70,11 @@ LaneJob prepare_lanes(const NonceScan& job) {
     for (int i = 0; i < 3; ++i) j.w1[i] = job.words[i];
     j.w1[4] = 0x80000000u;
     j.w1[15] = 80 * 8;
-    for (int t = 4; t < 16; ++t) j.kw1[t] = kLaneK[t] + j.w1[t];
+    for (int t = 4; t < 16; ++t) j.kw1[t] = kSha256Round[t] + j.w1[t];
     std::memcpy(j.s4, j.mid, sizeof j.s4);
-    for (int t = 0; t < 4; ++t) scalar_round(j.s4, kLaneK[t] + j.w1[t]);
-    std::memcpy(j.s1_second, kLaneIv, sizeof j.s1_second);
-    scalar_round(j.s1_second, kLaneK[0]);
+    for (int t = 0; t < 4; ++t) scalar_round(j.s4, kSha256Round[t] + j.w1[t]);
+    std::memcpy(j.s1_second, kSha256Initial.data(), sizeof j.s1_second);
+    scalar_round(j.s1_second, kSha256Round[0]);
     j.target_top = job.target_top;
     return j;
 }
@@ -145,16 +133,7 @@ struct Lanes16 {
     }
 };
 
-#include "nonce_lanes_pair.hpp"
-
-namespace x1 {
-using Ops = Lanes16;
-#include "nonce_lanes.hpp"
-} // namespace x1
-namespace x2 {
-using Ops = Pair<Lanes16>;
-#include "nonce_lanes.hpp"
-} // namespace x2
+#include "nonce_lanes.hpp" // LaneKernel<Ops> and Pair<Ops>, for this instruction set
 
 } // namespace avx512
 } // namespace
@@ -207,16 +186,7 @@ struct Lanes8 {
     }
 };
 
-#include "nonce_lanes_pair.hpp"
-
-namespace x1 {
-using Ops = Lanes8;
-#include "nonce_lanes.hpp"
-} // namespace x1
-namespace x2 {
-using Ops = Pair<Lanes8>;
-#include "nonce_lanes.hpp"
-} // namespace x2
+#include "nonce_lanes.hpp" // LaneKernel<Ops> and Pair<Ops>, for this instruction set
 
 } // namespace avx2
 } // namespace
@@ -239,16 +209,16 @@ bool has_avx2() {
 }
 
 SETM_AVX512 ScanHit scan_avx512(const NonceScan& job, std::uint32_t first, std::uint64_t count) {
-    return avx512::x1::scan(job, first, count);
+    return avx512::LaneKernel<avx512::Lanes16>::scan(job, first, count);
 }
 SETM_AVX512 ScanHit scan_avx512_x2(const NonceScan& job, std::uint32_t first, std::uint64_t count) {
-    return avx512::x2::scan(job, first, count);
+    return avx512::LaneKernel<avx512::Pair<avx512::Lanes16>>::scan(job, first, count);
 }
 SETM_AVX2 ScanHit scan_avx2(const NonceScan& job, std::uint32_t first, std::uint64_t count) {
-    return avx2::x1::scan(job, first, count);
+    return avx2::LaneKernel<avx2::Lanes8>::scan(job, first, count);
 }
 SETM_AVX2 ScanHit scan_avx2_x2(const NonceScan& job, std::uint32_t first, std::uint64_t count) {
-    return avx2::x2::scan(job, first, count);
+    return avx2::LaneKernel<avx2::Pair<avx2::Lanes8>>::scan(job, first, count);
 }
 
 } // namespace setm

@@ -27,6 +27,7 @@
 #include "harness.hpp"
 #include "nonce_scan.hpp"
 #include "pow.hpp"
+#include "sha256_constants.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -70,16 +71,6 @@ std::uint64_t bare_hashes(const setm::BlockHeader& h, std::uint64_t first, std::
 // ---- the plain SHA-NI reference ----------------------------------------------
 #define PLAIN_SHA __attribute__((target("sha,sse4.1,ssse3")))
 
-alignas(16) constexpr std::uint32_t kK[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
 // SHA-256 compression of one 64-byte block into state[8] (words A..H).
 PLAIN_SHA void plain_compress(std::uint32_t state[8], const std::uint8_t block[64]) {
     const __m128i swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
@@ -99,8 +90,9 @@ PLAIN_SHA void plain_compress(std::uint32_t state[8], const std::uint8_t block[6
                                             _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4));
             m[g & 3] = _mm_sha256msg2_epu32(t, m[(g + 3) & 3]);
         }
-        const __m128i kw =
-            _mm_add_epi32(m[g & 3], _mm_load_si128(reinterpret_cast<const __m128i*>(kK + 4 * g)));
+        const __m128i kw = _mm_add_epi32(
+            m[g & 3],
+            _mm_load_si128(reinterpret_cast<const __m128i*>(setm::kSha256Round.data() + 4 * g)));
         s1 = _mm_sha256rnds2_epu32(s1, s0, kw);
         s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(kw, 0x0E));
     }
@@ -112,16 +104,13 @@ PLAIN_SHA void plain_compress(std::uint32_t state[8], const std::uint8_t block[6
     _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(s1, tmp, 8));
 }
 
-constexpr std::uint32_t kIv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
 bool plain_supported() { return setm::find_scan_kernel("sha-ni") != nullptr; }
 
 // The plain loop over nonces 0 .. count - 1.
 PLAIN_SHA std::uint64_t plain_sha_ni(const setm::BlockHeader& h, std::uint64_t count) {
     const auto bytes = setm::serialize_header(h);
     std::uint32_t mid[8];
-    std::copy(kIv, kIv + 8, mid);
+    std::copy(setm::kSha256Initial.begin(), setm::kSha256Initial.end(), mid);
     plain_compress(mid, bytes.data());
     std::uint8_t tail[64] = {};
     std::copy(bytes.begin() + 64, bytes.end(), tail);
@@ -143,7 +132,7 @@ PLAIN_SHA std::uint64_t plain_sha_ni(const setm::BlockHeader& h, std::uint64_t c
             std::memcpy(digest + 4 * w, &be, 4);
         }
         std::uint32_t out[8];
-        std::copy(kIv, kIv + 8, out);
+        std::copy(setm::kSha256Initial.begin(), setm::kSha256Initial.end(), out);
         plain_compress(out, digest);
         acc ^= out[7];
     }

@@ -33,6 +33,31 @@ std::uint32_t top_word(const Hash32& h) {
            std::uint32_t{h[31]} << 24;
 }
 
+// The first nonce of [first, first + count) whose hash is at most
+// target_top, by the reference hash: its offset (count when none) and hash.
+ScanHit reference_scan(const Header& h, std::uint32_t target_top, std::uint32_t first,
+                       std::uint64_t count) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const Hash32 r = reference_hash(h, static_cast<std::uint32_t>(first + i));
+        if (top_word(r) <= target_top) return {i, r};
+    }
+    return {count, {}};
+}
+
+// Every supported kernel finds what reference_scan finds.
+void check_kernels(const Header& h, std::uint32_t target_top, std::uint32_t first,
+                   std::uint64_t count) {
+    const ScanHit expect = reference_scan(h, target_top, first, count);
+    const NonceScan job = prepare_scan(h.data(), target_top);
+    for (const ScanKernel& k : scan_kernels()) {
+        if (!k.supported()) continue;
+        INFO("kernel " << k.name << " first " << first << " count " << count);
+        const ScanHit hit = k.scan(job, first, count);
+        REQUIRE(hit.offset == expect.offset);
+        if (expect.offset < count) REQUIRE(hit.hash == expect.hash);
+    }
+}
+
 } // namespace
 
 TEST_CASE("nonce scan: the portable kernel is always there and supported") {
@@ -65,20 +90,7 @@ TEST_CASE("nonce scan: every kernel returns the first candidate, for any count a
         const std::uint32_t target_top = 0xffffffffu >> (3 + round % 4);
         const auto first = static_cast<std::uint32_t>(rng());
         const std::uint64_t count = 1 + rng() % 37; // not a multiple of the lanes
-        std::uint64_t expect = count;
-        Hash32 expect_hash{};
-        for (std::uint64_t i = 0; i < count && expect == count; ++i) {
-            const Hash32 r = reference_hash(h, static_cast<std::uint32_t>(first + i));
-            if (top_word(r) <= target_top) expect = i, expect_hash = r;
-        }
-        const NonceScan job = prepare_scan(h.data(), target_top);
-        for (const ScanKernel& k : scan_kernels()) {
-            if (!k.supported()) continue;
-            INFO("kernel " << k.name << " first " << first << " count " << count);
-            const ScanHit hit = k.scan(job, first, count);
-            REQUIRE(hit.offset == expect);
-            if (expect < count) REQUIRE(hit.hash == expect_hash);
-        }
+        check_kernels(h, target_top, first, count);
     }
 }
 
@@ -106,19 +118,7 @@ TEST_CASE("nonce scan: every kernel finds the first candidate deep into a long r
         const std::uint32_t target_top = 0xffffffffu >> 9;
         const auto first = static_cast<std::uint32_t>(rng());
         const std::uint64_t count = 100 + rng() % 1400;
-        std::uint64_t expect = count;
-        for (std::uint64_t i = 0; i < count && expect == count; ++i)
-            if (top_word(reference_hash(h, static_cast<std::uint32_t>(first + i))) <= target_top)
-                expect = i;
-        const NonceScan job = prepare_scan(h.data(), target_top);
-        for (const ScanKernel& k : scan_kernels()) {
-            if (!k.supported()) continue;
-            INFO("kernel " << k.name << " first " << first << " count " << count);
-            const ScanHit hit = k.scan(job, first, count);
-            REQUIRE(hit.offset == expect);
-            if (expect < count)
-                REQUIRE(hit.hash == reference_hash(h, static_cast<std::uint32_t>(first + expect)));
-        }
+        check_kernels(h, target_top, first, count);
     }
 }
 
