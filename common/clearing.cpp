@@ -78,14 +78,13 @@ MarketOrder market_order(const Record& r, std::int64_t remaining) {
 
 namespace {
 
-// The participant's credential is valid at t and not revoked.
+// The participant's credential is valid at t and not revoked (the rules'
+// own test); a store error is an error, not an inactive participant.
 Result<bool> active_at(const StateReader& st, const ParticipantId& p, std::int64_t t) {
-    SETM_TRY(auto serial, st.serial_of(p));
-    if (!serial) return false;
-    SETM_TRY(auto e, st.credential(*serial));
-    if (!e) return false;
-    const Credential& c = e->credential.body;
-    return !e->revoked_for(t) && t >= c.valid_from && t < c.valid_until;
+    auto c = active_credential(st, p, t);
+    if (c) return true;
+    if (c.error().code == Exit::rejected) return false;
+    return c.error();
 }
 
 // What the order had filled before this block's trades.

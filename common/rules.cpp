@@ -55,26 +55,6 @@ Error wrong_user(const std::string& why) { return make_error(Exit::rejected, "wr
 
 } // namespace
 
-Result<Credential> active_credential(const StateReader& st, const ParticipantId& p,
-                                     std::int64_t t) {
-    const std::string who = participant_hex(p);
-    SETM_TRY(auto serial, st.serial_of(p));
-    if (!serial) return wrong_user(who + " is not registered");
-    SETM_TRY(auto entry, st.credential(*serial));
-    if (!entry)
-        return make_error(Exit::io, "store unreadable", "registry names a missing credential");
-    const Credential& c = entry->credential.body;
-    if (entry->revoked_for(t))
-        return wrong_user(who + " (" + c.name + ") was revoked at " +
-                          format_utc(entry->revoked_at));
-    if (t < c.valid_from)
-        return wrong_user(who + " (" + c.name + ") is not valid before " +
-                          format_utc(c.valid_from));
-    if (t >= c.valid_until)
-        return wrong_user(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
-    return c;
-}
-
 Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
                     DeferredSignatures* deferred, std::size_t index) {
     auto check_sig = [&](const PublicKey& key) {

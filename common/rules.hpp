@@ -26,11 +26,6 @@ inline constexpr std::int64_t kMaxFutureSeconds = 2 * 60 * 60;
 inline constexpr std::size_t kMedianTimeSpan = 11;
 
 // ---- rules ----------------------------------------------------------------------
-// The credential of participant p, if p is registered and its credential is
-// valid at t and not revoked; Exit::rejected "wrong user: ..." naming why
-// otherwise.
-Result<Credential> active_credential(const StateReader& st, const ParticipantId& p, std::int64_t t);
-
 // Algorithm 1 (user.Security): identify the signer of r in the registry and
 // authenticate it at time t: known, credential valid at t and not revoked,
 // holding the role r needs, signature valid. Exit::rejected "wrong user:

@@ -68,6 +68,32 @@ Result<std::optional<std::uint64_t>> StateTables::cleared(std::int64_t slot) con
     return base_->cleared(slot);
 }
 
+namespace {
+
+Error not_active(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
+
+} // namespace
+
+Result<Credential> active_credential(const StateReader& st, const ParticipantId& p,
+                                     std::int64_t t) {
+    const std::string who = participant_hex(p);
+    SETM_TRY(auto serial, st.serial_of(p));
+    if (!serial) return not_active(who + " is not registered");
+    SETM_TRY(auto entry, st.credential(*serial));
+    if (!entry)
+        return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+    const Credential& c = entry->credential.body;
+    if (entry->revoked_for(t))
+        return not_active(who + " (" + c.name + ") was revoked at " +
+                          format_utc(entry->revoked_at));
+    if (t < c.valid_from)
+        return not_active(who + " (" + c.name + ") is not valid before " +
+                          format_utc(c.valid_from));
+    if (t >= c.valid_until)
+        return not_active(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
+    return c;
+}
+
 void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.credentials) credentials[k] = v;
     for (const auto& [k, v] : d.participants) participants[k] = v;

@@ -95,6 +95,11 @@ public:
     virtual Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const = 0;
 };
 
+// The credential of participant p, if p is registered and its credential is
+// valid at t and not revoked; Exit::rejected "wrong user: ..." naming why
+// otherwise.
+Result<Credential> active_credential(const StateReader& st, const ParticipantId& p, std::int64_t t);
+
 // State held in memory, in the same tables the store keeps. Over a base
 // (StateDelta: one block's changes, readable as the state after them), a
 // lookup that misses the tables asks the base; without one (MemoryState: a
