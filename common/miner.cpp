@@ -55,7 +55,10 @@ Result<Appended> attempt(Store& store, const std::vector<Record>& records, std::
     SETM_TRY(Block b,
              mine_block(records, tip.hash, t, store.genesis().bits, o.threads, o.progress));
     if (o.searched) o.searched();
-    SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
+    if (o.commit)
+        SETM_CHECK(o.commit(b, tip.height + 1));
+    else
+        SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
     return Appended{std::move(b), tip.height + 1};
 }
 
@@ -67,6 +70,7 @@ Result<Appended> mine_and_append(Store& store, const std::vector<Record>& record
         auto done = attempt(store, records, now, o, bad_index);
         if (done || !done.error().is(ErrorKind::tip_moved) || !o.retry || tries >= o.max_tries)
             return done;
+        if (o.catch_up) SETM_CHECK(o.catch_up());
         if (o.retried) o.retried(tries + 1);
     }
 }

@@ -35,6 +35,11 @@ struct AppendOptions {
     MineProgress progress;          // called while searching nonces
     std::function<void()> searched; // after each nonce search, found
     std::function<void(unsigned)> retried; // before attempt N (2, 3, ...) on a moved tip
+    // Replication (replica.hpp): when set, a mined block is committed by
+    // `commit` instead of store.append_if_tip (published, then appended), and
+    // `catch_up` brings the store up to the network before each new attempt.
+    std::function<Status(const Block&, std::uint64_t height)> commit;
+    std::function<Status()> catch_up;
 };
 
 struct Appended {

@@ -441,6 +441,67 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
     });
 }
 
+namespace {
+
+Error refuse_at(Error e, std::uint64_t height) {
+    e.code = Exit::verify_failed;
+    e.detail = "block " + std::to_string(height) + ": " + e.detail;
+    return e;
+}
+
+// One block of a run at `height`: skipped if the store holds it already,
+// refused if it holds another, else validated on the tip and written.
+Result<bool> append_one(lmdb::Txn& txn, const StoreDbs& d, TxnState& st, const Block& b,
+                        std::uint64_t height, std::int64_t now, unsigned threads,
+                        std::optional<Error>& refused) {
+    SETM_TRY(Tip tip, st.tip());
+    if (height <= tip.height) {
+        SETM_TRY(BlockHeader have, st.header(height));
+        if (block_hash(have) == block_hash(b.header)) return false;
+        refused = refuse_at(make_error(Exit::verify_failed, "diverged",
+                                       "the store holds block " + hash_to_hex(block_hash(have)) +
+                                           ", the network " + hash_to_hex(block_hash(b.header))),
+                            height);
+        return false;
+    }
+    if (height != tip.height + 1) {
+        refused = refuse_at(make_error(Exit::verify_failed, "gap",
+                                       "the store's tip is block " + std::to_string(tip.height)),
+                            height);
+        return false;
+    }
+    Status hs = check_header(b, tip.hash, st.genesis().bits, tip.last_times, now);
+    if (!hs) {
+        refused = refuse_at(hs.error(), height);
+        return false;
+    }
+    auto delta = apply_records(st, b.records, b.header.time, height, threads);
+    if (!delta) {
+        refused = refuse_at(delta.error(), height);
+        return false;
+    }
+    SETM_CHECK(write_block(txn, d, b, height, delta.value()));
+    return true;
+}
+
+} // namespace
+
+Result<Store::Run> Store::append_run(const std::vector<Block>& blocks, std::uint64_t first,
+                                     std::int64_t now, unsigned threads) {
+    Run run;
+    SETM_CHECK(lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
+        run = Run{}; // write_txn runs this again after growing the map
+        TxnState st(txn, dbs_, genesis_, chain_id_);
+        for (std::size_t i = 0; i < blocks.size() && !run.refused; ++i) {
+            SETM_TRY(bool added,
+                     append_one(txn, dbs_, st, blocks[i], first + i, now, threads, run.refused));
+            if (added) ++run.appended;
+        }
+        return ok_status();
+    }));
+    return run;
+}
+
 // ---- index check (setm-verify) ---------------------------------------------------
 
 namespace {

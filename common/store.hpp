@@ -132,6 +132,21 @@ public:
     Status append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,
                          unsigned threads = 1);
 
+    // Appends blocks received from elsewhere (replica.hpp) as heights
+    // first, first+1, ... in one write transaction, validating each on the
+    // state the ones before it left (header and every record rule, as
+    // append_if_tip). A block whose height the store already holds is
+    // skipped when it is the same block (another writer got it first) and
+    // refused ("diverged") otherwise. The first block that does not validate
+    // stops the run: the blocks before it are committed, and its error
+    // (Exit::verify_failed, "block H: ...") is returned in `refused`.
+    struct Run {
+        std::size_t appended = 0;     // new blocks committed
+        std::optional<Error> refused; // the first block that did not validate
+    };
+    Result<Run> append_run(const std::vector<Block>& blocks, std::uint64_t first, std::int64_t now,
+                           unsigned threads = 1);
+
     const Hash32& chain_id() const { return chain_id_; }
     const Genesis& genesis() const { return genesis_; }
 
