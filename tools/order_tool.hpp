@@ -7,6 +7,7 @@
 #include <random>
 
 #include "block.hpp"
+#include "nats_flags.hpp"
 #include "orders.hpp"
 #include "store.hpp"
 #include "stream.hpp"
@@ -22,6 +23,7 @@ struct OrderOptions {
     std::optional<std::uint64_t> nonce;
     unsigned slot_minutes = 30;
     std::vector<std::string> from;
+    NatsFlags nats;
 };
 
 // Where the order will live: the chain id, its slot length, and (with a
@@ -37,6 +39,10 @@ struct OrderContext {
 inline Result<OrderContext> order_context(const OrderOptions& o, const SecretKey& key) {
     OrderContext c;
     if (!o.store.empty()) {
+        if (o.nats.on()) { // the chain as the network has it, verified here first
+            SETM_TRY(std::int64_t now, now_or(o.now));
+            SETM_CHECK(replica::catch_up(o.nats.options(), o.store, now, default_threads()));
+        }
         SETM_TRY(Store s, Store::open(o.store, true));
         c.chain = s.chain_id();
         c.slot_minutes = s.genesis().slot_minutes;
@@ -205,6 +211,7 @@ inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     if (!offer)
         app.add_option("--from", o.from, "Accept only this offer id or producer id (repeatable)")
             ->option_text("ID");
+    nats_flags(&app, o.nats);
     quiet_flag(&app);
     app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")
         ->option_text("TIME");

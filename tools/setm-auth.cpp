@@ -8,6 +8,7 @@
 #include "authority.hpp"
 #include "clearing.hpp"
 #include "miner.hpp"
+#include "nats_flags.hpp"
 #include "record_stream.hpp"
 #include "store.hpp"
 #include "tool.hpp"
@@ -38,6 +39,7 @@ struct Options {
     // mutual, seal, open
     std::string peer, context;
     std::string note;
+    tool::NatsFlags nats;
 };
 
 Result<SecretKey> load_key(const Options& o) {
@@ -50,6 +52,20 @@ Result<SecretKey> load_key(const Options& o) {
 Result<std::unique_ptr<Input>> open_input(const std::string& path) { return Input::open(path); }
 
 // ---- init -------------------------------------------------------------------------
+
+// --nats: the network's stream for the chain, with the genesis as its first
+// message, before the store exists (a chain the network refused leaves none).
+Status publish_genesis(const Options& o, const Block& genesis) {
+    if (!o.nats.on()) return ok_status();
+    SETM_TRY(replica::Link link, replica::Link::connect(o.nats.options()));
+    SETM_TRY(int replicas, replica::publish_genesis(link, genesis));
+    if (tool::person_watching())
+        std::cerr << kTool << ": published the genesis block to the network (stream "
+                  << replica::stream_name(block_hash(genesis.header)) << ", " << replicas
+                  << " replica" << (replicas == 1 ? "" : "s") << ")\n";
+    return ok_status();
+}
+
 Status cmd_init(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     if (!valid_slot_minutes(static_cast<int>(o.slot_minutes)))
@@ -82,6 +98,7 @@ Status cmd_init(const Options& o) {
                             static_cast<std::uint32_t>(now), g.bits, o.threads, meter.tick);
     meter.done();
     SETM_TRY(Block b, std::move(mined));
+    SETM_CHECK(publish_genesis(o, b));
     auto created = Store::create(o.store, b);
     if (!created && !created.error().is(ErrorKind::store_exists) &&
         ::access((o.store + "/data.mdb").c_str(), F_OK) == 0)
@@ -380,7 +397,10 @@ Status cmd_open(const Options& o) {
 }
 
 // ---- the command line -------------------------------------------------------------------
-void store_opt(CLI::App* s, Options& o) { tool::store_option(s, o.store); }
+void store_opt(CLI::App* s, Options& o) {
+    tool::store_option(s, o.store);
+    tool::nats_flags(s, o.nats);
+}
 
 void key_opt(CLI::App* s, Options& o, const char* what) {
     s->add_option("-k,--key", o.key, what)->required()->option_text("FILE");
@@ -560,7 +580,15 @@ static int tool_main(int argc, char** argv) {
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
     for (const auto& [sub, run] : commands)
-        if (*sub) return tool::finish(kTool, run(o));
+        if (*sub) {
+            if (run != cmd_init && o.nats.on()) { // --nats: the store catches up first
+                auto now = tool::now_or(o.now);
+                if (!now) return tool::fail(kTool, now.error());
+                auto r = replica::catch_up(o.nats.options(), o.store, now.value(), o.threads);
+                if (!r) return tool::fail(kTool, r.error());
+            }
+            return tool::finish(kTool, run(o));
+        }
     return tool::finish(kTool, ok_status());
 }
 

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "miner.hpp"
+#include "nats_flags.hpp"
 #include "record_stream.hpp"
 #include "store.hpp"
 #include "tool.hpp"
@@ -19,7 +20,26 @@ struct Options {
     unsigned threads = tool::default_threads();
     bool no_retry = false;
     unsigned max_tries = 100;
+    tool::NatsFlags nats;
 };
+
+// --nats: the store catches up with the network, and the block is published
+// before it is appended (replica.hpp).
+Result<std::optional<replica::Link>> join_network(const Options& o, Store& store,
+                                                  const std::vector<Record>& records,
+                                                  std::int64_t now) {
+    if (!o.nats.on()) return std::optional<replica::Link>{};
+    SETM_TRY(replica::Link link, replica::Link::connect(o.nats.options()));
+    replica::SyncOptions so;
+    so.now = now;
+    so.threads = o.threads;
+    SETM_TRY(replica::SyncReport r, replica::sync(link, store, so));
+    if (r.appended > 0 && tool::person_watching())
+        std::cerr << kTool << ": caught up with the network: " << r.appended << " block(s), tip "
+                  << r.height << "\n";
+    SETM_CHECK(replica::check_fits(link, records));
+    return std::optional<replica::Link>(std::move(link));
+}
 
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
@@ -27,12 +47,13 @@ Status run(const Options& o) {
     SETM_TRY(std::vector<LineRecord> in, read_records(input->stream()));
     SETM_TRY(Store store,
              Store::open(o.store, false)); // a wrong --store is an error even with nothing to mine
+    std::vector<Record> records;
+    for (const auto& lr : in) records.push_back(lr.record);
+    SETM_TRY(auto link, join_network(o, store, records, now));
     if (in.empty()) {
         if (tool::person_watching()) std::cerr << kTool << ": no records: nothing appended\n";
         return ok_status();
     }
-    std::vector<Record> records;
-    for (const auto& lr : in) records.push_back(lr.record);
     AppendOptions ao;
     ao.threads = o.threads;
     ao.retry = !o.no_retry;
@@ -40,6 +61,7 @@ Status run(const Options& o) {
     const auto meter = tool::mining_meter(kTool); // progress on a terminal
     ao.progress = meter.tick;
     ao.searched = [meter] { meter.done(); };
+    if (link) replica::replicate(ao, *link, store, now);
     if (tool::person_watching())
         ao.retried = [](unsigned) {
             std::cerr << kTool << ": the tip moved; validating and mining again\n";
@@ -49,7 +71,8 @@ Status run(const Options& o) {
     if (!done) {
         Error e = done.error();
         if (e.is(ErrorKind::tip_moved))
-            e.with_hint("another setm-mine appended first; run again (or drop --no-retry)");
+            e.with_hint(std::string("another ") + (link ? "node" : "setm-mine") +
+                        " appended first; run again (or drop --no-retry)");
         else if (bad < in.size())
             e.at_line(in[bad].line);
         return e;
@@ -81,16 +104,19 @@ static int tool_main(int argc, char** argv) {
         ->option_text("TIME");
     app.add_flag("--no-retry", o.no_retry,
                  "If another miner appends first, exit 75 instead of mining again");
-    app.footer(std::string(
-                   "Reads records (credentials, revocations, offers, requests, trades) and either\n"
-                   "appends one block holding all of them or appends nothing and names the first\n"
-                   "bad record. Prints the block as one JSON line after the commit.\n\n"
-                   "Examples:\n"
-                   "  setm-auth register --store chain --key authority.key --role consumer < "
-                   "bob.id.json | setm-mine --store chain\n"
-                   "  setm-negotiate --store chain --key agent.key < orders.jsonl | setm-mine "
-                   "--store chain --no-retry\n\n") +
-               tool::exit_codes_footer());
+    tool::nats_flags(&app, o.nats);
+    app.footer(
+        std::string(
+            "Reads records (credentials, revocations, offers, requests, trades) and either\n"
+            "appends one block holding all of them or appends nothing and names the first\n"
+            "bad record. Prints the block as one JSON line after the commit.\n\n"
+            "Examples:\n"
+            "  setm-auth register --store chain --key authority.key --role consumer < "
+            "bob.id.json | setm-mine --store chain\n"
+            "  setm-negotiate --store chain --key agent.key < orders.jsonl | setm-mine "
+            "--store chain --no-retry\n"
+            "  setm-mine --store chain --nats nats://a:4222,nats://b:4222 < trades.jsonl\n\n") +
+        tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
     return tool::finish(kTool, run(o));

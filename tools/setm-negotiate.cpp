@@ -5,6 +5,7 @@
 
 #include "chart.hpp"
 #include "clearing.hpp"
+#include "nats_flags.hpp"
 #include "negotiation.hpp"
 #include "tool.hpp"
 
@@ -21,6 +22,7 @@ struct Options {
     unsigned threads = tool::default_threads();
     bool skip_invalid = false, explain = false;
     std::vector<std::string> explain_slots;
+    tool::NatsFlags nats;
 };
 
 std::string slot_report_json(const SlotReport& s, const char* mechanism) {
@@ -86,6 +88,8 @@ Result<MarketParams> market_of(const Options& o, const Genesis& g) {
 
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    if (o.nats.on()) // the chain as the network has it, verified here first
+        SETM_CHECK(replica::catch_up(o.nats.options(), o.store, now, o.threads));
     SETM_TRY(Store store, Store::open(o.store, true));
     BatchOptions opt;
     SETM_TRY(opt.market, market_of(o, store.genesis()));
@@ -163,6 +167,7 @@ static int tool_main(int argc, char** argv) {
     tool::quiet_flag(&app);
     Options o;
     tool::store_option(&app, o.store);
+    tool::nats_flags(&app, o.nats);
     app.add_option("-k,--key", o.key,
                    "The market agent's key (its credential holds the agent role)")
         ->required()

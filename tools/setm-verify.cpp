@@ -2,8 +2,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include <csignal>
+
 #include <unistd.h>
 
+#include "nats_flags.hpp"
 #include "statement.hpp"
 #include "store.hpp"
 #include "tool.hpp"
@@ -21,6 +24,9 @@ struct Options {
     bool json = false, explain = false, statement = false;
     std::string from, to, format = "json";
     std::vector<std::string> has_record;
+    tool::NatsFlags nats;
+    bool sync = false, follow = false;
+    std::string chain_id;
 };
 
 std::string report_json(const VerifyReport& r) {
@@ -130,7 +136,74 @@ Status locate_records(const Options& o) {
     return ok_status();
 }
 
+// ---- --nats: catching up with the network -----------------------------------------
+
+volatile std::sig_atomic_t stop_requested = 0;
+extern "C" void request_stop(int) { stop_requested = 1; }
+
+std::string sync_json(const Hash32& chain, const replica::SyncReport& r) {
+    JsonOut j;
+    j.begin_object().field("type", "sync-report").field("chain", hash_to_hex(chain));
+    j.field("from", r.from).field("height", r.height).field("appended", r.appended);
+    return j.field("tip", hash_to_hex(r.tip)).end_object().str();
+}
+
+// The store of --store, or a new one made from the network's genesis when
+// the directory holds none and --chain-id names the chain.
+Result<Store> open_or_join(const Options& o, replica::Link& link) {
+    if (::access((o.store + "/data.mdb").c_str(), F_OK) != 0 && !o.chain_id.empty()) {
+        SETM_TRY(Hash32 chain, hash_from_hex(o.chain_id));
+        return replica::join(link, o.store, chain);
+    }
+    SETM_TRY(Store store, Store::open(o.store, false));
+    if (!o.chain_id.empty()) {
+        SETM_TRY(Hash32 chain, hash_from_hex(o.chain_id));
+        if (chain != store.chain_id())
+            return make_error(Exit::usage, "wrong chain",
+                              o.store + " holds chain " + hash_to_hex(store.chain_id()));
+    }
+    return store;
+}
+
+// Brings the store up to the network's tip (and, with --follow, keeps it
+// there until SIGINT or SIGTERM). --sync and --follow print what they did.
+Status sync_store(const Options& o, std::int64_t now) {
+    SETM_TRY(replica::Link link, replica::Link::connect(o.nats.options()));
+    SETM_TRY(Store store, open_or_join(o, link));
+    replica::SyncOptions so;
+    so.now = now;
+    so.threads = o.threads;
+    so.follow = o.follow;
+    const bool report = o.sync || o.follow;
+    if (o.follow) {
+        std::signal(SIGINT, request_stop);
+        std::signal(SIGTERM, request_stop);
+        so.stop = [] { return stop_requested != 0; };
+        so.committed = [&](const replica::SyncReport& r) {
+            if (tool::person_watching())
+                std::cerr << kTool << ": block " << r.height << " " << hash_to_hex(r.tip)
+                          << " verified and appended\n";
+            return tool::print(sync_json(store.chain_id(), r) + "\n");
+        };
+    }
+    SETM_TRY(replica::SyncReport r, replica::sync(link, store, so));
+    if (report && !o.follow) SETM_CHECK(tool::print(sync_json(store.chain_id(), r) + "\n"));
+    if (tool::person_watching())
+        std::cerr << kTool << ": " << r.appended << " block(s) from the network verified and "
+                  << "appended; tip " << r.height << " " << hash_to_hex(r.tip) << "\n";
+    return ok_status();
+}
+
 Status run(const Options& o) {
+    if ((o.sync || o.follow || !o.chain_id.empty()) && !o.nats.on())
+        return make_error(Exit::usage, "missing --nats",
+                          "--sync, --follow and --chain-id need the network's servers")
+            .with_hint("give --nats URL or set SETM_NATS");
+    if (o.nats.on() && o.has_record.empty()) {
+        SETM_TRY(std::int64_t now, tool::now_or(o.now));
+        SETM_CHECK(sync_store(o, now));
+        if (o.sync || o.follow) return ok_status();
+    }
     if (!o.has_record.empty()) return locate_records(o);
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     auto fail = [&](Error e) {
@@ -219,12 +292,25 @@ static int tool_main(int argc, char** argv) {
         ->excludes(statement)
         ->excludes("--json")
         ->excludes("--explain");
+    tool::nats_flags(&app, o.nats);
+    auto* sync = app.add_flag("--sync", o.sync,
+                              "With --nats: bring the store up to the network's tip, verifying "
+                              "every block before appending it; replay nothing else");
+    app.add_flag("--follow", o.follow,
+                 "With --nats: keep syncing as blocks arrive, until SIGINT or SIGTERM")
+        ->excludes(statement)
+        ->excludes("--has-record");
+    sync->excludes(statement)->excludes("--has-record");
+    app.add_option("--chain-id", o.chain_id,
+                   "With --nats: the chain to join when --store holds no store yet")
+        ->option_text("HASH");
     app.footer(
         std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
                     "'REASON: block H: detail'.\n\n"
                     "Examples:\n"
                     "  setm-verify --store chain && echo valid\n"
-                    "  setm-verify --store chain --json | jq .height\n\n") +
+                    "  setm-verify --store chain --json | jq .height\n"
+                    "  setm-verify --store node --nats nats://a:4222 --sync --chain-id HASH\n\n") +
         tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::verify_failed);

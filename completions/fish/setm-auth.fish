@@ -18,6 +18,8 @@ complete -c setm-auth -s h -l help -d 'Show help'
 
 # every subcommand
 complete -c setm-auth -n "__fish_seen_subcommand_from $subcommands" -s s -l store -x -a '(__fish_complete_directories (commandline -ct))' -d 'The chain store directory'
+complete -c setm-auth -n "__fish_seen_subcommand_from $subcommands" -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'
+complete -c setm-auth -n "__fish_seen_subcommand_from $subcommands" -l timeout -x -d 'With --nats: give up on an unavailable network after SECONDS'
 # subcommands that load a key
 complete -c setm-auth -n "__fish_seen_subcommand_from $keyed" -s k -l key -r -F -d 'Secret key FILE'
 complete -c setm-auth -n "__fish_seen_subcommand_from $keyed" -l passphrase-file -r -F -d 'Passphrase of an encrypted key on FILE\'s first line'

@@ -15,6 +15,8 @@ complete -c setm-negotiate -l explain -d 'Draw each traded slot and its negotiat
 complete -c setm-negotiate -l slot -x -d 'With --explain: only this slot (repeatable)'
 complete -c setm-negotiate -s j -l threads -x -d 'Signature-checking threads (default: every core)'
 complete -c setm-negotiate -l now -x -d 'Use TIME (UTC) instead of the clock'
+complete -c setm-negotiate -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'
+complete -c setm-negotiate -l timeout -x -d 'With --nats: give up on an unavailable network after SECONDS'
 complete -c setm-negotiate -s q -l quiet -d 'No narration or progress on stderr, even on a terminal'
 complete -c setm-negotiate -s h -l help -d 'Show help'
 complete -c setm-negotiate -l version -d 'Show version'

@@ -14,6 +14,8 @@ complete -c setm-offer -l expires -x -d 'The order lapses at TIME (default: when
 complete -c setm-offer -l nonce -x -d 'First nonce (default: random)'
 complete -c setm-offer -l csv -r -F -d 'One offer per row of a CSV profile (- for stdin)'
 complete -c setm-offer -l now -x -d 'Use TIME (UTC) instead of the clock when checking'
+complete -c setm-offer -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'
+complete -c setm-offer -l timeout -x -d 'With --nats: give up on an unavailable network after SECONDS'
 complete -c setm-offer -s q -l quiet -d 'No narration or progress on stderr, even on a terminal'
 complete -c setm-offer -s h -l help -d 'Show help'
 complete -c setm-offer -l version -d 'Show version'
