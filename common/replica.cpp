@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -360,6 +362,64 @@ Result<std::optional<Message>> next_message(natsSubscription* sub, std::int64_t 
     return std::optional<Message>(message_of(m.get(), meta->Sequence.Stream, meta->NumPending));
 }
 
+// Messages read ahead of validation: at most kInboxBytes wait here.
+class Inbox {
+public:
+    static constexpr std::size_t kInboxBytes = 64 << 20;
+
+    // The reader: until stop(), or the first error (which pop() returns).
+    void drain(natsSubscription* sub) {
+        while (!stopping()) {
+            auto m = next_message(sub, 200);
+            std::unique_lock<std::mutex> lock(mu_);
+            if (!m) {
+                error_ = m.error();
+                ready_.notify_all();
+                return;
+            }
+            if (!m.value()) continue;
+            room_.wait(lock, [&] { return stop_ || bytes_ < kInboxBytes; });
+            bytes_ += m.value()->data.size();
+            queue_.push_back(std::move(*m.value()));
+            ready_.notify_all();
+        }
+    }
+
+    // The next message, nullopt after `wait_ms` without one, or the reader's error.
+    Result<std::optional<Message>> pop(std::int64_t wait_ms) {
+        std::unique_lock<std::mutex> lock(mu_);
+        ready_.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                        [&] { return !queue_.empty() || error_; });
+        if (queue_.empty()) {
+            if (error_) return *error_;
+            return std::optional<Message>{};
+        }
+        Message m = std::move(queue_.front());
+        queue_.pop_front();
+        bytes_ -= m.data.size();
+        room_.notify_all();
+        return std::optional<Message>(std::move(m));
+    }
+
+    void stop() {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+        room_.notify_all();
+    }
+
+private:
+    bool stopping() {
+        std::lock_guard<std::mutex> lock(mu_);
+        return stop_;
+    }
+    std::mutex mu_;
+    std::condition_variable ready_, room_;
+    std::deque<Message> queue_;
+    std::size_t bytes_ = 0;
+    std::optional<Error> error_;
+    bool stop_ = false;
+};
+
 } // namespace
 
 Status Link::read(const Hash32& chain, std::uint64_t first, const OnMessage& fn,
@@ -381,21 +441,34 @@ Status Link::read(const Hash32& chain, std::uint64_t first, const OnMessage& fn,
     });
     SETM_CHECK(st);
     natsSubscription_SetPendingLimits(sub.get(), -1, 256 * 1024 * 1024);
+    // A reader drains the subscription as fast as it delivers, so that the
+    // server's flow control never waits for validation; blocks queue here.
+    Inbox inbox;
+    std::thread reader([&] { inbox.drain(sub.get()); });
+    Status out = ok_status();
     for (;;) {
-        SETM_TRY(auto m, next_message(sub.get(), 200));
-        bool more = true;
-        if (m) {
-            SETM_TRY(more, fn(*m));
-        } else {
-            SETM_TRY(more, idle());
+        auto m = inbox.pop(200);
+        if (!m) {
+            out = m.error();
+            break;
         }
-        if (!more) return ok_status();
+        auto more = m->has_value() ? fn(**m) : idle();
+        if (!more || !more.value()) {
+            if (!more) out = more.error();
+            break;
+        }
     }
+    inbox.stop();
+    reader.join();
+    return out;
 }
 
 // ---- sync -----------------------------------------------------------------------
 
 namespace {
+
+// Blocks appended in one write transaction (one disk sync) at most.
+constexpr std::size_t kBatch = 2048;
 
 // The blocks read but not yet appended, and what the sync has done so far.
 struct Syncer {
@@ -453,7 +526,7 @@ struct Syncer {
         if (batch.empty()) batch_first = height;
         batch.push_back(std::move(b.value()));
         ++next;
-        if (batch.size() >= 256 || m.pending == 0) SETM_CHECK(flush());
+        if (batch.size() >= kBatch || m.pending == 0) SETM_CHECK(flush());
         return ok_status();
     }
 };
