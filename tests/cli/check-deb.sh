@@ -27,12 +27,19 @@ if grep -v '^usr/' "$work/contents" | grep -q .; then
     failed=$((failed + 1)); echo "FAIL: files outside /usr: $(grep -v '^usr/' "$work/contents" | head -3)"
 fi
 # Depends names jq and util-linux (setm-settle), and the package of every
-# shared library the programs load (however they are linked).
+# shared library the programs link directly (however they are linked); the
+# libraries those load in turn (libnats's libssl3) come with their packages.
 depends=$(dpkg-deb -f "$deb" Depends)
 dpkg-deb -x "$deb" "$work/root"
 wanted=(jq util-linux)
-for lib in $(ldd "$work"/root/usr/bin/setm-{keygen,auth,offer,request,negotiate,mine,verify} |
-             awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u); do
+direct_libs() { # the paths ldd resolves for a program's own NEEDED entries
+    local needed
+    needed=$(readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+    ldd "$1" | awk -v needed="$needed" 'BEGIN { n = split(needed, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+        $2 == "=>" && $3 ~ /^\// && ($1 in want) {print $3}'
+}
+for lib in $(for t in setm-keygen setm-auth setm-offer setm-request setm-negotiate setm-mine setm-verify; do
+                 direct_libs "$work/root/usr/bin/$t"; done | sort -u); do
     pkg=$({ dpkg -S "$lib" || dpkg -S "${lib#/usr}" || dpkg -S "/usr$lib"; } 2>/dev/null | head -1 | cut -d: -f1)
     [ -n "$pkg" ] && wanted+=("$pkg") || { failed=$((failed + 1)); echo "FAIL: no package owns $lib"; }
 done
