@@ -121,6 +121,18 @@ Result<std::vector<MarketOrder>> slot_book(const StateDelta& block, std::int64_t
     return book;
 }
 
+Result<MarketResult> clear_slot(const StateDelta& block, std::int64_t slot, std::int64_t t,
+                                const MarketParams& p) {
+    SETM_TRY(std::vector<MarketOrder> book, slot_book(block, slot, t));
+    auto cleared = clear_market(std::move(book), p);
+    if (!cleared) {
+        Error e = cleared.error();
+        e.detail = "slot " + format_utc(slot) + " cannot be cleared: " + e.detail;
+        return e;
+    }
+    return cleared;
+}
+
 Result<Trade> trade_for(const Match& m, const Genesis& g, const ParticipantId& agent,
                         std::int64_t time) {
     Trade t;
@@ -140,6 +152,19 @@ Result<Trade> trade_for(const Match& m, const Genesis& g, const ParticipantId& a
     t.round = m.round;
     t.time = time;
     return t;
+}
+
+Result<std::vector<Trade>> clearing_trades(const StateDelta& block, std::int64_t slot,
+                                           std::int64_t t, const ParticipantId& agent) {
+    const Genesis& g = block.genesis();
+    SETM_TRY(MarketResult cleared, clear_slot(block, slot, t, chain_market(g)));
+    std::vector<Trade> out;
+    out.reserve(cleared.matches.size());
+    for (const Match& m : cleared.matches) {
+        SETM_TRY(Trade tr, trade_for(m, g, agent, t));
+        out.push_back(std::move(tr));
+    }
+    return out;
 }
 
 namespace {
@@ -207,13 +232,10 @@ Status check_block_clearings(StateDelta& block, const std::vector<Record>& recor
     const Genesis& g = block.genesis();
     const MarketParams market = chain_market(g);
     for (const auto& [slot, positions] : by_slot) {
-        SETM_TRY(std::vector<MarketOrder> book, slot_book(block, slot, t));
-        auto cleared = clear_market(std::move(book), market);
+        auto cleared = clear_slot(block, slot, t, market);
         if (!cleared) {
             if (bad_index) *bad_index = positions.front();
-            Error e = cleared.error();
-            e.detail = "slot " + format_utc(slot) + " cannot be cleared: " + e.detail;
-            return e;
+            return cleared.error();
         }
         std::vector<const Trade*> trades;
         for (std::size_t i : positions) trades.push_back(&std::get<Signed<Trade>>(records[i]).body);

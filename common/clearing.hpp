@@ -68,10 +68,25 @@ MarketOrder market_order(const Record& order, std::int64_t remaining);
 Result<std::vector<MarketOrder>> slot_book(const StateDelta& block, std::int64_t slot,
                                            std::int64_t t);
 
+// The clearing of `slot` at a block of time t with the market `p`:
+// clear_market on slot_book(block, slot, t). With the chain's market
+// (chain_market) it is what a block at t that trades in the slot must hold;
+// setm-negotiate may pass a what-if market. An engine error (e.g.
+// "overflow", a book whose energy adds up beyond int64) keeps its reason
+// and names the slot: "slot S cannot be cleared: ...".
+Result<MarketResult> clear_slot(const StateDelta& block, std::int64_t slot, std::int64_t t,
+                                const MarketParams& p);
+
 // The trade record of one match of the chain's market `g`, made by `agent`
 // at `time` (to be signed by the agent).
 Result<Trade> trade_for(const Match& m, const Genesis& g, const ParticipantId& agent,
                         std::int64_t time);
+
+// The trades of the chain's clearing of `slot` at a block of time t, made
+// by `agent` at t, in the order a block holds them (to be signed by the
+// agent): clear_slot with the chain's market, each match through trade_for.
+Result<std::vector<Trade>> clearing_trades(const StateDelta& block, std::int64_t slot,
+                                           std::int64_t t, const ParticipantId& agent);
 
 // The trades of one slot (in block order) against the chain's clearing of
 // its book. Exit::bad_input "not the clearing", naming the slot and the

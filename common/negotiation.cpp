@@ -143,16 +143,10 @@ Result<Signed<Trade>> sign_trade(const StateReader& chain, const SecretKey& agen
 Status clear_slots(const Admitted& a, const std::set<std::int64_t>& slots, const BatchOptions& opt,
                    MarketResult& market) {
     for (std::int64_t slot : slots) {
-        SETM_TRY(std::vector<MarketOrder> book, slot_book(a.block, slot, opt.now));
-        auto r = clear_market(std::move(book), opt.market);
-        if (!r) {
-            Error e = r.error();
-            e.detail = "slot " + format_utc(slot) + ": " + e.detail;
-            return e;
-        }
-        for (auto& m : r->matches) market.matches.push_back(m);
-        for (auto& s : r->slots) market.slots.push_back(std::move(s));
-        for (auto& o : r->leftovers) market.leftovers.push_back(std::move(o));
+        SETM_TRY(MarketResult r, clear_slot(a.block, slot, opt.now, opt.market));
+        for (auto& m : r.matches) market.matches.push_back(m);
+        for (auto& s : r.slots) market.slots.push_back(std::move(s));
+        for (auto& o : r.leftovers) market.leftovers.push_back(std::move(o));
     }
     return ok_status();
 }

@@ -118,16 +118,11 @@ Day make_day(std::size_t people, std::size_t slots) {
         }
     d.st.merge(must(setm::apply_records(d.st, d.orders, kNow - 300, 2), "orders"), 2);
     const setm::StateDelta view(d.st);
-    const setm::MarketParams market = setm::chain_market(d.st.genesis());
+    const setm::ParticipantId agent = setm::participant_id(d.agent_key);
     for (std::size_t s = 0; s < slots; ++s) {
         const std::int64_t slot = kDayStart + static_cast<std::int64_t>(s) * 1800;
-        const auto cleared = must(
-            setm::clear_market(must(setm::slot_book(view, slot, kNow), "book"), market), "clear");
-        for (const setm::Match& m : cleared.matches)
-            d.trades.push_back(setm::sign_record(
-                must(setm::trade_for(m, d.st.genesis(), setm::participant_id(d.agent_key), kNow),
-                     "trade"),
-                chain, agent_seed));
+        for (const setm::Trade& t : must(setm::clearing_trades(view, slot, kNow, agent), "clear"))
+            d.trades.push_back(setm::sign_record(t, chain, agent_seed));
     }
     return d;
 }

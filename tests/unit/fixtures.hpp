@@ -207,11 +207,9 @@ struct TestChain {
     std::vector<Record> clearing_trades(const StateReader& st, std::int64_t slot,
                                         std::int64_t t) const {
         const StateDelta d(st);
-        const MarketResult res =
-            must(clear_market(must(slot_book(d, slot, t)), chain_market(genesis.body)));
         std::vector<Record> out;
-        for (const Match& m : res.matches)
-            out.push_back(sign(must(trade_for(m, genesis.body, agent.id(), t)), agent));
+        for (const Trade& tr : must(setm::clearing_trades(d, slot, t, agent.id())))
+            out.push_back(sign(tr, agent));
         return out;
     }
 };
