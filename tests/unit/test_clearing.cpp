@@ -145,6 +145,69 @@ TEST_CASE("clearing: no order on the chain can be left out", "[clearing]") {
     CHECK(refused(b.st, more, kAt).reason == "duplicate record");
 }
 
+TEST_CASE("clearing: a trade beyond the clearing is refused, naming the slot and the count",
+          "[clearing]") {
+    Book b;
+    // An offer and a request that expire before the clearing: out of its
+    // book, but a trade between them is within every limit of each order.
+    Offer o = b.c.offer_body(b.c.producer, 2);
+    Request r = b.c.request_body(b.c.consumer, 2);
+    o.energy_wh = r.energy_wh = 1000;
+    o.expires = r.expires = kAt - kMinute;
+    const Signed<Offer> so = b.c.sign(o, b.c.producer);
+    const Signed<Request> sr = b.c.sign(r, b.c.consumer);
+    TestChain::apply(b.st, {so, sr}, kT0, 3);
+    std::vector<Record> trades = b.clearing();
+    REQUIRE(trades.size() == 1); // the 5 kWh of the first offer and request alone
+    Trade extra = std::get<Signed<Trade>>(trades[0]).body;
+    extra.offer = so.id();
+    extra.request = sr.id();
+    extra.energy_wh = 1000;
+    extra.amount = 1000 * extra.price;
+    trades.push_back(b.c.sign(extra, b.c.agent));
+    std::size_t at = 0;
+    const Error e = must_fail(apply_records(b.st, trades, kAt, 4, 1, &at));
+    CHECK(e.reason == "not the clearing");
+    CHECK(at == 1); // the extra trade is named
+    CHECK(e.detail == "trade " + to_hex(record_id(trades[1])) + ": slot " + format_utc(kSlot) +
+                          ": the clearing makes 1 trade, the block holds 2");
+    // Without it the block is the clearing.
+    trades.pop_back();
+    CHECK(apply_records(b.st, trades, kAt, 4));
+}
+
+TEST_CASE("clearing: a slot whose book overflows cannot be cleared, by name", "[clearing]") {
+    Book b;
+    Offer second = b.c.offer_body(b.c.producer, 2);
+    TestChain::apply(b.st, {b.c.sign(second, b.c.producer)}, kT0, 3);
+    const std::vector<Record> trades = b.clearing();
+    REQUIRE(trades.size() == 1);
+    // A book adding up beyond int64 takes some 9.2 million orders of 1 TWh
+    // (each within the record bounds); the slot index's energies of the two
+    // offers, what slot_book adds up, stand for them.
+    int offers = 0;
+    for (auto& [key, energy] : b.st.slot_orders)
+        if (key.slot == kSlot && key.side == Side::offer) {
+            energy = std::int64_t{1} << 62;
+            ++offers;
+        }
+    REQUIRE(offers == 2);
+    const StateDelta view(b.st);
+    const Error e = must_fail(clear_slot(view, kSlot, kAt, chain_market(b.c.genesis.body)));
+    CHECK(e.reason == "overflow");
+    CHECK(e.detail.rfind("slot " + format_utc(kSlot) + " cannot be cleared: ", 0) == 0);
+    CHECK(must_fail(clearing_trades(view, kSlot, kAt, b.c.agent.id())).reason == "overflow");
+    // A block trading in the slot is refused with that reason, naming its
+    // first trade of the slot; a block without a trade for it is not.
+    std::size_t at = 9;
+    const Error block = must_fail(apply_records(b.st, trades, kAt, 4, 1, &at));
+    CHECK(block.reason == "overflow");
+    CHECK(at == 0);
+    CHECK(block.detail.find("slot " + format_utc(kSlot) + " cannot be cleared: ") !=
+          std::string::npos);
+    CHECK(apply_records(b.st, {}, kAt, 4));
+}
+
 TEST_CASE("clearing: each clearing takes what the earlier ones left (no gate)", "[clearing]") {
     Book b;
     // Only 2 kWh asked first: the offer keeps 3 kWh.
