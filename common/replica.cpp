@@ -591,7 +591,7 @@ Result<Store> join(Link& link, const std::string& dir, const Hash32& chain) {
     if (id.value() != chain)
         return make_error(Exit::verify_failed, "bad genesis",
                           "block 0: its hash is " + hash_to_hex(id.value()) + ", not the chain id");
-    return Store::create(dir, b.value());
+    return Store::create(dir, b.value(), true);
 }
 
 Result<int> publish_genesis(Link& link, const Block& genesis) {

@@ -125,7 +125,9 @@ struct SyncOptions {
 Result<SyncReport> sync(Link& link, Store& store, const SyncOptions& opts);
 
 // A new node: fetches the genesis block of `chain` from the network, checks
-// it (its hash must be the chain id) and creates the store in `dir`.
+// it (its hash must be the chain id) and creates the store in `dir` (or
+// fills the empty LMDB environment a join killed before its first commit
+// left there: Store::create's adopt_empty).
 Result<Store> join(Link& link, const std::string& dir, const Hash32& chain);
 
 // setm-auth init --nats: creates the stream and publishes the genesis.

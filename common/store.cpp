@@ -178,6 +178,16 @@ bool file_exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
+// Whether the environment holds nothing at all: what a process killed
+// inside Store::create leaves behind (LMDB writes data.mdb's meta pages when
+// it opens the file; the store's databases appear only with the first commit).
+Result<bool> env_is_empty(lmdb::Txn& txn) {
+    SETM_TRY(lmdb::Dbi main, lmdb::Dbi::open(txn, nullptr, false));
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn, main));
+    SETM_TRY(bool any, c.first());
+    return !any;
+}
+
 } // namespace
 
 // ---- TxnState --------------------------------------------------------------------
@@ -339,8 +349,8 @@ Status TxnState::each(lmdb::Dbi db, const EachFn& fn) const { return each_entry(
 
 // ---- Store -----------------------------------------------------------------------
 
-Result<Store> Store::create(const std::string& dir, const Block& genesis) {
-    if (file_exists(dir + "/data.mdb"))
+Result<Store> Store::create(const std::string& dir, const Block& genesis, bool adopt_empty) {
+    if (!adopt_empty && file_exists(dir + "/data.mdb"))
         return make_error(Exit::io, "store exists",
                           dir + " already holds a store; setm-auth init never touches one")
             .of_kind(ErrorKind::store_exists)
@@ -355,10 +365,11 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis) {
     s.chain_id_ = chain;
     s.genesis_ = std::get<Signed<Genesis>>(genesis.records[0]).body;
     Status st = lmdb::write_txn(*s.env_, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(bool empty, env_is_empty(txn));
+        if (!empty)
+            return make_error(Exit::io, "store exists", dir + " already holds data")
+                .of_kind(ErrorKind::store_exists);
         SETM_TRY(StoreDbs d, open_dbs(txn, true));
-        SETM_TRY(auto existing, lmdb::get(txn, d.meta, as_val(std::string_view("format"))));
-        if (existing)
-            return make_error(Exit::io, "store exists", dir).of_kind(ErrorKind::store_exists);
         SETM_CHECK(meta_put(txn, d, "format", kStoreFormat));
         SETM_CHECK(meta_put(txn, d, "version", kStoreVersion));
         SETM_CHECK(meta_put(txn, d, "chain",
@@ -383,7 +394,16 @@ Result<Store> Store::open(const std::string& dir, bool read_only) {
     s.env_ = std::make_unique<lmdb::Env>(std::move(env));
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(*s.env_, false));
     auto d = open_dbs(txn, false);
-    if (!d) return make_error(Exit::io, "not a setm store", dir + ": " + d.error().detail);
+    if (!d) {
+        SETM_TRY(bool empty, env_is_empty(txn));
+        if (empty)
+            return make_error(Exit::io, "no store",
+                              dir +
+                                  ": an empty LMDB environment (a store's creation was "
+                                  "interrupted)")
+                .of_kind(ErrorKind::no_store);
+        return make_error(Exit::io, "not a setm store", dir + ": " + d.error().detail);
+    }
     SETM_TRY(std::string format, meta_get(txn, d.value(), "format"));
     if (format != kStoreFormat)
         return make_error(Exit::io, "not a setm store", dir + ": format \"" + format + "\"");

@@ -118,10 +118,15 @@ private:
 class Store {
 public:
     // Creates DIR with its genesis block; refuses an existing store
-    // (Exit::io "store exists").
-    static Result<Store> create(const std::string& dir, const Block& genesis);
+    // (Exit::io "store exists"). adopt_empty: a data.mdb that holds nothing
+    // (an LMDB environment left by a creation that was killed before its
+    // first commit) is filled instead of refused; one holding anything is
+    // still refused.
+    static Result<Store> create(const std::string& dir, const Block& genesis,
+                                bool adopt_empty = false);
     // Opens an existing store; checks format and version ("not a setm store",
-    // "store version N"). read_only opens the environment read-only.
+    // "store version N"; an empty LMDB environment is ErrorKind::no_store,
+    // like a missing one). read_only opens the environment read-only.
     static Result<Store> open(const std::string& dir, bool read_only);
 
     Result<std::unique_ptr<Snapshot>> snapshot();

@@ -149,13 +149,16 @@ std::string sync_json(const Hash32& chain, const replica::SyncReport& r) {
 }
 
 // The store of --store, or a new one made from the network's genesis when
-// the directory holds none and --chain-id names the chain.
+// the directory holds none (or only the empty environment of a join that
+// was killed) and --chain-id names the chain.
 Result<Store> open_or_join(const Options& o, replica::Link& link) {
-    if (::access((o.store + "/data.mdb").c_str(), F_OK) != 0 && !o.chain_id.empty()) {
+    auto opened = Store::open(o.store, false);
+    if (!opened && opened.error().is(ErrorKind::no_store) && !o.chain_id.empty()) {
         SETM_TRY(Hash32 chain, hash_from_hex(o.chain_id));
         return replica::join(link, o.store, chain);
     }
-    SETM_TRY(Store store, Store::open(o.store, false));
+    if (!opened) return opened.error();
+    Store store = std::move(opened.value());
     if (!o.chain_id.empty()) {
         SETM_TRY(Hash32 chain, hash_from_hex(o.chain_id));
         if (chain != store.chain_id())

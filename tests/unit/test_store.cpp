@@ -124,6 +124,52 @@ TEST_CASE("store: create refuses an existing store and a bad genesis", "[store]"
     CHECK(::access(fresh.c_str(), F_OK) != 0); // nothing created
 }
 
+TEST_CASE("store: an empty environment (a killed creation) is no store; a join adopts it",
+          "[store]") {
+    Fixture f;
+    // What a process killed inside Store::create leaves: LMDB has written
+    // data.mdb's meta pages, no transaction has committed.
+    {
+        lmdb::Env::Options o;
+        o.create = true;
+        lmdb::Env env = must(lmdb::Env::open(f.path, o));
+    }
+    REQUIRE(::access((f.path + "/data.mdb").c_str(), F_OK) == 0);
+    for (bool ro : {true, false}) {
+        INFO("read-only " << ro);
+        const Error e = must_fail(Store::open(f.path, ro));
+        CHECK(e.code == Exit::io);
+        CHECK(e.is(ErrorKind::no_store));
+    }
+    // setm-auth init still never touches an existing data.mdb ...
+    CHECK(must_fail(Store::create(f.path, f.c.genesis_block)).is(ErrorKind::store_exists));
+    // ... but a join fills the empty environment, and only once.
+    { Store s = must(Store::create(f.path, f.c.genesis_block, true)); }
+    Store s = must(Store::open(f.path, false));
+    CHECK(tip_of(s).height == 0);
+    CHECK(s.chain_id() == f.c.id);
+    const Error again = must_fail(Store::create(f.path, f.c.genesis_block, true));
+    CHECK(again.is(ErrorKind::store_exists));
+}
+
+TEST_CASE("store: create with adopt_empty refuses an environment that holds data", "[store]") {
+    Fixture f;
+    {
+        lmdb::Env::Options o;
+        o.create = true;
+        lmdb::Env env = must(lmdb::Env::open(f.path, o));
+        REQUIRE(lmdb::write_txn(env, [](lmdb::Txn& txn) -> Status {
+            SETM_TRY(lmdb::Dbi d, lmdb::Dbi::open(txn, "stuff", true));
+            return lmdb::put(txn, d, lmdb::as_val(std::string_view("k")),
+                             lmdb::as_val(std::string_view("v")));
+        }));
+    }
+    const Error e = must_fail(Store::create(f.path, f.c.genesis_block, true));
+    CHECK(e.code == Exit::io);
+    CHECK(e.is(ErrorKind::store_exists));
+    CHECK(must_fail(Store::open(f.path, true)).reason == "not a setm store");
+}
+
 TEST_CASE("store: opening what is not a store fails cleanly", "[store]") {
     TempDir dir;
     // No directory, an empty directory: nothing is created.
