@@ -5,6 +5,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "transport.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -245,11 +246,10 @@ Status load_slot(SlotBook& b, std::vector<MarketOrder>& orders, const std::vecto
     return ok_status();
 }
 
-// A trade of all the energy the request or the offer has left.
-void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price,
-          std::uint32_t round) {
+// A trade of `e` Wh between request r and offer op.
+void record(SlotBook& b, Item& r, std::uint32_t op, std::int64_t e, std::int64_t price,
+            std::int64_t fee_price, std::uint32_t round) {
     Item& of = b.offers[op];
-    const std::int64_t e = std::min(r.left, of.left);
     r.left -= e;
     of.left -= e;
     Match m;
@@ -266,6 +266,12 @@ void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64
     b.report->traded_wh += e;
     if (of.left == 0)
         for (OfferQueue* q : b.live) q->remove_offer(op);
+}
+
+// A trade of all the energy the request or the offer has left.
+void take(SlotBook& b, Item& r, std::uint32_t op, std::int64_t price, std::int64_t fee_price,
+          std::uint32_t round) {
+    record(b, r, op, std::min(r.left, b.offers[op].left), price, fee_price, round);
 }
 
 // Visit, in queue order, each offer in [from, end) not sold out with floor <=
@@ -345,105 +351,307 @@ void build_queues(SlotBook& b) {
     b.live = {&b.all, &b.by_zone};
 }
 
-// ---- pay-as-clear and pay-as-bid ------------------------------------------------------
+// ---- pay-as-clear and pay-as-bid: the transportation problem ------------------------
 
 // The last offer and request of the walk along the merit-ordered curves
-// while they cross, and the energy walked.
-struct Crossing {
-    std::size_t offer = 0, request = 0;
-    std::int64_t walked = 0;
-};
-
-std::optional<Crossing> find_crossing(const std::vector<Item>& offers,
-                                      const std::vector<Item>& requests) {
+// while they cross, and the energy walked (SlotReport::crossing_wh).
+std::int64_t crossing_energy(const std::vector<Item>& offers, const std::vector<Item>& requests) {
     std::size_t i = 0, j = 0;
     std::int64_t lo = offers.empty() ? 0 : offers[0].left;
     std::int64_t lr = requests.empty() ? 0 : requests[0].left;
-    std::optional<Crossing> c;
     std::int64_t walked = 0;
     while (i < offers.size() && j < requests.size() && requests[j].limit >= offers[i].limit) {
         const std::int64_t t = std::min(lo, lr);
         walked += t; // bounded by the slot's checked totals
         lo -= t;
         lr -= t;
-        c = Crossing{i, j, walked};
         if (lo == 0 && ++i < offers.size()) lo = offers[i].left;
         if (lr == 0 && ++j < requests.size()) lr = requests[j].left;
+    }
+    return walked;
+}
+
+// The slot's network (transport.hpp). Nodes: source, sink, then per zone an
+// "out" node (its sellers) and an "in" node (its buyers), then a node for
+// each offer a constrained request may take, then each constrained request.
+// A request is constrained when it has a `from` list or its owner also
+// offers in the slot: it is linked to the offers it may take, one by one.
+// All other orders meet in their zone's pool: the zone's offers are one arc
+// source -> out (one segment per offer, merit order), its buyers one arc
+// in -> sink; out -> in arcs of every zone pair carry the fee as cost.
+struct SlotNetwork {
+    FlowNetwork net;
+    std::vector<std::uint32_t> zones; // interned zone of each local zone, by zone name
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> local; // (interned, local), sorted
+    std::vector<std::uint32_t> offer_node;        // per offer: its own node, or 0 (pooled)
+    std::vector<std::uint32_t> request_node;      // per request: its own node, or 0 (pooled)
+    std::vector<std::uint32_t> pool_out, pool_in; // per local zone: arc index or kNoArc
+    std::vector<std::vector<std::uint32_t>> pooled_offers, pooled_requests; // per zone, by segment
+    std::vector<std::uint32_t> to_pool;    // per offer with a node: its arc to the pool
+    std::vector<std::uint32_t> zone_pairs; // arc of local zones (i, j) at i * Z + j
+    struct Direct {
+        std::uint32_t arc, offer, request;
+    };
+    std::vector<Direct> direct; // offer node -> request node
+};
+
+constexpr std::uint32_t kNoArc = static_cast<std::uint32_t>(-1);
+constexpr std::uint32_t kSource = 0, kSink = 1;
+
+std::uint32_t zone_count(const SlotNetwork& s) {
+    return static_cast<std::uint32_t>(s.zones.size());
+}
+std::uint32_t out_node(std::uint32_t z) { return 2 + 2 * z; }
+std::uint32_t in_node(std::uint32_t z) { return 3 + 2 * z; }
+
+std::uint32_t local_zone(const SlotNetwork& s, std::uint32_t zone) {
+    return std::lower_bound(s.local.begin(), s.local.end(), std::make_pair(zone, 0u))->second;
+}
+
+// The slot's zones, ordered by name (interned numbers follow the input's
+// order, which must not matter).
+void place_zones(SlotNetwork& s, const SlotBook& b) {
+    std::vector<std::pair<std::string_view, std::uint32_t>> named;
+    for (const auto* side : {&b.offers, &b.requests})
+        for (const Item& it : *side) named.emplace_back(it.o->zone, it.zone);
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    for (const auto& [name, id] : named) { // without a fee every zone is interned as 0
+        if (std::find(s.zones.begin(), s.zones.end(), id) != s.zones.end()) continue;
+        s.local.emplace_back(id, static_cast<std::uint32_t>(s.zones.size()));
+        s.zones.push_back(id);
+    }
+    std::sort(s.local.begin(), s.local.end());
+}
+
+// Which requests are constrained, and the offers each may take: allowed,
+// not its own, and worth trading (floor + fee <= ceiling).
+struct Choices {
+    std::vector<bool> constrained;
+    std::vector<std::vector<std::uint32_t>> offers;
+};
+
+Choices constrained_choices(SlotBook& b) {
+    std::vector<std::array<std::uint64_t, 2>> sellers;
+    for (const Item& of : b.offers) sellers.push_back(of.owner);
+    std::sort(sellers.begin(), sellers.end());
+    Choices c{std::vector<bool>(b.requests.size(), false),
+              std::vector<std::vector<std::uint32_t>>(b.requests.size())};
+    for (std::size_t k = 0; k < b.requests.size(); ++k) {
+        const Item& r = b.requests[k];
+        const bool seller = std::binary_search(sellers.begin(), sellers.end(), r.owner);
+        if (r.o->from.empty() && !seller) continue;
+        c.constrained[k] = true;
+        if (r.o->from.empty()) {
+            b.candidates.resize(b.offers.size());
+            for (std::uint32_t i = 0; i < b.candidates.size(); ++i) b.candidates[i] = i;
+        } else {
+            chosen(b, r, b.candidates);
+        }
+        for (std::uint32_t op : b.candidates) {
+            const Item& of = b.offers[op];
+            if (!self_trade(r, of) && of.limit + fee_between(b, r, of) <= r.limit)
+                c.offers[k].push_back(op);
+        }
     }
     return c;
 }
 
-// What the seller receives: the uniform price, else the ceiling less the fee.
-std::int64_t trade_price(std::optional<std::int64_t> uniform, std::int64_t ceiling,
-                         std::int64_t fee_price) {
-    return uniform ? *uniform : ceiling - fee_price;
+// Nodes: the zones' and one per offer a constrained request may take and
+// per constrained request that may take any.
+std::uint32_t place_nodes(SlotNetwork& s, const SlotBook& b, const Choices& c) {
+    place_zones(s, b);
+    std::uint32_t nodes = 2 + 2 * zone_count(s);
+    s.offer_node.assign(b.offers.size(), 0);
+    s.request_node.assign(b.requests.size(), 0);
+    for (std::size_t k = 0; k < b.requests.size(); ++k)
+        for (std::uint32_t op : c.offers[k])
+            if (s.offer_node[op] == 0) s.offer_node[op] = nodes++;
+    for (std::size_t k = 0; k < b.requests.size(); ++k)
+        if (!c.offers[k].empty()) s.request_node[k] = nodes++;
+    return nodes;
 }
 
-// A request with a `from` list: the offers it names, in merit order.
-void allocate_chosen(SlotBook& b, Item& r, std::optional<std::int64_t> uniform) {
-    const std::int64_t c = r.limit;
-    chosen(b, r, b.candidates); // in merit order
-    for (std::uint32_t op : b.candidates) {
-        if (r.left == 0) break;
+// Source -> each zone's pooled offers, and -> each offer with a node
+// (which may also sell into its zone's pool).
+void add_supply(SlotNetwork& s, const SlotBook& b) {
+    const std::uint32_t zc = zone_count(s);
+    std::vector<std::vector<Segment>> pools(zc);
+    s.pooled_offers.assign(zc, {});
+    s.to_pool.assign(b.offers.size(), kNoArc);
+    for (std::uint32_t op = 0; op < b.offers.size(); ++op) {
         const Item& of = b.offers[op];
-        const std::int64_t fp = fee_between(b, r, of), pr = trade_price(uniform, c, fp);
-        if (of.left > 0 && !self_trade(r, of) && of.limit <= pr && pr + fp <= c)
-            take(b, r, op, pr, fp, 0);
+        const std::uint32_t z = local_zone(s, of.zone);
+        if (const std::uint32_t node = s.offer_node[op]) {
+            add_arc(s.net, kSource, node, {Segment{of.limit, of.left}});
+            s.to_pool[op] = add_arc(s.net, node, out_node(z), {Segment{0, kUnlimited}});
+        } else {
+            pools[z].push_back(Segment{of.limit, of.left});
+            s.pooled_offers[z].push_back(op);
+        }
     }
+    s.pool_out.assign(zc, kNoArc);
+    for (std::uint32_t z = 0; z < zc; ++z)
+        if (!pools[z].empty()) s.pool_out[z] = add_arc(s.net, kSource, out_node(z), pools[z]);
 }
 
-// Any other request: the offers in merit order that it can afford.
-void allocate_merit(SlotBook& b, Item& r, std::optional<std::int64_t> uniform) {
-    const std::int64_t c = r.limit, fee = b.params.network_fee;
-    // The highest floor an offer may have: in any zone (fee paid), and in
-    // the buyer's own zone. Taking first from any zone up to the lower
-    // bound, then from the own zone up to the higher, keeps merit order.
-    const std::int64_t any_zone = uniform ? *uniform : c - fee;
-    const std::int64_t own_zone = uniform ? *uniform : c;
-    if (!uniform || c - fee >= *uniform)
-        scan(b.all, 0, b.all.size(), any_zone, r, [&](std::uint32_t op) {
-            const Item& of = b.offers[op];
-            if (self_trade(r, of)) return;
-            const std::int64_t fp = fee_between(b, r, of);
-            take(b, r, op, trade_price(uniform, c, fp), fp, 0);
-        });
-    if (fee > 0 && r.left > 0) {
-        auto [lo, hi] = zone_range(b.offers, b.by_zone, r.zone);
-        scan(b.by_zone, lo, hi, own_zone, r, [&](std::uint32_t op) {
-            if (!self_trade(r, b.offers[op])) take(b, r, op, trade_price(uniform, c, 0), 0, 0);
-        });
-    }
+// Every zone's sellers to every zone's buyers, at the fee between them.
+void add_zone_pairs(SlotNetwork& s, const MarketParams& p) {
+    const std::uint32_t zc = zone_count(s);
+    for (std::uint32_t i = 0; i < zc; ++i)
+        for (std::uint32_t j = 0; j < zc; ++j) {
+            const std::int64_t fee = s.zones[i] != s.zones[j] ? p.network_fee : 0;
+            s.zone_pairs.push_back(
+                add_arc(s.net, out_node(i), in_node(j), {Segment{fee, kUnlimited}}));
+        }
 }
 
-// pay-as-clear (uniform = the clearing price) and pay-as-bid (no uniform price).
-void allocate(SlotBook& b, std::optional<std::int64_t> uniform) {
-    b.scratch.resize(b.offers.size());
-    for (std::uint32_t i = 0; i < b.scratch.size(); ++i) b.scratch[i] = i; // merit order
-    if (b.params.network_fee > 0) {
-        build_queues(b);
-    } else {
-        b.all.build(b.offers, b.scratch);
-        b.live = {&b.all};
+// Each zone's pooled requests -> sink (ceilings as negative costs, so the
+// dearest buyer is served first), and each constrained request from the
+// offers it may take.
+void add_demand(SlotNetwork& s, SlotBook& b, const Choices& c) {
+    const std::uint32_t zc = zone_count(s);
+    std::vector<std::vector<Segment>> pools(zc);
+    s.pooled_requests.assign(zc, {});
+    for (std::uint32_t k = 0; k < b.requests.size(); ++k) {
+        const Item& r = b.requests[k];
+        if (const std::uint32_t node = s.request_node[k]) {
+            for (std::uint32_t op : c.offers[k]) {
+                const Segment fee{fee_between(b, r, b.offers[op]), kUnlimited};
+                s.direct.push_back({add_arc(s.net, s.offer_node[op], node, {fee}), op, k});
+            }
+            add_arc(s.net, node, kSink, {Segment{-r.limit, r.left}});
+        } else if (!c.constrained[k]) {
+            const std::uint32_t z = local_zone(s, r.zone);
+            pools[z].push_back(Segment{-r.limit, r.left});
+            s.pooled_requests[z].push_back(k);
+        }
     }
-    for (Item& r : b.requests) {
-        if (uniform && r.limit < *uniform) break; // and so are all after it
-        if (!r.o->from.empty())
-            allocate_chosen(b, r, uniform);
-        else
-            allocate_merit(b, r, uniform);
-    }
+    s.pool_in.assign(zc, kNoArc);
+    for (std::uint32_t z = 0; z < zc; ++z)
+        if (!pools[z].empty()) s.pool_in[z] = add_arc(s.net, in_node(z), kSink, pools[z]);
 }
 
-// The aggregate crossing of the merit-ordered curves, then one price for all.
-void pay_as_clear(SlotBook& b) {
-    const std::optional<Crossing> c = find_crossing(b.offers, b.requests);
-    if (!c) return;
-    // |prices| <= kMaxMarketPrice, so the sum cannot overflow.
-    const std::int64_t price =
-        floor_div(b.offers[c->offer].limit + b.requests[c->request].limit, 2);
-    b.report->clearing_price = price;
-    b.report->crossing_wh = c->walked;
-    allocate(b, price);
+SlotNetwork build_network(SlotBook& b) {
+    const Choices c = constrained_choices(b);
+    SlotNetwork s;
+    s.net = make_network(place_nodes(s, b, c), kSource, kSink);
+    add_supply(s, b);
+    add_zone_pairs(s, b.params);
+    add_demand(s, b, c);
+    return s;
+}
+
+// ---- from flows to trades ---------------------------------------------------------
+
+struct Flow {
+    std::uint32_t offer = 0, request = 0;
+    std::int64_t energy = 0;
+};
+
+// (order, energy it sends into or takes from its zone's pool), per zone, in
+// merit order.
+using PoolShares = std::vector<std::vector<std::pair<std::uint32_t, std::int64_t>>>;
+
+PoolShares seller_shares(const SlotNetwork& s, const SlotBook& b) {
+    PoolShares shares(zone_count(s));
+    std::vector<std::size_t> segment(zone_count(s), 0);
+    for (std::uint32_t op = 0; op < b.offers.size(); ++op) {
+        const std::uint32_t z = local_zone(s, b.offers[op].zone);
+        const std::int64_t e = s.offer_node[op]
+                                   ? arc_flow(s.net.arcs[s.to_pool[op]])
+                                   : segment_flow(s.net.arcs[s.pool_out[z]], segment[z]++);
+        if (e > 0) shares[z].emplace_back(op, e);
+    }
+    return shares;
+}
+
+PoolShares buyer_shares(const SlotNetwork& s) {
+    PoolShares shares(zone_count(s));
+    for (std::uint32_t z = 0; z < zone_count(s); ++z)
+        for (std::size_t k = 0; k < s.pooled_requests[z].size(); ++k)
+            if (const std::int64_t e = segment_flow(s.net.arcs[s.pool_in[z]], k))
+                shares[z].emplace_back(s.pooled_requests[z][k], e);
+    return shares;
+}
+
+// The flow as trades: each zone pair's flow split between that zone's
+// sellers and the other's buyers in merit order (any split is a trade
+// both sides accept: market.hpp), then the direct links; sorted by request
+// and offer, i.e. merit order.
+std::vector<Flow> flows_to_trades(const SlotNetwork& s, const SlotBook& b) {
+    PoolShares sellers = seller_shares(s, b), buyers = buyer_shares(s);
+    const std::uint32_t zc = zone_count(s);
+    std::vector<std::size_t> at_seller(zc, 0), at_buyer(zc, 0);
+    std::vector<Flow> trades;
+    for (std::uint32_t i = 0; i < zc; ++i)
+        for (std::uint32_t j = 0; j < zc; ++j) {
+            std::int64_t left = arc_flow(s.net.arcs[s.zone_pairs[i * zc + j]]);
+            while (left > 0) {
+                auto& [op, sold] = sellers[i][at_seller[i]];
+                auto& [rq, bought] = buyers[j][at_buyer[j]];
+                const std::int64_t e = std::min({left, sold, bought});
+                trades.push_back(Flow{op, rq, e});
+                left -= e;
+                if ((sold -= e) == 0) ++at_seller[i];
+                if ((bought -= e) == 0) ++at_buyer[j];
+            }
+        }
+    for (const SlotNetwork::Direct& d : s.direct)
+        if (const std::int64_t e = arc_flow(s.net.arcs[d.arc]))
+            trades.push_back(Flow{d.offer, d.request, e});
+    std::sort(trades.begin(), trades.end(), [](const Flow& x, const Flow& y) {
+        return x.request != y.request ? x.request < y.request : x.offer < y.offer;
+    });
+    return trades;
+}
+
+// ---- prices ---------------------------------------------------------------------
+
+std::uint32_t seller_node(const SlotNetwork& s, const SlotBook& b, std::uint32_t op) {
+    return s.offer_node[op] ? s.offer_node[op] : out_node(local_zone(s, b.offers[op].zone));
+}
+
+// pay-as-clear: each seller's price is the midpoint of the range of
+// equilibrium prices at its node, all sellers sharing one when such a price
+// exists (else one per zone and per directly linked offer).
+Result<std::vector<std::int64_t>> clearing_prices(const SlotNetwork& s, const SlotBook& b,
+                                                  const std::vector<Flow>& trades) {
+    std::vector<std::uint32_t> nodes;
+    for (const Flow& f : trades) nodes.push_back(seller_node(s, b, f.offer));
+    std::sort(nodes.begin(), nodes.end());
+    nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+    std::optional<PotentialRange> range = potentials(s.net, nodes);
+    if (!range) range = potentials(s.net, {});
+    if (!range) return make_error(Exit::internal, "no prices", "the clearing has no equilibrium");
+    std::vector<std::int64_t> price(s.net.nodes, 0);
+    for (std::uint32_t v : nodes) price[v] = floor_div(range->low[v] + range->high[v], 2);
+    return price;
+}
+
+// Solves the slot's transportation problem and records its trades.
+Status pay_as(SlotBook& b) {
+    SlotNetwork s = build_network(b);
+    solve_min_cost(s.net);
+    const std::vector<Flow> trades = flows_to_trades(s, b);
+    b.report->crossing_wh = crossing_energy(b.offers, b.requests);
+    std::vector<std::int64_t> price;
+    if (b.params.mechanism == Mechanism::pay_as_clear && !trades.empty()) {
+        SETM_TRY(price, clearing_prices(s, b, trades));
+    }
+    for (const Flow& f : trades) {
+        Item &r = b.requests[f.request], &of = b.offers[f.offer];
+        const std::int64_t fee = fee_between(b, r, of);
+        const std::int64_t p = price.empty() ? r.limit - fee : price[seller_node(s, b, f.offer)];
+        record(b, r, f.offer, f.energy, p, fee, 0);
+    }
+    // One price for all: the clearing price (the chart marks it).
+    if (!price.empty() &&
+        std::all_of(b.out.matches.end() - static_cast<std::ptrdiff_t>(trades.size()),
+                    b.out.matches.end(),
+                    [&](const Match& m) { return m.price == b.out.matches.back().price; }))
+        b.report->clearing_price = b.out.matches.back().price;
+    return ok_status();
 }
 
 // ---- negotiate -----------------------------------------------------------------
@@ -542,10 +750,8 @@ Status clear_slot(SlotBook& b, std::vector<MarketOrder>& orders, std::vector<Sor
     b.live.clear();
     if (b.params.mechanism == Mechanism::negotiate)
         negotiate(b);
-    else if (b.params.mechanism == Mechanism::pay_as_clear)
-        pay_as_clear(b);
     else
-        allocate(b, std::nullopt);
+        SETM_CHECK(pay_as(b));
     // The items now hold everything the slot's keys did: the keys may be overwritten.
     for (const auto* side : {&b.offers, &b.requests})
         for (const Item& it : *side) {

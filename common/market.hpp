@@ -30,30 +30,55 @@
 //  - Rounding: "floor" below means rounding towards minus infinity, also for
 //    negative prices (floor(-4401 / 2) = -2201).
 //
-// pay-as-clear (uniform price, k = 1/2 double auction)
-//  1. Crossing, ignoring `from`, zones and owners: walk the merit-ordered
-//     offers and requests energy block by energy block while the request's
-//     ceiling >= the offer's floor. The last offer and the last request that
-//     took part in that walk are the marginal pair; the crossing quantity is
-//     the energy walked (SlotReport::crossing_wh).
-//  2. Clearing price P = floor((marginal floor + marginal ceiling) / 2).
-//     No crossing (every ceiling below every floor, or a side empty): no
-//     price, no trades.
-//  3. Allocation at P: requests with ceiling >= P, in merit order, each take
-//     from the offers with floor <= P in merit order, skipping an offer that
-//     is sold out, its own, not in its `from` list, or in another zone when
-//     P + network_fee > the request's ceiling. Every trade of the slot has
-//     price P.
-//     Because of `from`, self trade and fees, less than the crossing quantity
-//     may be traded (never more); what is not traded is left over.
+// pay-as-clear and pay-as-bid: one allocation, solved exactly
+//  Objective: the most welfare, then the most volume. The welfare of a
+//  trade of e Wh is e * (ceiling - floor - fee_price): what the buyer would
+//  pay at most less what the seller needs at least, the network fee counted
+//  as a cost. Among allocations of equal welfare the one of most volume is
+//  chosen (trades worth exactly 0 are made). Only pairs allowed above (not
+//  its own, `from`, floor + fee_price <= ceiling) trade.
+//  This is a transportation problem, solved as a minimum-cost flow
+//  (transport.hpp, successive shortest paths): source -> offers (cost =
+//  floor) -> buyers (cost = fee) -> sink (cost = -ceiling). Orders without
+//  a constraint meet in their zone's pool (one arc per zone holds its
+//  offers in merit order, so a million orders cost as little as a handful
+//  of zones); a request with a `from` list, or whose owner also offers in
+//  the slot, is linked to the offers it may take, one by one. The flow of a
+//  zone pair is split between the zones' pooled sellers and buyers in merit
+//  order: in an optimal flow every such pairing is a pair worth trading
+//  (a pair worth less than 0 could be dropped for more welfare). Trades are
+//  listed request by request in merit order, each request's offers in
+//  merit order. With one zone and no constraint this is exactly the walk
+//  down the merit-ordered curves: requests in merit order take offers in
+//  merit order while ceiling >= floor.
+//
+// pay-as-clear (uniform price: the k = 1/2 double auction)
+//  Prices are the flow's equilibrium prices (the dual potentials of
+//  transport.hpp): a price P at which no order that traded would rather not
+//  have, and no order left over would have traded (an offer left over has
+//  floor >= P, a request left over ceiling <= P + fee). Such prices form an
+//  interval [low, high]; P = floor((low + high) / 2). In one zone without
+//  constraints the interval is [max(f_k, c_k+1), min(c_k, f_k+1)], f_k and
+//  c_k the dearest offer and cheapest request that traded, f_k+1 and c_k+1
+//  the next ones left over (a partly filled order is its own next one).
+//  Every seller receives P and every buyer pays P + fee_price, whenever one
+//  price for all sellers exists (always without a fee); otherwise each
+//  zone's pooled sellers share one price (and a buyer pays its seller's
+//  price plus the fee), each the midpoint of its own interval.
+//  SlotReport::clearing_price is P when all trades share it;
+//  SlotReport::crossing_wh is the energy walked down the merit-ordered
+//  curves while ceiling >= floor, ignoring zones, fees, owners and `from`:
+//  never less than what trades.
 //
 // pay-as-bid (discriminatory price)
-//  Requests in merit order each take from the offers in merit order,
-//  skipping an offer that is sold out, its own, not in its `from` list, or
-//  incompatible: floor + fee_price > ceiling. Price = the request's ceiling
-//  minus fee_price, so the buyer pays exactly its ceiling per MWh in total.
+//  The same allocation; price = the request's ceiling minus fee_price, so
+//  the buyer pays exactly its ceiling per MWh in total.
 //
 // negotiate (the paper's negotiable prices; N = MarketParams::rounds)
+//  Objective: none beyond its procedure, the paper's Algorithm 2 - each
+//  request in turn bargains with the offers it can agree with, nearby
+//  first. It does not maximise welfare (use pay-as-clear or pay-as-bid for
+//  that); it keeps every rule above.
 //  1. Producers nearby first: in a first pass every request, in merit order
 //     (ceiling descending, id ascending), negotiates with the offers of its
 //     own zone; in a second pass the requests with energy left, again in
@@ -92,21 +117,23 @@
 // total energy beyond int64). The price bound makes every sum, difference
 // and product the engine computes fit in int64.
 //
-// Cost: O(n log n): one sort of all orders, then per slot linear passes and,
-// per trade, an O(log n) search in a min-tree over the offers' floors (to
-// skip offers sold out or too dear). A request passes over its own offers
-// one by one, so a participant with k offers and k requests in one slot
-// costs O(k^2 log n).
+// Cost: one sort of all orders (O(n log n)), then per slot: pay-as-*, one
+// shortest-path search per segment the flow fills, each over 2 + 2 * zones
+// nodes plus one per constrained order and its links (so O(n * zones^2) for
+// pooled orders; a slot where k requests are constrained adds their links
+// to every search); negotiate, linear passes and, per trade, an O(log n)
+// search in a min-tree over the offers' floors.
 // Memory per order (x86-64): the input, sizeof(MarketOrder) = 144 bytes
 // (plus a zone longer than 15 bytes and any `from`), is reused in place for
 // the leftovers (which keep its capacity: shrink_to_fit to let go of it, at
 // the price of a copy). The engine adds a 32-byte sort key per order, 8
 // bytes per order while gathering the leftovers, and for the largest slot
-// 56 bytes per order plus, per offer, 4 and 24 to 40 per search tree (one
-// for pay-as-* without a fee, else two) and 8 when a request has a `from`.
+// 56 bytes per order plus: pay-as-*, 16 per pooled order (its segment), 12
+// per pooled order in the split, about 100 per constrained order and per
+// link, and 24 per trade before it is recorded; negotiate, per offer 4 and
+// 24 to 40 per search tree (two) and 8 when a request has a `from`.
 // Output: 136 bytes per Match (capacity for one match per order is reserved
-// up front, address space only until used: there is never more, since each
-// match fills a request or sells out an offer), 16 per curve step, and for
+// up front, address space only until used), 16 per curve step, and for
 // negotiate 112 per negotiation plus 24 per round.
 #pragma once
 

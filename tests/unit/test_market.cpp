@@ -140,10 +140,8 @@ void check_rules(const std::vector<MarketOrder>& orders, const MarketParams& p,
             CHECK(named);
         }
         REQUIRE(slots.count(m.slot));
-        if (p.mechanism == Mechanism::pay_as_clear) {
-            REQUIRE(slots[m.slot]->clearing_price);
+        if (p.mechanism == Mechanism::pay_as_clear && slots[m.slot]->clearing_price)
             CHECK(m.price == *slots[m.slot]->clearing_price);
-        }
         if (p.mechanism == Mechanism::pay_as_bid) CHECK(m.price + m.fee_price == rq.limit_price);
         if (p.mechanism == Mechanism::negotiate)
             CHECK(m.round <= p.rounds);
@@ -243,11 +241,12 @@ TEST_CASE("market: Table 1, pay-as-clear", "[market]") {
     // Demand in merit order: ic1 50 (6000), c3 48 (2000), c4 48 (2500), c5 48
     // (3000), c1 46 (1000), c2 46 (1500); ties by id (23 < 24 < 25, 21 < 22).
     // Crossing with g1 (10000 at 40): ic1 6000 -> 6000, c3 2000 -> 8000, c4
-    // 2000 of 2500 -> 10000, g1 sold out. Marginal pair: floor 4000, ceiling
-    // 4800; P = floor((4000 + 4800) / 2) = 4400.
+    // 2000 of 2500 -> 10000, g1 sold out. Equilibrium prices: at least 4800
+    // (c4 and c5, left wanting, would pay 48), at most 4800 (c4 bought at
+    // 48): P = 4800. Supply is short, so the buyers' limit sets the price.
     MarketResult r = run_checked(table1(), params(Mechanism::pay_as_clear));
     CHECK(shown(r) ==
-          std::vector<std::string>{"10>26 6000@4400", "10>23 2000@4400", "10>24 2000@4400"});
+          std::vector<std::string>{"10>26 6000@4800", "10>23 2000@4800", "10>24 2000@4800"});
     CHECK(rest(r) == std::vector<std::string>{"21:1000", "22:1500", "24:500", "25:3000"});
     REQUIRE(r.slots.size() == 1);
     const SlotReport& s = r.slots[0];
@@ -259,7 +258,7 @@ TEST_CASE("market: Table 1, pay-as-clear", "[market]") {
     CHECK(s.traded_wh == 10000);
     CHECK(s.crossing_wh == 10000);
     REQUIRE(s.clearing_price);
-    CHECK(*s.clearing_price == 4400);
+    CHECK(*s.clearing_price == 4800);
     using Steps = std::vector<std::pair<std::int64_t, std::int64_t>>;
     CHECK(s.supply == Steps{{4000, 10000}});
     // One step per distinct ceiling: 50: 6000; 48: 2000+2500+3000; 46: 1000+1500.
@@ -341,25 +340,25 @@ TEST_CASE("market: negotiate, c5 and rounding of bids and asks", "[market]") {
 
 TEST_CASE("market: partial fills, the paper's Tran(g1, c1, c2, ic1)", "[market]") {
     // One offer serves three requests. g1 10000 at 40; ic1 4000 at 50, c1 2000
-    // and c2 3000 at 46. Demand (9000) runs out first: marginal pair floor
-    // 4000, ceiling 4600 (c2); P = floor(8600 / 2) = 4300. g1 keeps 1000.
+    // and c2 3000 at 46. Demand (9000) runs out first; g1 keeps 1000 it would
+    // sell at 40, so P <= 4000, and g1 sold, so P >= 4000: P = 4000.
     std::vector<MarketOrder> orders{
         offer(0x10, 1, 10000, 4000, 5200), request(0x21, 11, 2000, 4600, 3400),
         request(0x22, 12, 3000, 4600, 3400), request(0x26, 16, 4000, 5000, 3600)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
     CHECK(shown(r) ==
-          std::vector<std::string>{"10>26 4000@4300", "10>21 2000@4300", "10>22 3000@4300"});
+          std::vector<std::string>{"10>26 4000@4000", "10>21 2000@4000", "10>22 3000@4000"});
     CHECK(rest(r) == std::vector<std::string>{"10:1000"});
     CHECK(r.slots[0].crossing_wh == 9000);
 
     // One request buys from three offers: ic1 9000 at 50; g1 3000 at 40, g2
-    // 3000 at 42, g3 5000 at 45. Walk: 3000 + 3000 + 3000 of g3; marginal
-    // pair floor 4500, ceiling 5000: P = 4750. g3 keeps 2000.
+    // 3000 at 42, g3 5000 at 45. Walk: 3000 + 3000 + 3000 of g3. g3 keeps
+    // 2000 it would sell at 45 and sold at 45: P = 4500.
     orders = {offer(0x11, 1, 3000, 4000, 4000), offer(0x12, 2, 3000, 4200, 4200),
               offer(0x13, 3, 5000, 4500, 4500), request(0x26, 16, 9000, 5000, 3600)};
     r = run_checked(orders, params(Mechanism::pay_as_clear));
     CHECK(shown(r) ==
-          std::vector<std::string>{"11>26 3000@4750", "12>26 3000@4750", "13>26 3000@4750"});
+          std::vector<std::string>{"11>26 3000@4500", "12>26 3000@4500", "13>26 3000@4500"});
     CHECK(rest(r) == std::vector<std::string>{"13:2000"});
     r = run_checked(orders, params(Mechanism::pay_as_bid));
     CHECK(shown(r) ==
@@ -369,13 +368,13 @@ TEST_CASE("market: partial fills, the paper's Tran(g1, c1, c2, ic1)", "[market]"
 TEST_CASE("market: pay-as-clear takes only offers at or below the price", "[market]") {
     // Offers 1000 at 40 and 1000 at 44; requests 1500 at 50 and 1000 at 41.
     // Walk: r1 takes 1000 of o1 (40 <= 50), then 500 of o2 (44 <= 50); r2
-    // (41) < o2 (44): stop. Marginal pair: floor 4400, ceiling 5000: P = 4700.
-    // Allocation at 4700: r2's ceiling 4100 < 4700, it buys nothing.
+    // (41) < o2 (44): stop. o2 sold and keeps 500: P = 4400; r2 (41) would
+    // not pay that, so it buys nothing.
     std::vector<MarketOrder> orders{
         offer(0x11, 1, 1000, 4000, 4000), offer(0x12, 2, 1000, 4400, 4400),
         request(0x21, 3, 1500, 5000, 5000), request(0x22, 4, 1000, 4100, 4100)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"11>21 1000@4700", "12>21 500@4700"});
+    CHECK(shown(r) == std::vector<std::string>{"11>21 1000@4400", "12>21 500@4400"});
     CHECK(rest(r) == std::vector<std::string>{"12:500", "22:1000"});
     // pay-as-bid: r1 as before at 5000; r2 (41) still fits o2? 44 > 41, no.
     r = run_checked(orders, params(Mechanism::pay_as_bid));
@@ -473,19 +472,19 @@ TEST_CASE("market: no overlap, one side empty, nothing at all", "[market]") {
 }
 
 TEST_CASE("market: slots are cleared separately", "[market]") {
-    // Slot 1: offer 40, request 46 -> P = 4300. Slot 2: offer 44, request 50
-    // -> P = 4700. The slot-1 request would love the slot-2 offer's energy and
-    // the other way round, but never gets it. Slot 2 is given first.
+    // Slot 1: offer 40 sold out, request 46 left wanting -> P = 4600. Slot 2:
+    // offer 44, request 50, the same -> P = 5000. The slot-1 request would love the slot-2 offer's
+    // energy and the other way round, but never gets it. Slot 2 is given first.
     std::vector<MarketOrder> orders{
         offer(0x12, 2, 500, 4400, 4400, "", kSlot2), request(0x22, 4, 1000, 5000, 5000, "", kSlot2),
         offer(0x11, 1, 1000, 4000, 4000, "", kSlot), request(0x21, 3, 2000, 4600, 4600, "", kSlot)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"11>21 1000@4300", "12>22 500@4700"});
+    CHECK(shown(r) == std::vector<std::string>{"11>21 1000@4600", "12>22 500@5000"});
     REQUIRE(r.slots.size() == 2);
     CHECK(r.slots[0].slot == kSlot);
-    CHECK(*r.slots[0].clearing_price == 4300);
+    CHECK(*r.slots[0].clearing_price == 4600);
     CHECK(r.slots[1].slot == kSlot2);
-    CHECK(*r.slots[1].clearing_price == 4700);
+    CHECK(*r.slots[1].clearing_price == 5000);
     CHECK(rest(r) == std::vector<std::string>{"21:1000", "22:500"});
     CHECK(r.leftovers[0].slot == kSlot);
     CHECK(r.leftovers[1].slot == kSlot2);
@@ -504,11 +503,12 @@ TEST_CASE("market: a request's from list is honoured", "[market]") {
     std::vector<MarketOrder> orders{offer(0x11, 1, 1000, 4000, 4000),
                                     offer(0x12, 2, 1000, 4500, 4500),
                                     request(0x21, 3, 1500, 5000, 4000, "", kSlot, {p2})};
-    // pay-as-clear: the crossing ignores `from`: walk 1000 of o1, 500 of o2;
-    // marginal pair 4500/5000: P = 4750. Allocation honours `from`: 1000 from
-    // o2 only; 500 of the crossing is not traded.
+    // pay-as-clear: the crossing ignores `from`: walk 1000 of o1, 500 of o2.
+    // The allocation honours `from`: 1000 from o2 only; 500 of the crossing
+    // is not traded. The request, left wanting 500 at 50, has only o2 to buy
+    // from, sold out: P = 5000 (at least what it would pay, at most its ceiling).
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"12>21 1000@4750"});
+    CHECK(shown(r) == std::vector<std::string>{"12>21 1000@5000"});
     CHECK(r.slots[0].crossing_wh == 1500);
     CHECK(r.slots[0].traded_wh == 1000);
     r = run_checked(orders, params(Mechanism::pay_as_bid));
@@ -556,14 +556,14 @@ TEST_CASE("market: a request's from list is honoured", "[market]") {
 
 TEST_CASE("market: nobody trades with itself", "[market]") {
     // Prosumer 5 offers 1000 at 40 and asks 1000 at 50 in the same slot;
-    // producer 6 offers 1000 at 45. Crossing (owners ignored): o5 1000 meets
-    // r5; marginal pair 4000/5000: P = 4500. r5 skips its own offer and buys
-    // from o6 (45 <= 45). o5 is left.
+    // producer 6 offers 1000 at 45. r5 may not take its own offer: it buys
+    // o6's 1000. Nobody else can trade with either, so any price from 45 (o6
+    // sold) to 50 (r5 bought) is an equilibrium: P = 4750. o5 is left.
     std::vector<MarketOrder> orders{offer(0x15, 5, 1000, 4000, 4000),
                                     offer(0x16, 6, 1000, 4500, 4500),
                                     request(0x25, 5, 1000, 5000, 5000)};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear));
-    CHECK(shown(r) == std::vector<std::string>{"16>25 1000@4500"});
+    CHECK(shown(r) == std::vector<std::string>{"16>25 1000@4750"});
     CHECK(rest(r) == std::vector<std::string>{"15:1000"});
     r = run_checked(orders, params(Mechanism::pay_as_bid));
     CHECK(shown(r) == std::vector<std::string>{"16>25 1000@5000"});
@@ -579,39 +579,45 @@ TEST_CASE("market: nobody trades with itself", "[market]") {
 }
 
 TEST_CASE("market: network fee between zones", "[market]") {
-    // fee 3 EUR/MWh = 300. Offer north 1000 at 40, request south 1000 at 45.
-    // pay-as-clear: P = floor((4000 + 4500) / 2) = 4250; 4250 + 300 = 4550 > 4500: no trade.
+    // fee 3 EUR/MWh = 300. Offer north 1000 at 40, request south 1000 at 45:
+    // worth 45 - 40 - 3 = 2 per MWh, so they trade. The seller's price lies
+    // in 40..(45 - 3 = 42): P = 4100, the buyer pays 4400.
     std::vector<MarketOrder> orders{offer(0x10, 1, 1000, 4000, 4000, "north"),
                                     request(0x20, 2, 1000, 4500, 4500, "south")};
     auto r = run_checked(orders, params(Mechanism::pay_as_clear, 300));
-    CHECK(r.matches.empty());
-    CHECK(*r.slots[0].clearing_price == 4250);
-    // Without the fee they trade at 4250.
+    CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4100+300"});
+    CHECK(*r.slots[0].clearing_price == 4100);
+    // Without the fee: 40..45, 4250.
     CHECK(shown(run_checked(orders, params(Mechanism::pay_as_clear))) ==
           std::vector<std::string>{"10>20 1000@4250"});
-    // Ceiling 47: P = floor(8700 / 2) = 4350; 4350 + 300 = 4650 <= 4700: trade, fee 300.
+    // A fee of 6 makes the pair worth less than nothing: no trade.
+    CHECK(run_checked(orders, params(Mechanism::pay_as_clear, 600)).matches.empty());
+    // Ceiling 47: 40..44, P = 4200, fee 300.
     orders[1].limit_price = 4700;
     r = run_checked(orders, params(Mechanism::pay_as_clear, 300));
-    CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4350+300"});
-    // The same zone pays no fee.
+    CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4200+300"});
+    // The same zone pays no fee: 40..47, 4350.
     orders[1].zone = "north";
     r = run_checked(orders, params(Mechanism::pay_as_clear, 300));
     CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4350"});
 
-    // pay-as-bid, request south 2000 at 45: north 40 + 3 = 43 <= 45: it sells
-    // 1000 at 45 - 3 = 42; north2 43 + 3 = 46 > 45: skipped though in merit
-    // order before south 44, which sells 1000 at 45 (no fee).
+    // pay-as-bid, request south 2000 at 45. Worth per MWh: north 40 + 3: 2;
+    // north 43 + 3: -1 (never); south 44: 1. Both worth trading sell 1000:
+    // north at 45 - 3 = 42, south at 45.
     orders = {offer(0x10, 1, 1000, 4000, 4000, "north"), offer(0x11, 2, 1000, 4300, 4300, "north"),
               offer(0x12, 3, 1000, 4400, 4400, "south"),
               request(0x20, 4, 2000, 4500, 4500, "south")};
     r = run_checked(orders, params(Mechanism::pay_as_bid, 300));
     CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4200+300", "12>20 1000@4500"});
     CHECK(rest(r) == std::vector<std::string>{"11:1000"});
-    // pay-as-clear on the same: walk 10, 11, then r is full (2000): marginal
-    // pair 4300/4500: P = 4400. r is south: 4400 + 300 > 4500, so it buys only
-    // in its zone: south 44 (<= 44) sells 1000; the north offers do not sell.
+    // pay-as-clear, the same trades. South sellers: 44 (sold) to 45 (the
+    // buyer's ceiling); north sellers get the south price less the fee, at
+    // least 40 (sold), at most 43 (north 43 left over): 41..42. One price for
+    // both zones would need 44 <= P <= 42: none, so one per zone: north
+    // floor((4100 + 4200) / 2) = 4150 (+300 = 4450), south 4450.
     r = run_checked(orders, params(Mechanism::pay_as_clear, 300));
-    CHECK(shown(r) == std::vector<std::string>{"12>20 1000@4400"});
+    CHECK(shown(r) == std::vector<std::string>{"10>20 1000@4150+300", "12>20 1000@4450"});
+    CHECK(!r.slots[0].clearing_price);
 }
 
 TEST_CASE("market: negotiate prefers the own zone and counts the fee", "[market]") {
@@ -707,8 +713,9 @@ TEST_CASE("market: extreme prices and energies stay exact", "[market]") {
         CHECK(r.matches[0].energy_wh == wh);
         CHECK(r.matches[0].fee_price == big);
     }
-    // pay-as-clear: P = floor((-big + big) / 2) = 0; 0 + big <= big.
-    CHECK(run(orders, params(Mechanism::pay_as_clear, big)).matches[0].price == 0);
+    // pay-as-clear: the seller's price lies in -big..(big - big = 0), the
+    // buyer paying it plus the fee: P = floor(-big / 2).
+    CHECK(run(orders, params(Mechanism::pay_as_clear, big)).matches[0].price == -big / 2);
     // pay-as-bid: big - big = 0.
     CHECK(run(orders, params(Mechanism::pay_as_bid, big)).matches[0].price == 0);
 }
@@ -812,9 +819,9 @@ TEST_CASE("market: explain_slot draws the curves and the rounds within 80 column
     std::string text = explain_slot(r.slots.at(0));
     INFO(text);
     CHECK(lines_ok(text) > 16);
-    CHECK(text.find("clearing point X: 44.00 EUR/MWh at 10 kWh") != std::string::npos);
+    CHECK(text.find("clearing point X: 48.00 EUR/MWh at 10 kWh") != std::string::npos);
     CHECK(std::count(text.begin(), text.end(), 'X') == 3); // summary, mark and legend
-    CHECK(text.find(" 44.00 |") != std::string::npos);     // the clearing row is labelled
+    CHECK(text.find(" 48.00 |") != std::string::npos);     // the clearing row is labelled
     CHECK(text.find('S') != std::string::npos);
     CHECK(text.find('D') != std::string::npos);
     CHECK(text.find("2026-11-25T10:00:00Z") != std::string::npos);
