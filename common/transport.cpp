@@ -82,38 +82,44 @@ struct Paths {
     std::vector<Step> via;               // the step that reached each node
     std::vector<std::uint32_t> via_node; // and the node it came from
     bool negative_cycle = false;
+    // work space, kept between searches
+    std::vector<std::uint32_t> queued;
+    std::vector<bool> in_queue;
+    std::deque<std::uint32_t> queue;
 };
 
-// Queue-based Bellman-Ford from `start` (distances to `start` when reversed).
-Paths shortest_paths(const FlowNetwork& n, const Links* links, std::uint32_t start, bool reversed) {
-    Paths p{std::vector<std::int64_t>(n.nodes, kNoPath), std::vector<Step>(n.nodes),
-            std::vector<std::uint32_t>(n.nodes, start)};
-    std::vector<std::uint32_t> queued(n.nodes, 0);
-    std::vector<bool> in_queue(n.nodes, false);
-    std::deque<std::uint32_t> queue{start};
+// Queue-based Bellman-Ford from `start` (distances to `start` when
+// reversed), into p (its vectors reused: a search per augmentation).
+void shortest_paths(const FlowNetwork& n, const Links* links, std::uint32_t start, bool reversed,
+                    Paths& p) {
+    p.dist.assign(n.nodes, kNoPath);
+    p.via.resize(n.nodes);
+    p.via_node.assign(n.nodes, start);
+    p.queued.assign(n.nodes, 0);
+    p.in_queue.assign(n.nodes, false);
+    p.negative_cycle = false;
+    p.queue.assign(1, start);
     p.dist[start] = 0;
-    in_queue[start] = true;
-    while (!queue.empty()) {
-        const std::uint32_t u = queue.front();
-        queue.pop_front();
-        in_queue[u] = false;
+    p.in_queue[start] = true;
+    while (!p.queue.empty() && !p.negative_cycle) {
+        const std::uint32_t u = p.queue.front();
+        p.queue.pop_front();
+        p.in_queue[u] = false;
         each_step(n, links, u, reversed, [&](std::uint32_t v, const Step& s) {
             const std::int64_t d = p.dist[u] + s.cost; // |dist| < 2^62 and |cost| < 2^52
             if (d >= p.dist[v] || p.negative_cycle) return;
             p.dist[v] = d;
             p.via[v] = s;
             p.via_node[v] = u;
-            if (in_queue[v]) return;
-            if (++queued[v] > n.nodes) {
+            if (p.in_queue[v]) return;
+            if (++p.queued[v] > n.nodes) {
                 p.negative_cycle = true;
                 return;
             }
-            in_queue[v] = true;
-            queue.push_back(v);
+            p.in_queue[v] = true;
+            p.queue.push_back(v);
         });
-        if (p.negative_cycle) break;
     }
-    return p;
 }
 
 // Pushes as much as the cheapest path to the sink allows; returns it.
@@ -160,8 +166,9 @@ std::int64_t arc_flow(const Arc& a) {
 
 std::int64_t solve_min_cost(FlowNetwork& n) {
     std::int64_t total = 0;
+    Paths p;
     for (;;) {
-        const Paths p = shortest_paths(n, nullptr, n.source, false);
+        shortest_paths(n, nullptr, n.source, false, p);
         if (p.negative_cycle || p.dist[n.sink] > 0) return total; // cycles: never, see header
         total += augment(n, p);
     }
@@ -182,8 +189,9 @@ std::optional<PotentialRange> potentials(const FlowNetwork& n,
         link(equal[k - 1], equal[k]);
         link(equal[k], equal[k - 1]);
     }
-    const Paths high = shortest_paths(n, &links, n.source, false);
-    const Paths low = shortest_paths(n, &links, n.source, true);
+    Paths high, low;
+    shortest_paths(n, &links, n.source, false, high);
+    shortest_paths(n, &links, n.source, true, low);
     if (high.negative_cycle || low.negative_cycle) return std::nullopt;
     PotentialRange r{std::vector<std::int64_t>(n.nodes), high.dist};
     for (std::uint32_t v = 0; v < n.nodes; ++v) r.low[v] = -low.dist[v];
