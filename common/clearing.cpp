@@ -124,6 +124,11 @@ Result<std::vector<MarketOrder>> slot_book(const StateDelta& block, std::int64_t
 Result<MarketResult> clear_slot(const StateDelta& block, std::int64_t slot, std::int64_t t,
                                 const MarketParams& p) {
     SETM_TRY(std::vector<MarketOrder> book, slot_book(block, slot, t));
+    return clear_book(std::move(book), slot, p);
+}
+
+Result<MarketResult> clear_book(std::vector<MarketOrder> book, std::int64_t slot,
+                                const MarketParams& p) {
     auto cleared = clear_market(std::move(book), p);
     if (!cleared) {
         Error e = cleared.error();

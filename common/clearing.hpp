@@ -76,6 +76,10 @@ Result<std::vector<MarketOrder>> slot_book(const StateDelta& block, std::int64_t
 // and names the slot: "slot S cannot be cleared: ...".
 Result<MarketResult> clear_slot(const StateDelta& block, std::int64_t slot, std::int64_t t,
                                 const MarketParams& p);
+// The same on a book already read (slot_book): setm-negotiate --compare
+// clears one book with every mechanism.
+Result<MarketResult> clear_book(std::vector<MarketOrder> book, std::int64_t slot,
+                                const MarketParams& p);
 
 // The trade record of one match of the chain's market `g`, made by `agent`
 // at `time` (to be signed by the agent).

@@ -25,6 +25,14 @@ Status check_agent(const StateReader& st, const SecretKey& agent, std::int64_t n
     return ok_status();
 }
 
+// A what-if fee must fit in a trade record, as the chain's does.
+Status check_fee(const MarketParams& p) {
+    if (price_within_limits(p.network_fee)) return ok_status();
+    return make_error(Exit::usage, "bad fee",
+                      "network fee " + format_price(p.network_fee) +
+                          " EUR/MWh is beyond the bound of " + format_price(kMaxRecordPrice));
+}
+
 // The orders of a batch that are new to the chain, applied (rules, limits
 // per slot, gate) over the chain as the block that carries them will be.
 struct Admitted {
@@ -138,15 +146,30 @@ Result<Signed<Trade>> sign_trade(const StateReader& chain, const SecretKey& agen
     return sign_record(t, chain.chain_id(), agent.seed);
 }
 
-// Clears each slot on its book as the chain holds it with this batch's
-// orders, and adds its matches, report and leftovers to `market`.
+// One slot cleared on its book as the chain holds it with this batch's
+// orders, and what that clearing achieved.
+struct SlotClearing {
+    MarketResult result;
+    std::vector<ClearingFigures> figures;
+};
+
+Result<SlotClearing> clear_with_figures(const Admitted& a, std::int64_t slot, std::int64_t now,
+                                        const MarketParams& p) {
+    SETM_TRY(std::vector<MarketOrder> book, slot_book(a.block, slot, now));
+    SETM_TRY(MarketResult r, clear_book(book, slot, p));
+    SETM_TRY(std::vector<ClearingFigures> f, slot_figures(book, r));
+    return SlotClearing{std::move(r), std::move(f)};
+}
+
+// Clears each slot, and adds its matches, report, leftovers and figures.
 Status clear_slots(const Admitted& a, const std::set<std::int64_t>& slots, const BatchOptions& opt,
-                   MarketResult& market) {
+                   BatchResult& res) {
     for (std::int64_t slot : slots) {
-        SETM_TRY(MarketResult r, clear_slot(a.block, slot, opt.now, opt.market));
-        for (auto& m : r.matches) market.matches.push_back(m);
-        for (auto& s : r.slots) market.slots.push_back(std::move(s));
-        for (auto& o : r.leftovers) market.leftovers.push_back(std::move(o));
+        SETM_TRY(SlotClearing c, clear_with_figures(a, slot, opt.now, opt.market));
+        for (auto& m : c.result.matches) res.market.matches.push_back(m);
+        for (auto& s : c.result.slots) res.market.slots.push_back(std::move(s));
+        for (auto& o : c.result.leftovers) res.market.leftovers.push_back(std::move(o));
+        for (auto& f : c.figures) res.figures.push_back(f);
     }
     return ok_status();
 }
@@ -156,14 +179,11 @@ Status clear_slots(const Admitted& a, const std::set<std::int64_t>& slots, const
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               const std::vector<LineRecord>& input, const BatchOptions& opt) {
     SETM_CHECK(check_agent(chain, agent, opt.now));
-    if (!price_within_limits(opt.market.network_fee))
-        return make_error(Exit::usage, "bad fee",
-                          "network fee " + format_price(opt.market.network_fee) +
-                              " EUR/MWh is beyond the bound of " + format_price(kMaxRecordPrice));
+    SETM_CHECK(check_fee(opt.market));
     BatchResult res;
     SETM_TRY(Admitted a, admit(chain, input, opt, res.rejected));
     SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a, opt.now));
-    SETM_CHECK(clear_slots(a, slots, opt, res.market));
+    SETM_CHECK(clear_slots(a, slots, opt, res));
     for (const Match& m : res.market.matches) {
         SETM_TRY(Signed<Trade> t, sign_trade(chain, agent, m, opt));
         res.trades.push_back(std::move(t));
@@ -187,6 +207,28 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
             res.unmatched_remaining_wh.push_back(order_facts(in->record).energy_wh);
         }
     return res;
+}
+
+Result<std::vector<MechanismFigures>> compare_mechanisms(const StateReader& chain,
+                                                         const std::vector<LineRecord>& input,
+                                                         const BatchOptions& opt,
+                                                         std::vector<Rejected>& rejected) {
+    SETM_CHECK(check_fee(opt.market));
+    SETM_TRY(Admitted a, admit(chain, input, opt, rejected));
+    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a, opt.now));
+    std::vector<MechanismFigures> out;
+    for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
+        MarketParams p = opt.market;
+        p.mechanism = m;
+        MechanismFigures mf{m, {}, {}};
+        for (std::int64_t slot : slots) {
+            SETM_TRY(SlotClearing c, clear_with_figures(a, slot, opt.now, p));
+            for (auto& f : c.figures) mf.slots.push_back(f);
+        }
+        SETM_TRY(mf.total, total_figures(mf.slots));
+        out.push_back(std::move(mf));
+    }
+    return out;
 }
 
 Result<std::map<Hash32, std::string>> order_names(const StateReader& chain,

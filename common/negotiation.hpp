@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "figures.hpp"
 #include "keyfile.hpp"
 #include "market.hpp"
 #include "record_stream.hpp"
@@ -39,11 +40,25 @@ struct BatchResult {
     std::vector<std::int64_t> unmatched_remaining_wh;
     std::vector<Rejected> rejected; // with skip_invalid
     MarketResult market;
+    std::vector<ClearingFigures> figures; // one per market.slots entry, in its order
 };
 
 // The agent's key must hold a valid agent credential at `now`.
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               const std::vector<LineRecord>& input, const BatchOptions& opt);
+
+// What each mechanism would make of the book this batch clears (the
+// chain's with these orders, the same slots, the chain's rounds and fee or
+// the what-ifs in opt.market): nothing is signed, so no agent key is needed.
+struct MechanismFigures {
+    Mechanism mechanism = Mechanism::pay_as_clear;
+    std::vector<ClearingFigures> slots; // the slots cleared, ascending
+    ClearingFigures total;
+};
+Result<std::vector<MechanismFigures>> compare_mechanisms(const StateReader& chain,
+                                                         const std::vector<LineRecord>& input,
+                                                         const BatchOptions& opt,
+                                                         std::vector<Rejected>& rejected);
 
 // The name of the signer of each order the market result names (order id
 // -> name), as the chain's registry knows it, for the charts of --explain;

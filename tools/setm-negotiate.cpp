@@ -1,5 +1,6 @@
 // setm-negotiate - the market agent (the paper's MiM agent): authenticate
 // orders, match each slot, negotiate prices, and sign the trades.
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -20,12 +21,23 @@ struct Options {
     std::string unmatched, report, rejects;
     unsigned rounds = 0; // 0: the chain's
     unsigned threads = tool::default_threads();
-    bool skip_invalid = false, explain = false;
+    bool skip_invalid = false, explain = false, compare = false;
     std::vector<std::string> explain_slots;
     tool::NatsFlags nats;
 };
 
-std::string slot_report_json(const SlotReport& s, const char* mechanism) {
+// What a clearing achieved (figures.hpp): the fields --report and --compare share.
+void figure_fields(JsonOut& o, const ClearingFigures& f) {
+    o.field("traded_wh", f.traded_wh).field("trades", f.trades);
+    for (auto [name, v] : {std::pair{"price_min", f.price_min}, std::pair{"price_max", f.price_max},
+                           std::pair{"price_average", f.price_average}})
+        if (v) o.field(name, *v);
+    o.field("amount", f.amount).field("fees", f.fees);
+    o.field("buyer_surplus", f.buyer_surplus).field("seller_surplus", f.seller_surplus);
+    o.field("welfare", f.welfare);
+}
+
+std::string slot_report_json(const SlotReport& s, const ClearingFigures& f, const char* mechanism) {
     JsonOut o;
     o.begin_object()
         .field("type", "slot-report")
@@ -33,12 +45,36 @@ std::string slot_report_json(const SlotReport& s, const char* mechanism) {
         .field("mechanism", mechanism);
     o.field("offers", static_cast<std::uint64_t>(s.offers))
         .field("requests", static_cast<std::uint64_t>(s.requests));
-    o.field("offered_wh", s.offered_wh)
-        .field("requested_wh", s.requested_wh)
-        .field("traded_wh", s.traded_wh);
+    o.field("offered_wh", s.offered_wh).field("requested_wh", s.requested_wh);
     if (s.clearing_price) o.field("clearing_price", *s.clearing_price);
+    figure_fields(o, f);
     o.end_object();
     return o.str();
+}
+
+// --compare: a line per slot and mechanism, then one total per mechanism.
+std::string compare_json(const ClearingFigures& f, Mechanism m) {
+    JsonOut o;
+    o.begin_object().field("type", f.slot ? "compare" : "compare-total");
+    o.field("mechanism", mechanism_name(m));
+    if (f.slot) o.field("slot", format_utc(f.slot));
+    figure_fields(o, f);
+    o.end_object();
+    return o.str();
+}
+
+// The same as an aligned table, for a person at a terminal.
+std::string compare_row(const ClearingFigures& f, Mechanism m) {
+    auto price = [](const std::optional<std::int64_t>& p) { return p ? format_price(*p) : "-"; };
+    auto eur = [](std::int64_t money) { return format_price(money / 1'000'000); };
+    char line[240];
+    std::snprintf(line, sizeof line, "%-20s %-12s %10s %6llu %15s %8s %10s %10s %10s %10s\n",
+                  f.slot ? format_utc(f.slot).c_str() : "total", mechanism_name(m),
+                  format_energy(f.traded_wh).c_str(), static_cast<unsigned long long>(f.trades),
+                  (price(f.price_min) + ".." + price(f.price_max)).c_str(),
+                  price(f.price_average).c_str(), eur(f.fees).c_str(), eur(f.buyer_surplus).c_str(),
+                  eur(f.seller_surplus).c_str(), eur(f.welfare).c_str());
+    return line;
 }
 
 std::string rejected_json(const Rejected& r) {
@@ -86,6 +122,35 @@ Result<MarketParams> market_of(const Options& o, const Genesis& g) {
     return p;
 }
 
+// --compare: every mechanism on the book, as JSON lines (and a table for a
+// person); nothing signed, nothing to mine.
+Status run_compare(const StateReader& chain, const std::vector<LineRecord>& orders,
+                   const BatchOptions& opt) {
+    std::vector<Rejected> rejected;
+    SETM_TRY(std::vector<MechanismFigures> all, compare_mechanisms(chain, orders, opt, rejected));
+    for (const auto& r : rejected)
+        std::cerr << kTool << ": rejected: " << r.error.message() << "\n";
+    std::string out, table;
+    const std::size_t slots = all.empty() ? 0 : all.front().slots.size();
+    for (std::size_t k = 0; k < slots; ++k)
+        for (const MechanismFigures& m : all) {
+            out += compare_json(m.slots[k], m.mechanism) + "\n";
+            table += compare_row(m.slots[k], m.mechanism);
+        }
+    for (const MechanismFigures& m : all) {
+        out += compare_json(m.total, m.mechanism) + "\n";
+        table += compare_row(m.total, m.mechanism);
+    }
+    if (tool::person_watching()) {
+        char head[240];
+        std::snprintf(head, sizeof head, "%-20s %-12s %10s %6s %15s %8s %10s %10s %10s %10s\n",
+                      "slot", "mechanism", "traded", "trades", "price EUR/MWh", "average",
+                      "fees EUR", "buyers EUR", "sellers EUR", "welfare EUR");
+        std::cerr << head << table;
+    }
+    return tool::print(out);
+}
+
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     if (o.nats.on()) // the chain as the network has it, verified here first
@@ -96,13 +161,14 @@ Status run(const Options& o) {
     opt.now = now;
     opt.threads = o.threads;
     opt.skip_invalid = o.skip_invalid;
+    SETM_TRY(auto input, Input::open(o.input));
+    SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream()));
+    SETM_TRY(auto snap, store.snapshot());
+    if (o.compare) return run_compare(snap->state(), orders, opt);
     std::optional<std::string> pass_file;
     if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
     SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey agent, read_key_file(o.key, pass));
-    SETM_TRY(auto input, Input::open(o.input));
-    SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream()));
-    SETM_TRY(auto snap, store.snapshot());
     SETM_TRY(BatchResult res, run_batch(snap->state(), agent, orders, opt));
     std::string explain;
     if (o.explain) {
@@ -135,8 +201,10 @@ Status run(const Options& o) {
     }
     const bool watching = tool::person_watching();
     if (o.explain) std::cerr << explain;
-    for (const auto& s : res.market.slots) {
-        if (report) report->line(slot_report_json(s, mechanism_name(opt.market.mechanism)));
+    for (std::size_t k = 0; k < res.market.slots.size(); ++k) {
+        const SlotReport& s = res.market.slots[k];
+        if (report)
+            report->line(slot_report_json(s, res.figures[k], mechanism_name(opt.market.mechanism)));
         if (watching && !o.explain && s.traded_wh > 0)
             std::cerr << kTool << ": " << format_utc(s.slot) << ": " << format_energy(s.traded_wh)
                       << " traded of " << format_energy(s.offered_wh) << " offered, "
@@ -170,7 +238,6 @@ static int tool_main(int argc, char** argv) {
     tool::nats_flags(&app, o.nats);
     app.add_option("-k,--key", o.key,
                    "The market agent's key (its credential holds the agent role)")
-        ->required()
         ->option_text("FILE");
     app.add_option("--passphrase-file", o.passphrase_file,
                    "Passphrase of an encrypted key on FILE's first line (else SETM_PASSPHRASE)")
@@ -203,6 +270,13 @@ static int tool_main(int argc, char** argv) {
     app.add_option("--slot", o.explain_slots, "With --explain: only this slot (repeatable)")
         ->option_text("TIME")
         ->needs(explain);
+    app.add_flag("--compare", o.compare,
+                 "Clear the book with every mechanism and print what each achieves; sign nothing")
+        ->excludes(explain)
+        ->excludes("--mechanism")
+        ->excludes("--unmatched")
+        ->excludes("--report")
+        ->excludes("--rejects");
     app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
         ->check(CLI::Range(1u, 256u))
         ->option_text("N");
@@ -227,6 +301,9 @@ static int tool_main(int argc, char** argv) {
             return tool::fail(kTool, make_error(Exit::usage, "usage",
                                                 "--unmatched, --report and --rejects take a file: "
                                                 "stdout carries the records"));
+    if (o.key.empty() && !o.compare)
+        return tool::fail(
+            kTool, make_error(Exit::usage, "usage", "--key is required (except with --compare)"));
     if (!o.rejects.empty() && !o.skip_invalid)
         return tool::fail(kTool,
                           make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
