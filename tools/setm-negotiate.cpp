@@ -225,6 +225,20 @@ Status run(const Options& o) {
     return ok_status();
 }
 
+// What CLI11 cannot say: usage errors between options.
+Status check_options(const Options& o) {
+    for (const auto* f : {&o.unmatched, &o.report, &o.rejects})
+        if (*f == "-")
+            return make_error(Exit::usage, "usage",
+                              "--unmatched, --report and --rejects take a file: "
+                              "stdout carries the records");
+    if (o.key.empty() && !o.compare)
+        return make_error(Exit::usage, "usage", "--key is required (except with --compare)");
+    if (!o.rejects.empty() && !o.skip_invalid)
+        return make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid");
+    return ok_status();
+}
+
 } // namespace
 
 static int tool_main(int argc, char** argv) {
@@ -296,17 +310,7 @@ static int tool_main(int argc, char** argv) {
         tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::report_damaged_store(kTool, Exit::io);
-    for (const auto* f : {&o.unmatched, &o.report, &o.rejects})
-        if (*f == "-")
-            return tool::fail(kTool, make_error(Exit::usage, "usage",
-                                                "--unmatched, --report and --rejects take a file: "
-                                                "stdout carries the records"));
-    if (o.key.empty() && !o.compare)
-        return tool::fail(
-            kTool, make_error(Exit::usage, "usage", "--key is required (except with --compare)"));
-    if (!o.rejects.empty() && !o.skip_invalid)
-        return tool::fail(kTool,
-                          make_error(Exit::usage, "usage", "--rejects goes with --skip-invalid"));
+    if (Status s = check_options(o); !s) return tool::fail(kTool, s.error());
     return tool::finish(kTool, run(o));
 }
 

@@ -12,6 +12,7 @@ complete -c setm-negotiate -l report -r -F -d 'Write a summary per slot to FILE 
 complete -c setm-negotiate -l skip-invalid -d 'Reject invalid orders by name and go on'
 complete -c setm-negotiate -l rejects -r -F -d 'With --skip-invalid: write the rejected orders to FILE'
 complete -c setm-negotiate -l explain -d 'Draw each traded slot and its negotiations on stderr'
+complete -c setm-negotiate -l compare -d 'Clear the book with every mechanism and print what each achieves'
 complete -c setm-negotiate -l slot -x -d 'With --explain: only this slot (repeatable)'
 complete -c setm-negotiate -s j -l threads -x -d 'Signature-checking threads (default: every core)'
 complete -c setm-negotiate -l now -x -d 'Use TIME (UTC) instead of the clock'
