@@ -66,9 +66,9 @@ std::string compare_json(const ClearingFigures& f, Mechanism m) {
 // The same as an aligned table, for a person at a terminal.
 std::string compare_row(const ClearingFigures& f, Mechanism m) {
     auto price = [](const std::optional<std::int64_t>& p) { return p ? format_price(*p) : "-"; };
-    auto eur = [](std::int64_t money) { return format_price(money / 1'000'000); };
+    auto eur = [](std::int64_t money) { return format_money(money); };
     char line[240];
-    std::snprintf(line, sizeof line, "%-20s %-12s %10s %6llu %15s %8s %10s %10s %10s %10s\n",
+    std::snprintf(line, sizeof line, "%-20s %-12s %9s %6llu %15s %8s %11s %11s %11s %11s\n",
                   f.slot ? format_utc(f.slot).c_str() : "total", mechanism_name(m),
                   format_energy(f.traded_wh).c_str(), static_cast<unsigned long long>(f.trades),
                   (price(f.price_min) + ".." + price(f.price_max)).c_str(),
@@ -118,7 +118,8 @@ Result<MarketParams> market_of(const Options& o, const Genesis& g) {
     for (const auto& d : differ)
         std::cerr << kTool << ": warning: " << d << " is not the chain's market (" << g.mechanism
                   << ", " << g.rounds << " rounds, network fee " << format_price(g.network_fee)
-                  << " EUR/MWh); setm-mine will refuse these trades\n";
+                  << " EUR/MWh)" << (o.compare ? "" : "; setm-mine will refuse these trades")
+                  << "\n";
     return p;
 }
 
@@ -143,7 +144,7 @@ Status run_compare(const StateReader& chain, const std::vector<LineRecord>& orde
     }
     if (tool::person_watching()) {
         char head[240];
-        std::snprintf(head, sizeof head, "%-20s %-12s %10s %6s %15s %8s %10s %10s %10s %10s\n",
+        std::snprintf(head, sizeof head, "%-20s %-12s %9s %6s %15s %8s %11s %11s %11s %11s\n",
                       "slot", "mechanism", "traded", "trades", "price EUR/MWh", "average",
                       "fees EUR", "buyers EUR", "sellers EUR", "welfare EUR");
         std::cerr << head << table;
