@@ -1,5 +1,6 @@
 #include "statement.hpp"
 
+#include "integer.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -20,6 +21,42 @@ Status accumulate(std::int64_t& into, std::int64_t v) {
 
 } // namespace
 
+bool StatementRange::counts(std::int64_t slot, std::uint64_t height) const {
+    if ((from_slot && slot < *from_slot) || (to_slot && slot >= *to_slot)) return false;
+    return !((from_height && height < *from_height) || (to_height && height >= *to_height));
+}
+
+Result<std::uint64_t> parse_height(std::string_view text, const char* flag) {
+    const std::string quoted = "'" + std::string(text) + "'";
+    auto bad = [&](const std::string& why) {
+        return make_error(Exit::usage, std::string("bad ") + flag, quoted + " " + why);
+    };
+    const DecimalInteger d = read_decimal_integer(text);
+    std::uint64_t h = 0;
+    if (d.negative) // also one too large for an integer
+        return bad("is negative; heights count from 0, the genesis block");
+    if (!text.empty() && text[0] == '-') // "-0": JSON's integer, not a height
+        return bad("is not a block height: a whole number, 0 being the genesis block");
+    if (d.kind == IntegerText::too_large ||
+        (d.kind == IntegerText::integer && !integer_as_uint64(d, h)))
+        return bad("is too large for a block height");
+    if (d.kind != IntegerText::integer)
+        return bad("is not a block height: a whole number, 0 being the genesis block");
+    return h;
+}
+
+Status check_range(const StatementRange& r) {
+    if (r.from_slot && r.to_slot && *r.from_slot > *r.to_slot)
+        return make_error(
+            Exit::usage, "bad range",
+            "--from " + format_utc(*r.from_slot) + " is after --to " + format_utc(*r.to_slot));
+    if (r.from_height && r.to_height && *r.from_height > *r.to_height)
+        return make_error(Exit::usage, "bad range",
+                          "--from-height " + std::to_string(*r.from_height) +
+                              " is above --to-height " + std::to_string(*r.to_height));
+    return ok_status();
+}
+
 Status StatementBuilder::add(const ParticipantId& p, const std::string& name, std::int64_t slot,
                              std::int64_t bought, std::int64_t sold, std::int64_t paid,
                              std::int64_t received, std::int64_t fees) {
@@ -36,12 +73,12 @@ Status StatementBuilder::add(const ParticipantId& p, const std::string& name, st
     return ok_status();
 }
 
-Status StatementBuilder::add_block(const Block& b, const StateReader& state) {
+Status StatementBuilder::add_block(const Block& b, std::uint64_t height, const StateReader& state) {
     for (const auto& r : b.records) {
         const auto* t = std::get_if<Signed<Trade>>(&r);
         if (!t) continue;
         const Trade& tr = t->body;
-        if ((from_ && tr.slot < *from_) || (to_ && tr.slot >= *to_)) continue;
+        if (!range_.counts(tr.slot, height)) continue;
         SETM_TRY(std::string seller, name_of(state, tr.seller));
         SETM_TRY(std::string buyer, name_of(state, tr.buyer));
         SETM_TRY(std::int64_t paid, checked_add(tr.amount, tr.fee));

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rules.hpp"
@@ -35,20 +36,38 @@ struct Statement {
     bool balanced() const { return paid == received + fees; }
 };
 
+// Which trades a statement counts: those whose slot starts in
+// [from_slot, to_slot) and whose block's height is in [from_height,
+// to_height). An unset bound is open; an equal pair is an empty range.
+struct StatementRange {
+    std::optional<std::int64_t> from_slot, to_slot;
+    std::optional<std::uint64_t> from_height, to_height;
+    bool counts(std::int64_t slot, std::uint64_t height) const;
+};
+
+// A block height as given on a command line (--from-height, --to-height):
+// a decimal whole number, 0 being the genesis block. A sign, a fraction,
+// an exponent, leading zeros or spaces are refused: Exit::usage, reason
+// "bad FLAG", the text and why in the detail.
+Result<std::uint64_t> parse_height(std::string_view text, const char* flag);
+
+// Exit::usage "bad range" when a range starts after it ends (--from after
+// --to, or --from-height above --to-height).
+Status check_range(const StatementRange& r);
+
 // Collects trades block by block (an observer of verify_chain), keeping
-// those whose slot lies in [from, to).
+// those the range counts.
 class StatementBuilder {
 public:
-    StatementBuilder(std::optional<std::int64_t> from, std::optional<std::int64_t> to)
-        : from_(from), to_(to) {}
-    Status add_block(const Block& b, const StateReader& state);
+    explicit StatementBuilder(StatementRange range) : range_(range) {}
+    Status add_block(const Block& b, std::uint64_t height, const StateReader& state);
     Result<Statement> finish() const;
 
 private:
     Status add(const ParticipantId& p, const std::string& name, std::int64_t slot,
                std::int64_t bought, std::int64_t sold, std::int64_t paid, std::int64_t received,
                std::int64_t fees);
-    std::optional<std::int64_t> from_, to_;
+    StatementRange range_;
     std::map<std::pair<ParticipantId, std::int64_t>, StatementLine> lines_;
     std::uint64_t trades_ = 0;
 };

@@ -23,6 +23,7 @@ struct Options {
     unsigned threads = tool::default_threads();
     bool json = false, explain = false, statement = false;
     std::string from, to, format = "json";
+    std::optional<std::string> from_height, to_height;
     std::vector<std::string> has_record;
     tool::NatsFlags nats;
     bool sync = false, follow = false;
@@ -197,6 +198,21 @@ Status sync_store(const Options& o, std::int64_t now) {
     return ok_status();
 }
 
+// --from, --to, --from-height and --to-height, read and checked.
+Result<StatementRange> statement_range(const Options& o) {
+    StatementRange r;
+    SETM_TRY(r.from_slot, tool::time_arg(o.from, "--from"));
+    SETM_TRY(r.to_slot, tool::time_arg(o.to, "--to"));
+    if (o.from_height) {
+        SETM_TRY(r.from_height, parse_height(*o.from_height, "--from-height"));
+    }
+    if (o.to_height) {
+        SETM_TRY(r.to_height, parse_height(*o.to_height, "--to-height"));
+    }
+    SETM_CHECK(check_range(r));
+    return r;
+}
+
 Status run(const Options& o) {
     if ((o.sync || o.follow || !o.chain_id.empty()) && !o.nats.on())
         return make_error(Exit::usage, "missing --nats",
@@ -214,14 +230,12 @@ Status run(const Options& o) {
         if (o.json) (void)tool::print(failure_json(e) + "\n"); // the verdict outranks a lost report
         return e;
     };
+    SETM_TRY(StatementRange range, statement_range(o));
     auto store = Store::open(o.store, true);
     if (!store) return fail(store.error());
     auto snap = store->snapshot();
     if (!snap) return fail(snap.error());
-    std::optional<std::int64_t> from, to;
-    SETM_TRY(from, tool::time_arg(o.from, "--from"));
-    SETM_TRY(to, tool::time_arg(o.to, "--to"));
-    StatementBuilder statement(from, to);
+    StatementBuilder statement(range);
     Status collected = ok_status();
     ProgressTiming quiet_start; // a chain that replays in a moment shows no meter
     quiet_start.delay = 0.2;
@@ -229,7 +243,7 @@ Status run(const Options& o) {
     BlockObserver observer = o.explain ? narrator({}) : progress(meter);
     if (o.statement) {
         observer = [&, inner = observer](const Block& b, std::uint64_t h, const MemoryState& st) {
-            if (collected) collected = statement.add_block(b, st);
+            if (collected) collected = statement.add_block(b, h, st);
             if (inner) inner(b, h, st);
         };
     }
@@ -283,6 +297,14 @@ static int tool_main(int argc, char** argv) {
         ->needs(statement);
     app.add_option("--to", o.to, "With --statement: only slots before TIME")
         ->option_text("TIME")
+        ->needs(statement);
+    app.add_option("--from-height", o.from_height,
+                   "With --statement: only trades in blocks at height H or above")
+        ->option_text("H")
+        ->needs(statement);
+    app.add_option("--to-height", o.to_height,
+                   "With --statement: only trades in blocks below height H")
+        ->option_text("H")
         ->needs(statement);
     app.add_option("--format", o.format, "With --statement: json (default) or csv")
         ->check(CLI::IsMember({"json", "csv"}))

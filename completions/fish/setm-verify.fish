@@ -8,6 +8,8 @@ complete -c setm-verify -l explain -d 'Narrate the checks of every block on stde
 complete -c setm-verify -l statement -d 'Print the settlement statement of a chain that verifies'
 complete -c setm-verify -l from -x -d 'With --statement: only slots from TIME on'
 complete -c setm-verify -l to -x -d 'With --statement: only slots before TIME'
+complete -c setm-verify -l from-height -x -d 'With --statement: only trades in blocks at height H or above'
+complete -c setm-verify -l to-height -x -d 'With --statement: only trades in blocks below height H'
 complete -c setm-verify -l format -x -a 'json csv' -d 'With --statement: json (default) or csv'
 complete -c setm-verify -l has-record -x -d 'Print the block that holds the record ID; no replay'
 complete -c setm-verify -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'

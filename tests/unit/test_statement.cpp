@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures.hpp"
 #include "statement.hpp"
 
 using namespace setm;
@@ -146,4 +147,135 @@ TEST_CASE("statement csv: EUR columns beside the integer units") {
     const auto paid = static_cast<std::size_t>(std::find(h.begin(), h.end(), "paid") - h.begin());
     CHECK(rows[1][paid] == "8610000");
     CHECK(rows[1][paid + 1] == "0.08610000");
+}
+
+namespace {
+
+// Blocks 2, 3 and 4 of a market, each with one trade of the producer's
+// offer to the consumer's request (1, 2 and 4 kWh at 43 EUR/MWh, the last
+// between zones with a fee), all in one slot: what three cron batches mine.
+struct ThreeBatches {
+    test::TestChain chain;
+    MemoryState state = chain.market_state();
+    std::vector<Block> blocks;
+    ThreeBatches() {
+        const auto offer = chain.sign(chain.offer_body(chain.producer), chain.producer);
+        const auto request = chain.sign(chain.request_body(chain.consumer), chain.consumer);
+        const std::int64_t energy[] = {1000, 2000, 4000};
+        for (std::int64_t i = 0; i < 3; ++i) {
+            Trade t = chain.trade_body(offer, request, energy[i], 4300, i == 2 ? 500 : 0);
+            t.round = static_cast<std::uint32_t>(i + 1); // distinct trades
+            Block b;
+            b.records = {chain.sign(t, chain.agent)};
+            blocks.push_back(b);
+        }
+    }
+    Statement statement(StatementRange r) const {
+        StatementBuilder sb(r);
+        for (std::size_t i = 0; i < blocks.size(); ++i)
+            REQUIRE(sb.add_block(blocks[i], 2 + i, state));
+        return test::must(sb.finish());
+    }
+};
+
+StatementRange heights(std::optional<std::uint64_t> from, std::optional<std::uint64_t> to) {
+    StatementRange r;
+    r.from_height = from;
+    r.to_height = to;
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("statement by height: from is inclusive, to exclusive, and each part balances") {
+    const ThreeBatches m;
+    const Statement all = m.statement({});
+    CHECK(all.trades == 3);
+    CHECK(all.energy_wh == 7000);
+    const Statement third = m.statement(heights(3, 4));
+    CHECK(third.trades == 1);
+    CHECK(third.energy_wh == 2000);
+    CHECK(third.paid == 2000 * 4300);
+    CHECK(third.balanced());
+    const Statement last = m.statement(heights(4, std::nullopt));
+    CHECK(last.trades == 1);
+    CHECK(last.fees == 4000 * 500);
+    CHECK(last.paid == last.received + last.fees);
+    CHECK(m.statement(heights(std::nullopt, 3)).energy_wh == 1000);
+    CHECK(m.statement(heights(2, 5)).energy_wh == 7000);
+}
+
+TEST_CASE("statement by height: an empty range is an empty balanced statement") {
+    const ThreeBatches m;
+    for (const auto& r : {heights(3, 3), heights(5, std::nullopt), heights(0, 2)}) {
+        const Statement s = m.statement(r);
+        CHECK(s.trades == 0);
+        CHECK(s.lines.empty());
+        CHECK(s.totals.empty());
+        CHECK(s.balanced());
+    }
+}
+
+TEST_CASE("statement by height: the ranges of the batches add up to the whole") {
+    const ThreeBatches m;
+    const Statement all = m.statement({});
+    std::int64_t paid = 0, received = 0, fees = 0, energy = 0, bought = 0;
+    std::uint64_t trades = 0;
+    for (std::uint64_t h = 2; h <= 4; ++h) {
+        const Statement s = m.statement(heights(h, h + 1));
+        CHECK(s.trades == 1);
+        paid += s.paid;
+        received += s.received;
+        fees += s.fees;
+        energy += s.energy_wh;
+        trades += s.trades;
+        for (const auto& t : s.totals) bought += t.bought_wh;
+    }
+    CHECK(paid == all.paid);
+    CHECK(received == all.received);
+    CHECK(fees == all.fees);
+    CHECK(energy == all.energy_wh);
+    CHECK(bought == all.energy_wh);
+    CHECK(trades == all.trades);
+}
+
+TEST_CASE("statement by height: combines with the slot filter") {
+    const ThreeBatches m;
+    const std::int64_t slot = test::kT0 + 2 * test::kHour;
+    StatementRange r = heights(3, std::nullopt);
+    r.from_slot = slot;
+    r.to_slot = slot + 30 * test::kMinute;
+    CHECK(m.statement(r).energy_wh == 6000);
+    r.from_slot = slot + 30 * test::kMinute;
+    r.to_slot = std::nullopt;
+    CHECK(m.statement(r).trades == 0);
+}
+
+TEST_CASE(
+    "statement range: heights are whole numbers from 0, and a range never ends before it starts") {
+    CHECK(test::must(parse_height("0", "--from-height")) == 0);
+    CHECK(test::must(parse_height("18446744073709551615", "--to-height")) == UINT64_MAX);
+    for (const char* bad : {"-1", "-0", "1.5", "1e3", "", "+1", " 1", "01", "two", "0x10"}) {
+        INFO(bad);
+        const Error e = test::must_fail(parse_height(bad, "--from-height"));
+        CHECK(e.code == Exit::usage);
+        CHECK(e.reason == "bad --from-height");
+    }
+    for (const char* negative : {"-3", "-18446744073709551616"})
+        CHECK(test::must_fail(parse_height(negative, "--to-height")).detail.find("negative") !=
+              std::string::npos);
+    CHECK(test::must_fail(parse_height("-0", "--to-height")).detail.find("negative") ==
+          std::string::npos);
+    CHECK(test::must_fail(parse_height("18446744073709551616", "--to-height"))
+              .detail.find("too large") != std::string::npos);
+    CHECK(check_range(heights(3, 3)));
+    CHECK(check_range(heights(4, std::nullopt)));
+    const Error e = test::must_fail(check_range(heights(4, 3)));
+    CHECK(e.code == Exit::usage);
+    CHECK(e.message() == "bad range: --from-height 4 is above --to-height 3");
+    StatementRange slots;
+    slots.from_slot = test::kT0 + test::kHour;
+    slots.to_slot = test::kT0;
+    CHECK(test::must_fail(check_range(slots)).message() ==
+          "bad range: --from 2026-11-25T11:00:00Z is after --to 2026-11-25T10:00:00Z");
 }
