@@ -4,7 +4,10 @@
 #   - STATE/batches/BATCH/done exists;
 #   - STATE/statements.jsonl holds one "settle-batch" line for it, saying
 #     TRADES trades, and its lines (tagged with BATCH) follow it without a
-#     gap, ending in a balanced statement-balance when it traded;
+#     gap, ending, when it traded, in a balanced statement-balance of
+#     exactly TRADES trades (its own block's, no other batch's);
+#   - STATE/statements/BATCH.jsonl holds exactly those lines, and the log
+#     names it;
 #   - when it traded, the block it names is in STORE at the height it names
 #     (the stored header is the block's header_hex, read with mdb_dump by
 #     blocks-in-chain.sh) and is the block of the batch's block.json.
@@ -23,9 +26,14 @@ head=$(jq -c --arg id "$id" 'select(.type == "settle-batch" and .batch == $id)' 
 jq -r '"\(.batch) \(.type)"' "$out" | awk -v id="$id" '
     $1 == id { if (n++ == 0) { if ($2 != "settle-batch") bad = 1 } else if (NR != last + 1) bad = 1; last = NR }
     END { exit bad }' || fail "its lines in $out are not one block"
+own=$state/statements/$id.jsonl
+[ -f "$own" ] || fail "no $own"
+cmp -s "$own" <(grep -F "\"batch\":\"$id\"" "$out") || fail "$own is not its lines in $out"
+grep -q " statements=\([^ ]*,\)\?statements/$id.jsonl\(,\| \|\$\)" "$state/settle.log" || fail "the log does not name $own"
 if [ "$trades" -gt 0 ]; then
-    jq -s -e --arg id "$id" 'map(select(.batch == $id and .type == "statement-balance")) |
-        length == 1 and .[0].balanced and .[0].trades >= 1' "$out" >/dev/null || fail "no balanced statement-balance line"
+    jq -s -e --arg id "$id" --argjson n "$trades" 'map(select(.batch == $id and .type == "statement-balance")) |
+        length == 1 and .[0].balanced and .[0].trades == $n' "$out" >/dev/null ||
+        fail "no balanced statement-balance line of $trades trade(s)"
     block=$state/batches/$id/block.json
     jq -e --argjson h "$head" '.hash == $h.block and .height == $h.height' "$block" >/dev/null ||
         fail "settle-batch names block $(jq -c '[.block, .height]' <<<"$head"), block.json $(jq -c '[.hash, .height]' "$block")"
