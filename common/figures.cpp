@@ -9,11 +9,6 @@ namespace setm {
 
 namespace {
 
-Status add_to(std::int64_t& total, std::int64_t v) {
-    SETM_TRY(total, checked_add(total, v));
-    return ok_status();
-}
-
 // The range and volume-weighted average of the prices, once the sums are in.
 void finish_prices(ClearingFigures& f) {
     if (f.traded_wh == 0) return;
@@ -35,13 +30,13 @@ Status add_match(ClearingFigures& f, const Match& m, std::int64_t floor, std::in
     SETM_TRY(std::int64_t seller_margin, checked_sub(m.price, floor));
     SETM_TRY(std::int64_t buyer, money_for(m.energy_wh, buyer_margin));
     SETM_TRY(std::int64_t seller, money_for(m.energy_wh, seller_margin));
-    SETM_CHECK(add_to(f.traded_wh, m.energy_wh));
-    SETM_CHECK(add_to(f.amount, amount));
-    SETM_CHECK(add_to(f.fees, fee));
-    SETM_CHECK(add_to(f.buyer_surplus, buyer));
-    SETM_CHECK(add_to(f.seller_surplus, seller));
-    SETM_CHECK(add_to(f.welfare, buyer));
-    SETM_CHECK(add_to(f.welfare, seller));
+    SETM_CHECK(checked_accumulate(f.traded_wh, m.energy_wh));
+    SETM_CHECK(checked_accumulate(f.amount, amount));
+    SETM_CHECK(checked_accumulate(f.fees, fee));
+    SETM_CHECK(checked_accumulate(f.buyer_surplus, buyer));
+    SETM_CHECK(checked_accumulate(f.seller_surplus, seller));
+    SETM_CHECK(checked_accumulate(f.welfare, buyer));
+    SETM_CHECK(checked_accumulate(f.welfare, seller));
     ++f.trades;
     see_price(f, m.price);
     return ok_status();
@@ -75,13 +70,13 @@ Result<std::vector<ClearingFigures>> slot_figures(const std::vector<MarketOrder>
 Result<ClearingFigures> total_figures(const std::vector<ClearingFigures>& slots) {
     ClearingFigures t;
     for (const ClearingFigures& f : slots) {
-        SETM_CHECK(add_to(t.traded_wh, f.traded_wh));
+        SETM_CHECK(checked_accumulate(t.traded_wh, f.traded_wh));
         t.trades += f.trades;
         for (auto [to, v] :
              {std::pair{&t.amount, f.amount}, std::pair{&t.fees, f.fees},
               std::pair{&t.buyer_surplus, f.buyer_surplus},
               std::pair{&t.seller_surplus, f.seller_surplus}, std::pair{&t.welfare, f.welfare}})
-            SETM_CHECK(add_to(*to, v));
+            SETM_CHECK(checked_accumulate(*to, v));
         if (f.price_min) see_price(t, *f.price_min);
         if (f.price_max) see_price(t, *f.price_max);
     }

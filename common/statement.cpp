@@ -14,11 +14,6 @@ Result<std::string> name_of(const StateReader& st, const ParticipantId& p) {
     return e ? e->credential.body.name : std::string();
 }
 
-Status accumulate(std::int64_t& into, std::int64_t v) {
-    SETM_TRY(into, checked_add(into, v));
-    return ok_status();
-}
-
 } // namespace
 
 bool StatementRange::counts(std::int64_t slot, std::uint64_t height) const {
@@ -64,11 +59,11 @@ Status StatementBuilder::add(const ParticipantId& p, const std::string& name, st
     l.participant = p;
     l.name = name;
     l.slot = slot;
-    SETM_CHECK(accumulate(l.bought_wh, bought));
-    SETM_CHECK(accumulate(l.sold_wh, sold));
-    SETM_CHECK(accumulate(l.paid, paid));
-    SETM_CHECK(accumulate(l.received, received));
-    SETM_CHECK(accumulate(l.fees, fees));
+    SETM_CHECK(checked_accumulate(l.bought_wh, bought));
+    SETM_CHECK(checked_accumulate(l.sold_wh, sold));
+    SETM_CHECK(checked_accumulate(l.paid, paid));
+    SETM_CHECK(checked_accumulate(l.received, received));
+    SETM_CHECK(checked_accumulate(l.fees, fees));
     ++l.trades;
     return ok_status();
 }
@@ -98,16 +93,16 @@ Result<Statement> StatementBuilder::finish() const {
         StatementLine& t = totals[l.participant];
         t.participant = l.participant;
         t.name = l.name;
-        SETM_CHECK(accumulate(t.bought_wh, l.bought_wh));
-        SETM_CHECK(accumulate(t.sold_wh, l.sold_wh));
-        SETM_CHECK(accumulate(t.paid, l.paid));
-        SETM_CHECK(accumulate(t.received, l.received));
-        SETM_CHECK(accumulate(t.fees, l.fees));
+        SETM_CHECK(checked_accumulate(t.bought_wh, l.bought_wh));
+        SETM_CHECK(checked_accumulate(t.sold_wh, l.sold_wh));
+        SETM_CHECK(checked_accumulate(t.paid, l.paid));
+        SETM_CHECK(checked_accumulate(t.received, l.received));
+        SETM_CHECK(checked_accumulate(t.fees, l.fees));
         t.trades += l.trades;
-        SETM_CHECK(accumulate(s.paid, l.paid));
-        SETM_CHECK(accumulate(s.received, l.received));
-        SETM_CHECK(accumulate(s.fees, l.fees));
-        SETM_CHECK(accumulate(s.energy_wh, l.bought_wh));
+        SETM_CHECK(checked_accumulate(s.paid, l.paid));
+        SETM_CHECK(checked_accumulate(s.received, l.received));
+        SETM_CHECK(checked_accumulate(s.fees, l.fees));
+        SETM_CHECK(checked_accumulate(s.energy_wh, l.bought_wh));
     }
     for (const auto& [p, t] : totals) s.totals.push_back(t);
     if (!s.balanced())

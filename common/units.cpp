@@ -118,6 +118,11 @@ std::string format_price(std::int64_t c) { return (c < 0 ? "-" : "") + fixed(mag
 
 std::string format_money(std::int64_t m) { return (m < 0 ? "-" : "") + fixed(magnitude(m), 8); }
 
+Status checked_accumulate(std::int64_t& total, std::int64_t v) {
+    SETM_TRY(total, checked_add(total, v));
+    return ok_status();
+}
+
 Result<std::int64_t> checked_add(std::int64_t a, std::int64_t b) {
     std::int64_t r;
     if (__builtin_add_overflow(a, b, &r))

@@ -28,6 +28,8 @@ std::string format_money(std::int64_t m);   // "0.23000000" (EUR, 8 decimals)
 Result<std::int64_t> checked_add(std::int64_t a, std::int64_t b);
 Result<std::int64_t> checked_sub(std::int64_t a, std::int64_t b);
 Result<std::int64_t> checked_mul(std::int64_t a, std::int64_t b);
+// total += v, unless it overflows (then total is unchanged).
+Status checked_accumulate(std::int64_t& total, std::int64_t v);
 // money for energy at price: checked_mul(wh, price)
 inline Result<std::int64_t> money_for(std::int64_t wh, std::int64_t price) {
     return checked_mul(wh, price);

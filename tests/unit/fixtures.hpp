@@ -21,6 +21,7 @@
 #include "pow.hpp"
 #include "records.hpp"
 #include "rules.hpp"
+#include "store.hpp"
 
 namespace setm::test {
 
@@ -219,6 +220,12 @@ template <class T>
 Error must_fail(const Result<T>& r) {
     if (r) FAIL("expected an error, got success");
     return r.error();
+}
+
+// The tip of a store, as a snapshot reads it.
+inline Tip tip_of(Store& s) {
+    auto snap = must(s.snapshot());
+    return must(snap->state().tip());
 }
 
 } // namespace setm::test

@@ -11,11 +11,6 @@ using namespace setm::test;
 
 namespace {
 
-Tip tip_of(Store& s) {
-    auto snap = must(s.snapshot());
-    return must(snap->state().tip());
-}
-
 // Blocks 1..3 mined on a scratch store: what the network would carry.
 std::vector<Block> three_blocks(const TestChain& c, const std::string& dir) {
     Store s = must(Store::create(dir, c.genesis_block));

@@ -22,11 +22,6 @@ using namespace setm::test;
 
 namespace {
 
-Tip tip_of(Store& s) {
-    auto snap = must(s.snapshot());
-    return must(snap->state().tip());
-}
-
 Block next_block(Store& s, const TestChain& c, std::vector<Record> recs, std::int64_t now) {
     const Tip t = tip_of(s);
     return must(mine_block(std::move(recs), t.hash, next_block_time(t.last_times, now),
