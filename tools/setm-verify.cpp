@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "nats_flags.hpp"
+#include "open_book.hpp"
 #include "statement.hpp"
 #include "store.hpp"
 #include "tool.hpp"
@@ -28,6 +29,8 @@ struct Options {
     tool::NatsFlags nats;
     bool sync = false, follow = false;
     std::string chain_id;
+    bool open_book = false, table = false;
+    std::string slot, side;
 };
 
 std::string report_json(const VerifyReport& r) {
@@ -105,6 +108,94 @@ BlockObserver narrator(BlockObserver next) {
         }
         if (next) next(b, h, st);
     };
+}
+
+// --open-book: one line per open order (open_book.hpp).
+std::string open_order_json(const OpenOrder& b) {
+    const bool offer = b.side == Side::offer;
+    JsonOut o;
+    o.begin_object().field("type", "open-order").field("id", to_hex(b.id));
+    o.field("side", offer ? "offer" : "request").field("participant", participant_hex(b.owner));
+    o.field("name", b.name).field("zone", b.zone).field("slot", format_utc(b.slot));
+    o.field("energy_wh", b.energy_wh).field("remaining_wh", b.remaining_wh);
+    o.key("floor_price");
+    offer ? o.i64(b.limit_price) : o.null();
+    o.key("ceiling_price");
+    offer ? o.null() : o.i64(b.limit_price);
+    o.field("opening_price", b.opening_price).field("expires", format_utc(b.expires));
+    o.field("height", b.height).key("gate");
+    b.gate ? o.str(format_utc(*b.gate)) : o.null();
+    o.field("gate_closed", b.gate_closed);
+    if (!offer) {
+        o.key("from").begin_array();
+        for (const auto& f : b.from) o.str(f);
+        o.end_array();
+    }
+    return o.end_object().str();
+}
+
+// The same as an aligned table, for a person choosing --from.
+std::string left(const std::string& s, std::size_t width) {
+    return s.size() >= width ? s + " " : s + std::string(width - s.size() + 1, ' ');
+}
+std::string right(const std::string& s, std::size_t width) {
+    return s.size() >= width ? s + " " : std::string(width - s.size(), ' ') + s + " ";
+}
+
+std::string open_order_row(const OpenOrder& b) {
+    const char* gate = !b.gate ? "-" : b.gate_closed ? "closed" : "open";
+    return left(format_utc(b.slot), 20) + left(b.side == Side::offer ? "offer" : "request", 7) +
+           right(format_price(b.limit_price), 9) + right(format_energy(b.remaining_wh), 9) +
+           right(format_energy(b.energy_wh), 9) + left(b.zone, 8) + left(gate, 6) +
+           left(b.name, 12) + to_hex(b.id) + "\n";
+}
+
+std::string open_book_table(const std::vector<OpenOrder>& book) {
+    std::string out = left("slot", 20) + left("side", 7) + right("EUR/MWh", 9) + right("open", 9) +
+                      right("of", 9) + left("zone", 8) + left("gate", 6) + left("name", 12) +
+                      "id\n";
+    for (const OpenOrder& b : book) out += open_order_row(b);
+    if (book.empty()) out += "(no open order)\n";
+    return out;
+}
+
+// --slot and --side, read and checked (the slot against the chain's slots
+// by open_book itself).
+Result<OpenBookQuery> open_book_query(const Options& o, std::int64_t now) {
+    OpenBookQuery q;
+    q.now = now;
+    SETM_TRY(q.slot, tool::time_arg(o.slot, "--slot"));
+    if (!o.side.empty()) q.side = o.side == "offer" ? Side::offer : Side::request;
+    return q;
+}
+
+// A --slot that does not start a slot of the chain is the option's fault.
+Error slot_usage(Error e) {
+    if (e.code == Exit::usage && e.reason == "bad slot")
+        return make_error(Exit::usage, "bad --slot", e.detail);
+    return e;
+}
+
+// --slot against the chain's slots, before a replay that may be long.
+Status check_slot_arg(const Options& o, const Genesis& g, std::int64_t now) {
+    SETM_TRY(OpenBookQuery q, open_book_query(o, now));
+    Status s = check_open_book_query(g, q);
+    if (!s) return slot_usage(s.error());
+    return ok_status();
+}
+
+// Prints the open book of the replayed chain: JSON lines, or with --table
+// the table on stdout; a person at a terminal also sees the table on stderr.
+Status print_open_book(const Options& o, const MemoryState& st, std::int64_t now) {
+    SETM_TRY(OpenBookQuery q, open_book_query(o, now));
+    auto book = open_book(st, q);
+    if (!book) return slot_usage(book.error());
+    if (o.table) return tool::print(open_book_table(*book));
+    std::string out;
+    for (const OpenOrder& b : *book) out += open_order_json(b) + "\n";
+    SETM_CHECK(tool::print(out));
+    if (tool::person_watching()) std::cerr << open_book_table(*book);
+    return ok_status();
 }
 
 // --has-record: where each record is, from the store's index (no replay).
@@ -231,8 +322,10 @@ Status run(const Options& o) {
         return e;
     };
     SETM_TRY(StatementRange range, statement_range(o));
+    if (o.open_book) SETM_CHECK(open_book_query(o, now)); // a bad --slot before the replay
     auto store = Store::open(o.store, true);
     if (!store) return fail(store.error());
+    if (o.open_book) SETM_CHECK(check_slot_arg(o, store->genesis(), now));
     auto snap = store->snapshot();
     if (!snap) return fail(snap.error());
     StatementBuilder statement(range);
@@ -252,6 +345,7 @@ Status run(const Options& o) {
     if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
     if (o.json) SETM_CHECK(tool::print(report_json(r) + "\n"));
+    if (o.open_book) SETM_CHECK(print_open_book(o, *v->state, now));
     if (o.statement) {
         SETM_CHECK(collected);
         SETM_TRY(Statement st, statement.finish());
@@ -270,6 +364,25 @@ Status run(const Options& o) {
                   << "… verified: " << r.height + 1 << " block(s), " << r.records
                   << " record(s), tip " << hash_to_hex(r.tip) << "\n";
     return ok_status();
+}
+
+// --open-book and the options that narrow it.
+void open_book_options(CLI::App& app, Options& o, CLI::Option* statement, CLI::Option* sync) {
+    auto* book = app.add_flag("--open-book", o.open_book,
+                              "Print the orders on the chain still open at --now, of a chain that "
+                              "verifies (JSON lines; a table on a terminal)");
+    book->excludes(statement)->excludes("--json")->excludes("--has-record");
+    book->excludes(sync)->excludes("--follow");
+    app.add_option("--slot", o.slot, "With --open-book: only the slot that starts at TIME")
+        ->option_text("TIME")
+        ->needs(book);
+    app.add_option("--side", o.side, "With --open-book: only offers or only requests")
+        ->check(CLI::IsMember({"offer", "request"}))
+        ->option_text("SIDE")
+        ->needs(book);
+    app.add_flag("--table", o.table,
+                 "With --open-book: print the aligned table on stdout instead of JSON lines")
+        ->needs(book);
 }
 
 } // namespace
@@ -329,12 +442,14 @@ static int tool_main(int argc, char** argv) {
     app.add_option("--chain-id", o.chain_id,
                    "With --nats: the chain to join when --store holds no store yet")
         ->option_text("HASH");
+    open_book_options(app, o, statement, sync);
     app.footer(
         std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
                     "'REASON: block H: detail'.\n\n"
                     "Examples:\n"
                     "  setm-verify --store chain && echo valid\n"
                     "  setm-verify --store chain --json | jq .height\n"
+                    "  setm-verify --store chain --open-book --side offer --table\n"
                     "  setm-verify --store node --nats nats://a:4222 --sync --chain-id HASH\n\n") +
         tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
