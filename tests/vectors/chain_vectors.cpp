@@ -262,6 +262,35 @@ struct is_byte_array : std::false_type {};
 template <std::size_t N>
 struct is_byte_array<std::array<std::uint8_t, N>> : std::true_type {};
 
+// A list of values that have a field list of their own (a table in a record).
+template <class T>
+struct is_struct_list : std::false_type {};
+template <class E>
+requires requires(E& e) {
+    E::fields(e, [](const char*, auto&&) {});
+}
+struct is_struct_list<std::vector<E>> : std::true_type {};
+
+template <class T>
+std::string encoding_of();
+
+// "list of (name enc, name enc, ...)": a u64 count, then each element's
+// fields in this order.
+template <class E>
+std::string struct_list_encoding() {
+    std::string out;
+    auto add = [&out](const char* name, auto&& f) {
+        if constexpr (!is_derived_field<std::decay_t<decltype(f)>>::value) {
+            const auto& v = stored_value(f);
+            out += std::string(out.empty() ? "" : ", ") + name + " " +
+                   encoding_of<std::decay_t<decltype(v)>>();
+        }
+    };
+    E e{};
+    E::fields(e, add);
+    return "list of (" + out + ")";
+}
+
 // How a field's type is encoded in the canonical bytes, named as setm(7)'s
 // RECORDS section names them (README.md of the vectors).
 template <class T>
@@ -282,6 +311,8 @@ std::string encoding_of() {
         return "i64";
     else if constexpr (is_byte_array<T>::value)
         return "b" + std::to_string(std::tuple_size_v<T>);
+    else if constexpr (is_struct_list<T>::value)
+        return struct_list_encoding<typename T::value_type>();
     else
         return "cereal portable binary (setm(7))";
 }

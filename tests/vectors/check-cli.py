@@ -50,6 +50,11 @@ class Tools:
 
 # ---- one maker per kind of record: the command that makes it --------------------
 
+def empty(value):
+    """A field at its default (0, "", [], all zeros), which init sets without an option."""
+    return value in (0, "", []) or (isinstance(value, str) and set(value) == {"0"})
+
+
 def make_genesis(t, g, keys):
     known = {"type", "id", "chain", "signature", "authority_name", "authority_ed25519",
              "authority_x25519", "energy_unit", "price_unit", "money_unit"}
@@ -62,7 +67,10 @@ def make_genesis(t, g, keys):
     for field, value in g.items():
         if field in options:
             args += [options[field], str(value)]
-        elif field not in known | {"bits", "created", "network_fee", "target"}:
+        elif field == "zone_fees":
+            for z in value:
+                args += ["--zone-fee", f"{z['seller_zone']}:{z['buyer_zone']}={eur(z['fee'])}"]
+        elif field not in known | {"bits", "created", "network_fee", "target"} and not empty(value):
             fail(f"genesis field {field}: check-cli.py knows no setm-auth init option for it")
     return t.run("setm-auth", *args)
 

@@ -148,6 +148,10 @@ def encode(encoding, value):
         return struct.pack("<Q", len(data)) + data
     if encoding == "str[]":
         return struct.pack("<Q", len(value)) + b"".join(encode("str", v) for v in value)
+    if encoding.startswith("list of (") and encoding.endswith(")"):
+        fields = [f.split(" ", 1) for f in encoding[9:-1].split(", ")]
+        return struct.pack("<Q", len(value)) + b"".join(
+            encode(enc, item[name]) or b"(unknown)" for item in value for name, enc in fields)
     if encoding in ("b16", "b32"):
         data = bytes.fromhex(value)
         return data if len(data) == int(encoding[1:]) else b"(wrong length)"
