@@ -10,6 +10,7 @@ const char* exit_name(Exit e) {
     case Exit::key_file: return "key file";
     case Exit::rejected: return "rejected";
     case Exit::verify_failed: return "verification failed";
+    case Exit::unavailable: return "unavailable";
     case Exit::internal: return "internal";
     case Exit::io: return "i/o";
     case Exit::busy: return "busy";

@@ -21,6 +21,7 @@ enum class Exit : int {
     key_file = 66,      // key file missing, unreadable, wrong mode, wrong passphrase
     rejected = 67,      // signature or credential rejected ("wrong user")
     verify_failed = 68, // the chain (or a block) does not verify
+    unavailable = 69,   // a library an option needs is not installed (EX_UNAVAILABLE)
     internal = 70,      // a bug in setm (EX_SOFTWARE)
     io = 74,            // storage or I/O error (EX_IOERR)
     busy = 75,          // store busy or tip moved: try again (EX_TEMPFAIL)

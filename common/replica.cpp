@@ -1,7 +1,5 @@
 #include "replica.hpp"
 
-#include <nats/nats.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "canonical.hpp"
+#include "nats_client.hpp"
 
 namespace setm::replica {
 
@@ -26,48 +25,25 @@ constexpr int kReplicasNotSupported = 10074;
 constexpr int kClusterNotAvailable = 10008; // "JetStream system temporarily unavailable"
 constexpr const char* kHeightHeader = "Setm-Height";
 
-// RAII over the C client's objects: each is destroyed by its deleter.
-struct ConnDeleter {
-    void operator()(natsConnection* c) const { natsConnection_Destroy(c); }
+// RAII over the C client's objects: each is destroyed by the loaded
+// library's function for it.
+template <class T, auto Destroy>
+struct Deleter {
+    const nats::Api* api = nullptr;
+    void operator()(T* p) const { (api->*Destroy)(p); }
 };
-struct JsDeleter {
-    void operator()(jsCtx* j) const { jsCtx_Destroy(j); }
-};
-struct SubDeleter {
-    void operator()(natsSubscription* s) const { natsSubscription_Destroy(s); }
-};
-struct MsgDeleter {
-    void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
-};
-struct OptsDeleter {
-    void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
-};
-struct InfoDeleter {
-    void operator()(jsStreamInfo* i) const { jsStreamInfo_Destroy(i); }
-};
-struct AckDeleter {
-    void operator()(jsPubAck* a) const { jsPubAck_Destroy(a); }
-};
-struct MetaDeleter {
-    void operator()(jsMsgMetaData* m) const { jsMsgMetaData_Destroy(m); }
-};
-using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
-using SubPtr = std::unique_ptr<natsSubscription, SubDeleter>;
-
-// The client library's threads and buffers live while a link does: the
-// last link closes it (so that nothing leaks past the tool's end).
-std::mutex library_mutex;
-int library_users = 0;
-
-void library_acquire() {
-    std::lock_guard<std::mutex> lock(library_mutex);
-    ++library_users;
-}
-
-void library_release() {
-    std::lock_guard<std::mutex> lock(library_mutex);
-    if (--library_users == 0) nats_CloseAndWait(2000);
-}
+using ConnPtr =
+    std::unique_ptr<natsConnection, Deleter<natsConnection, &nats::Api::natsConnection_Destroy>>;
+using JsPtr = std::unique_ptr<jsCtx, Deleter<jsCtx, &nats::Api::jsCtx_Destroy>>;
+using SubPtr = std::unique_ptr<natsSubscription,
+                               Deleter<natsSubscription, &nats::Api::natsSubscription_Destroy>>;
+using MsgPtr = std::unique_ptr<natsMsg, Deleter<natsMsg, &nats::Api::natsMsg_Destroy>>;
+using OptsPtr = std::unique_ptr<natsOptions, Deleter<natsOptions, &nats::Api::natsOptions_Destroy>>;
+using InfoPtr =
+    std::unique_ptr<jsStreamInfo, Deleter<jsStreamInfo, &nats::Api::jsStreamInfo_Destroy>>;
+using AckPtr = std::unique_ptr<jsPubAck, Deleter<jsPubAck, &nats::Api::jsPubAck_Destroy>>;
+using MetaPtr =
+    std::unique_ptr<jsMsgMetaData, Deleter<jsMsgMetaData, &nats::Api::jsMsgMetaData_Destroy>>;
 
 using Clock = std::chrono::steady_clock;
 
@@ -86,10 +62,10 @@ bool transient(natsStatus s) {
     }
 }
 
-std::string what_failed(natsStatus s, jsErrCode jerr) {
-    std::string text = natsStatus_GetText(s);
+std::string what_failed(const nats::Api& n, natsStatus s, jsErrCode jerr) {
+    std::string text = n.natsStatus_GetText(s);
     natsStatus last_status = NATS_OK;
-    const char* last = nats_GetLastError(&last_status);
+    const char* last = n.nats_GetLastError(&last_status);
     if (last != nullptr && *last != 0 && std::string(last) != text)
         text += " (" + std::string(last) + ")";
     if (jerr != 0 && s != NATS_NO_RESPONDERS) text += ", JetStream error " + std::to_string(jerr);
@@ -103,15 +79,15 @@ Error unavailable(const Options& o, const std::string& what) {
         .with_hint("a majority of the JetStream servers must be up; try again when they are");
 }
 
-Error network_error(const std::string& what, natsStatus s, jsErrCode jerr) {
-    return make_error(Exit::io, "network error", what + ": " + what_failed(s, jerr));
+Error network_error(const nats::Api& n, const std::string& what, natsStatus s, jsErrCode jerr) {
+    return make_error(Exit::io, "network error", what + ": " + what_failed(n, s, jerr));
 }
 
 // Runs one network step until it succeeds, fails for good, or the deadline
 // passes; a transient failure (no quorum, a leader being elected, a server
 // gone) is tried again after a short pause.
 template <class Step>
-Status with_retry(const Options& o, const std::string& what, Step step) {
+Status with_retry(const nats::Api& n, const Options& o, const std::string& what, Step step) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(o.timeout_ms);
     for (;;) {
         const auto left =
@@ -119,15 +95,15 @@ Status with_retry(const Options& o, const std::string& what, Step step) {
         jsErrCode jerr = static_cast<jsErrCode>(0);
         natsStatus s = step(std::max<std::int64_t>(left.count(), 100), jerr);
         if (s == NATS_OK) return ok_status();
-        if (!transient(s) && jerr != kClusterNotAvailable) return network_error(what, s, jerr);
+        if (!transient(s) && jerr != kClusterNotAvailable) return network_error(n, what, s, jerr);
         if (Clock::now() + std::chrono::milliseconds(250) >= deadline) return unavailable(o, what);
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
 }
 
-jsOptions js_options(std::int64_t wait_ms) {
+jsOptions js_options(const nats::Api& n, std::int64_t wait_ms) {
     jsOptions jo;
-    jsOptions_Init(&jo);
+    n.jsOptions_Init(&jo);
     jo.Wait = std::min<std::int64_t>(wait_ms, 2000);
     return jo;
 }
@@ -145,15 +121,14 @@ std::vector<std::string> split_urls(const std::string& urls) {
 
 } // namespace
 
+// Destroyed in reverse order: the JetStream context, the connection, then
+// the library they came from.
 struct Link::Handles {
-    std::unique_ptr<natsConnection, ConnDeleter> nc;
-    std::unique_ptr<jsCtx, JsDeleter> js;
-    Handles() { library_acquire(); }
-    ~Handles() {
-        js.reset();
-        nc.reset();
-        library_release();
-    }
+    std::unique_ptr<nats::Library> lib;
+    ConnPtr nc;
+    JsPtr js;
+    explicit Handles(std::unique_ptr<nats::Library> l)
+        : lib(std::move(l)), nc(nullptr, {&lib->api()}), js(nullptr, {&lib->api()}) {}
 };
 
 // ---- names and bytes ------------------------------------------------------------
@@ -183,41 +158,47 @@ Link::~Link() = default;
 Result<Link> Link::connect(const Options& o) {
     const std::vector<std::string> urls = split_urls(o.urls);
     if (urls.empty()) return make_error(Exit::usage, "bad --nats", "no server URL given");
+    // The client library is loaded here, on the first use of --nats.
+    SETM_TRY(std::unique_ptr<nats::Library> lib, nats::Library::open());
     Link link;
     link.o_ = o;
-    link.h_ = std::make_unique<Handles>();
+    link.h_ = std::make_unique<Handles>(std::move(lib));
+    const nats::Api& n = link.h_->lib->api();
     natsOptions* raw = nullptr;
-    if (natsOptions_Create(&raw) != NATS_OK) return make_error(Exit::internal, "out of memory");
-    std::unique_ptr<natsOptions, OptsDeleter> opts(raw);
+    if (n.natsOptions_Create(&raw) != NATS_OK) return make_error(Exit::internal, "out of memory");
+    OptsPtr opts(raw, {&n});
     std::vector<const char*> list;
     for (const auto& u : urls) list.push_back(u.c_str());
-    natsStatus s = natsOptions_SetServers(opts.get(), list.data(), static_cast<int>(list.size()));
-    if (s != NATS_OK) return make_error(Exit::usage, "bad --nats", what_failed(s, {}));
-    natsOptions_SetTimeout(opts.get(), std::min<std::int64_t>(o.timeout_ms, 5000));
-    natsOptions_SetMaxReconnect(opts.get(), -1);
-    natsOptions_SetReconnectWait(opts.get(), 200);
-    Status st = with_retry(o, "no server answered", [&](std::int64_t, jsErrCode&) {
+    natsStatus s = n.natsOptions_SetServers(opts.get(), list.data(), static_cast<int>(list.size()));
+    if (s != NATS_OK) return make_error(Exit::usage, "bad --nats", what_failed(n, s, {}));
+    n.natsOptions_SetTimeout(opts.get(), std::min<std::int64_t>(o.timeout_ms, 5000));
+    n.natsOptions_SetMaxReconnect(opts.get(), -1);
+    n.natsOptions_SetReconnectWait(opts.get(), 200);
+    Status st = with_retry(n, o, "no server answered", [&](std::int64_t, jsErrCode&) {
         natsConnection* nc = nullptr;
-        natsStatus cs = natsConnection_Connect(&nc, opts.get());
+        natsStatus cs = n.natsConnection_Connect(&nc, opts.get());
         if (cs == NATS_OK) link.h_->nc.reset(nc);
         return cs;
     });
     SETM_CHECK(st);
-    jsOptions jo = js_options(o.timeout_ms);
+    jsOptions jo = js_options(n, o.timeout_ms);
     jsCtx* js = nullptr;
-    s = natsConnection_JetStream(&js, link.h_->nc.get(), &jo);
-    if (s != NATS_OK) return network_error("JetStream", s, {});
+    s = n.natsConnection_JetStream(&js, link.h_->nc.get(), &jo);
+    if (s != NATS_OK) return network_error(n, "JetStream", s, {});
     link.h_->js.reset(js);
     return link;
 }
 
-std::int64_t Link::max_payload() const { return natsConnection_GetMaxPayload(h_->nc.get()); }
+std::int64_t Link::max_payload() const {
+    return h_->lib->api().natsConnection_GetMaxPayload(h_->nc.get());
+}
 
 Result<int> Link::create_stream(const Hash32& chain) {
+    const nats::Api& n = h_->lib->api();
     const std::string name = stream_name(chain), subj = subject(chain);
     const char* subjects[] = {subj.c_str()};
     jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
+    n.jsStreamConfig_Init(&cfg);
     cfg.Name = name.c_str();
     cfg.Subjects = subjects;
     cfg.SubjectsLen = 1;
@@ -229,12 +210,12 @@ Result<int> Link::create_stream(const Hash32& chain) {
     for (int replicas = 3;; --replicas) {
         cfg.Replicas = replicas;
         jsErrCode code = static_cast<jsErrCode>(0);
-        Status st =
-            with_retry(o_, "creating the stream " + name, [&](std::int64_t left, jsErrCode& jerr) {
-                jsOptions jo = js_options(left);
+        Status st = with_retry(
+            n, o_, "creating the stream " + name, [&](std::int64_t left, jsErrCode& jerr) {
+                jsOptions jo = js_options(n, left);
                 jsStreamInfo* info = nullptr;
-                natsStatus s = js_AddStream(&info, h_->js.get(), &cfg, &jo, &jerr);
-                std::unique_ptr<jsStreamInfo, InfoDeleter> keep(info);
+                natsStatus s = n.js_AddStream(&info, h_->js.get(), &cfg, &jo, &jerr);
+                InfoPtr keep(info, {&n});
                 code = jerr;
                 return s;
             });
@@ -245,15 +226,16 @@ Result<int> Link::create_stream(const Hash32& chain) {
 }
 
 Result<std::uint64_t> Link::last_sequence(const Hash32& chain) {
+    const nats::Api& n = h_->lib->api();
     const std::string name = stream_name(chain);
     std::uint64_t last = 0;
     jsErrCode code = static_cast<jsErrCode>(0);
     Status st =
-        with_retry(o_, "reading the stream " + name, [&](std::int64_t left, jsErrCode& jerr) {
-            jsOptions jo = js_options(left);
+        with_retry(n, o_, "reading the stream " + name, [&](std::int64_t left, jsErrCode& jerr) {
+            jsOptions jo = js_options(n, left);
             jsStreamInfo* info = nullptr;
-            natsStatus s = js_GetStreamInfo(&info, h_->js.get(), name.c_str(), &jo, &jerr);
-            std::unique_ptr<jsStreamInfo, InfoDeleter> keep(info);
+            natsStatus s = n.js_GetStreamInfo(&info, h_->js.get(), name.c_str(), &jo, &jerr);
+            InfoPtr keep(info, {&n});
             code = jerr;
             if (s == NATS_OK) last = info->State.LastSeq;
             return s;
@@ -268,14 +250,14 @@ Result<std::uint64_t> Link::last_sequence(const Hash32& chain) {
 
 namespace {
 
-Message message_of(natsMsg* m, std::uint64_t sequence, std::uint64_t pending) {
+Message message_of(const nats::Api& n, natsMsg* m, std::uint64_t sequence, std::uint64_t pending) {
     Message out;
     out.sequence = sequence;
     out.pending = pending;
-    const auto* p = reinterpret_cast<const std::uint8_t*>(natsMsg_GetData(m));
-    out.data.assign(p, p + natsMsg_GetDataLength(m));
+    const auto* p = reinterpret_cast<const std::uint8_t*>(n.natsMsg_GetData(m));
+    out.data.assign(p, p + n.natsMsg_GetDataLength(m));
     const char* height = nullptr;
-    if (natsMsgHeader_Get(m, kHeightHeader, &height) == NATS_OK && height != nullptr)
+    if (n.natsMsgHeader_Get(m, kHeightHeader, &height) == NATS_OK && height != nullptr)
         out.height = height;
     return out;
 }
@@ -283,15 +265,16 @@ Message message_of(natsMsg* m, std::uint64_t sequence, std::uint64_t pending) {
 } // namespace
 
 Result<Message> Link::get(const Hash32& chain, std::uint64_t sequence) {
+    const nats::Api& n = h_->lib->api();
     const std::string name = stream_name(chain);
-    MsgPtr got;
+    MsgPtr got(nullptr, {&n});
     jsErrCode code = static_cast<jsErrCode>(0);
-    Status st = with_retry(o_, "reading block " + std::to_string(sequence - 1) + " from " + name,
+    Status st = with_retry(n, o_, "reading block " + std::to_string(sequence - 1) + " from " + name,
                            [&](std::int64_t left, jsErrCode& jerr) {
-                               jsOptions jo = js_options(left);
+                               jsOptions jo = js_options(n, left);
                                natsMsg* m = nullptr;
-                               natsStatus s =
-                                   js_GetMsg(&m, h_->js.get(), name.c_str(), sequence, &jo, &jerr);
+                               natsStatus s = n.js_GetMsg(&m, h_->js.get(), name.c_str(), sequence,
+                                                          &jo, &jerr);
                                got.reset(m);
                                code = jerr;
                                return s;
@@ -304,33 +287,34 @@ Result<Message> Link::get(const Hash32& chain, std::uint64_t sequence) {
         return make_error(Exit::io, "no such block",
                           "the network holds no block " + std::to_string(sequence - 1));
     SETM_CHECK(st);
-    return message_of(got.get(), sequence, 0);
+    return message_of(n, got.get(), sequence, 0);
 }
 
 Status Link::publish(const Hash32& chain, const Block& b, std::uint64_t height) {
+    const nats::Api& n = h_->lib->api();
     const Bytes data = block_bytes(b);
     const std::string subj = subject(chain), id = hash_to_hex(block_hash(b.header));
     const std::string h = std::to_string(height);
     jsErrCode code = static_cast<jsErrCode>(0);
     std::uint64_t stored_at = 0;
-    Status st = with_retry(o_, "publishing block " + h, [&](std::int64_t left, jsErrCode& jerr) {
+    Status st = with_retry(n, o_, "publishing block " + h, [&](std::int64_t left, jsErrCode& jerr) {
         natsMsg* raw = nullptr;
-        natsStatus s =
-            natsMsg_Create(&raw, subj.c_str(), nullptr, reinterpret_cast<const char*>(data.data()),
-                           static_cast<int>(data.size()));
+        natsStatus s = n.natsMsg_Create(&raw, subj.c_str(), nullptr,
+                                        reinterpret_cast<const char*>(data.data()),
+                                        static_cast<int>(data.size()));
         if (s != NATS_OK) return s;
-        MsgPtr m(raw);
-        natsMsgHeader_Set(m.get(), kHeightHeader, h.c_str());
+        MsgPtr m(raw, {&n});
+        n.natsMsgHeader_Set(m.get(), kHeightHeader, h.c_str());
         // ExpectLastSeq 0 means "no expectation": the genesis says so itself.
-        if (height == 0) natsMsgHeader_Set(m.get(), "Nats-Expected-Last-Sequence", "0");
+        if (height == 0) n.natsMsgHeader_Set(m.get(), "Nats-Expected-Last-Sequence", "0");
         jsPubOptions po;
-        jsPubOptions_Init(&po);
+        n.jsPubOptions_Init(&po);
         po.MsgId = id.c_str();
         po.ExpectLastSeq = height;
         po.MaxWait = std::min<std::int64_t>(left, 2000);
         jsPubAck* ack = nullptr;
-        s = js_PublishMsg(&ack, h_->js.get(), m.get(), &po, &jerr);
-        std::unique_ptr<jsPubAck, AckDeleter> keep(ack);
+        s = n.js_PublishMsg(&ack, h_->js.get(), m.get(), &po, &jerr);
+        AckPtr keep(ack, {&n});
         code = jerr;
         if (s == NATS_OK) stored_at = ack->Sequence;
         return s;
@@ -349,17 +333,18 @@ Status Link::publish(const Hash32& chain, const Block& b, std::uint64_t height) 
 namespace {
 
 // One message from an ordered consumer, or none within `wait_ms`.
-Result<std::optional<Message>> next_message(natsSubscription* sub, std::int64_t wait_ms) {
+Result<std::optional<Message>> next_message(const nats::Api& n, natsSubscription* sub,
+                                            std::int64_t wait_ms) {
     natsMsg* raw = nullptr;
-    natsStatus s = natsSubscription_NextMsg(&raw, sub, wait_ms);
-    MsgPtr m(raw);
+    natsStatus s = n.natsSubscription_NextMsg(&raw, sub, wait_ms);
+    MsgPtr m(raw, {&n});
     if (s == NATS_TIMEOUT || s == NATS_MISSED_HEARTBEAT) return std::optional<Message>{};
-    if (s != NATS_OK) return network_error("reading the stream", s, {});
+    if (s != NATS_OK) return network_error(n, "reading the stream", s, {});
     jsMsgMetaData* meta = nullptr;
-    s = natsMsg_GetMetaData(&meta, m.get());
-    if (s != NATS_OK) return network_error("reading a message's sequence", s, {});
-    std::unique_ptr<jsMsgMetaData, MetaDeleter> keep(meta);
-    return std::optional<Message>(message_of(m.get(), meta->Sequence.Stream, meta->NumPending));
+    s = n.natsMsg_GetMetaData(&meta, m.get());
+    if (s != NATS_OK) return network_error(n, "reading a message's sequence", s, {});
+    MetaPtr keep(meta, {&n});
+    return std::optional<Message>(message_of(n, m.get(), meta->Sequence.Stream, meta->NumPending));
 }
 
 // Messages read ahead of validation: at most kInboxBytes wait here.
@@ -368,9 +353,9 @@ public:
     static constexpr std::size_t kInboxBytes = 64 << 20;
 
     // The reader: until stop(), or the first error (which pop() returns).
-    void drain(natsSubscription* sub) {
+    void drain(const nats::Api& n, natsSubscription* sub) {
         while (!stopping()) {
-            auto m = next_message(sub, 200);
+            auto m = next_message(n, sub, 200);
             std::unique_lock<std::mutex> lock(mu_);
             if (!m) {
                 error_ = m.error();
@@ -424,27 +409,29 @@ private:
 
 Status Link::read(const Hash32& chain, std::uint64_t first, const OnMessage& fn,
                   const OnIdle& idle) {
+    const nats::Api& n = h_->lib->api();
     const std::string name = stream_name(chain), subj = subject(chain);
-    SubPtr sub;
-    Status st = with_retry(o_, "subscribing to " + name, [&](std::int64_t left, jsErrCode& jerr) {
-        jsOptions jo = js_options(left);
-        jsSubOptions so;
-        jsSubOptions_Init(&so);
-        so.Stream = name.c_str();
-        so.Ordered = true;
-        so.Config.DeliverPolicy = js_DeliverByStartSequence;
-        so.Config.OptStartSeq = first;
-        natsSubscription* raw = nullptr;
-        natsStatus s = js_SubscribeSync(&raw, h_->js.get(), subj.c_str(), &jo, &so, &jerr);
-        sub.reset(raw);
-        return s;
-    });
+    SubPtr sub(nullptr, {&n});
+    Status st =
+        with_retry(n, o_, "subscribing to " + name, [&](std::int64_t left, jsErrCode& jerr) {
+            jsOptions jo = js_options(n, left);
+            jsSubOptions so;
+            n.jsSubOptions_Init(&so);
+            so.Stream = name.c_str();
+            so.Ordered = true;
+            so.Config.DeliverPolicy = js_DeliverByStartSequence;
+            so.Config.OptStartSeq = first;
+            natsSubscription* raw = nullptr;
+            natsStatus s = n.js_SubscribeSync(&raw, h_->js.get(), subj.c_str(), &jo, &so, &jerr);
+            sub.reset(raw);
+            return s;
+        });
     SETM_CHECK(st);
-    natsSubscription_SetPendingLimits(sub.get(), -1, 256 * 1024 * 1024);
+    n.natsSubscription_SetPendingLimits(sub.get(), -1, 256 * 1024 * 1024);
     // A reader drains the subscription as fast as it delivers, so that the
     // server's flow control never waits for validation; blocks queue here.
     Inbox inbox;
-    std::thread reader([&] { inbox.drain(sub.get()); });
+    std::thread reader([&] { inbox.drain(n, sub.get()); });
     Status out = ok_status();
     for (;;) {
         auto m = inbox.pop(200);

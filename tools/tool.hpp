@@ -272,7 +272,8 @@ inline void version_flag(CLI::App& app) {
 
 inline const char* exit_codes_footer() {
     return "Exit status: 0 ok, 64 usage, 65 bad input, 66 key file, 67 rejected signature or\n"
-           "credential, 68 verification failed, 70 internal, 74 storage or I/O, 75 busy (retry).";
+           "credential, 68 verification failed, 69 unavailable (--nats: no NATS client library),\n"
+           "70 internal, 74 storage or I/O, 75 busy (retry).";
 }
 
 } // namespace setm::tool

@@ -28,8 +28,14 @@ if grep -v '^usr/' "$work/contents" | grep -q .; then
 fi
 # Depends names jq and util-linux (setm-settle), and the package of every
 # shared library the programs link directly (however they are linked); the
-# libraries those load in turn (libnats's libssl3) come with their packages.
+# libraries those load in turn come with their packages. Recommends names
+# the NATS C client's package (libnats3.4), which only --nats loads
+# (dlopen: no tool links it, so dpkg-shlibdeps cannot see it).
 depends=$(dpkg-deb -f "$deb" Depends)
+recommends=$(dpkg-deb -f "$deb" Recommends)
+if grep -Eq '(^|, )libnats[0-9.]+($|,)' <<<"$recommends"; then passed=$((passed + 1)); else
+    failed=$((failed + 1)); echo "FAIL: Recommends lacks the NATS client's package: '$recommends'"
+fi
 dpkg-deb -x "$deb" "$work/root"
 wanted=(jq util-linux)
 direct_libs() { # the paths ldd resolves for a program's own NEEDED entries

@@ -17,7 +17,7 @@ TEST_CASE("error message names reason, detail and line") {
 TEST_CASE("exit codes are distinct") {
     std::set<int> codes;
     for (Exit x : {Exit::ok, Exit::usage, Exit::bad_input, Exit::key_file, Exit::rejected,
-                   Exit::verify_failed, Exit::internal, Exit::io, Exit::busy})
+                   Exit::verify_failed, Exit::unavailable, Exit::internal, Exit::io, Exit::busy})
         CHECK(codes.insert(static_cast<int>(x)).second);
 }
 
