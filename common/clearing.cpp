@@ -1,6 +1,8 @@
 #include "clearing.hpp"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "limits.hpp"
 #include "units.hpp"
@@ -12,7 +14,67 @@ MarketParams chain_market(const Genesis& g) {
     if (auto m = parse_mechanism(g.mechanism)) p.mechanism = *m;
     p.rounds = g.rounds;
     p.network_fee = g.network_fee;
+    p.zone_fees = g.zone_fees;
     return p;
+}
+
+Status check_zone_fees(const std::vector<ZoneFee>& table) {
+    auto bad = [](const std::string& detail) {
+        return make_error(Exit::bad_input, "bad market", detail);
+    };
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const ZoneFee& z = table[i];
+        const std::string pair = "zone fee \"" + z.seller_zone + "\" to \"" + z.buyer_zone + "\"";
+        if (z.fee < 0 || !price_within_limits(z.fee))
+            return bad(pair + " " + format_price(z.fee) + " EUR/MWh; must be 0 to " +
+                       format_price(kMaxRecordPrice));
+        if (i > 0 && std::tie(table[i - 1].seller_zone, table[i - 1].buyer_zone) >=
+                         std::tie(z.seller_zone, z.buyer_zone))
+            return bad(pair +
+                       " is given twice or out of order (sorted by seller zone, then "
+                       "buyer zone, each pair once)");
+    }
+    return ok_status();
+}
+
+namespace {
+
+Result<ZoneFee> parse_zone_fee(const std::string& text) {
+    auto bad = [&](const std::string& why) {
+        return make_error(Exit::usage, "bad --zone-fee", "'" + text + "' " + why);
+    };
+    const std::size_t eq = text.rfind('='), colon = text.find(':');
+    if (eq == std::string::npos || colon == std::string::npos || colon > eq ||
+        text.find(':', colon + 1) < eq)
+        return bad("is not SELLER_ZONE:BUYER_ZONE=EUR/MWH (one ':' between the zones)");
+    ZoneFee z;
+    z.seller_zone = text.substr(0, colon);
+    z.buyer_zone = text.substr(colon + 1, eq - colon - 1);
+    auto fee = parse_price(std::string_view(text).substr(eq + 1));
+    if (!fee) return bad(fee.error().detail);
+    z.fee = *fee;
+    if (z.fee < 0 || !price_within_limits(z.fee))
+        return bad("must be 0 to " + format_price(kMaxRecordPrice) + " EUR/MWh");
+    return z;
+}
+
+} // namespace
+
+Result<std::vector<ZoneFee>> parse_zone_fees(const std::vector<std::string>& entries) {
+    std::vector<ZoneFee> table;
+    for (const auto& e : entries) {
+        SETM_TRY(ZoneFee z, parse_zone_fee(e));
+        table.push_back(std::move(z));
+    }
+    auto pair = [](const ZoneFee& z) { return std::tie(z.seller_zone, z.buyer_zone); };
+    std::stable_sort(table.begin(), table.end(),
+                     [&](const ZoneFee& a, const ZoneFee& b) { return pair(a) < pair(b); });
+    for (std::size_t i = 1; i < table.size(); ++i)
+        if (pair(table[i - 1]) == pair(table[i]))
+            return make_error(Exit::usage, "bad --zone-fee",
+                              "zone \"" + table[i].seller_zone + "\" to \"" + table[i].buyer_zone +
+                                  "\" is given twice");
+    return table;
 }
 
 Status check_market_genesis(const Genesis& g) {
@@ -27,6 +89,7 @@ Status check_market_genesis(const Genesis& g) {
     if (g.network_fee < 0 || !price_within_limits(g.network_fee))
         return bad("network fee " + format_price(g.network_fee) + " EUR/MWh; must be 0 to " +
                    format_price(kMaxRecordPrice));
+    SETM_CHECK(check_zone_fees(g.zone_fees));
     if (g.gate_minutes > 7 * 24 * 60)
         return bad("a gate " + std::to_string(g.gate_minutes) + " minutes ahead; at most a week");
     const std::uint32_t a = g.auction_minutes;

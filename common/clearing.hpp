@@ -43,6 +43,15 @@ MarketParams chain_market(const Genesis& g);
 // week, an auction period that is a whole number of slots dividing a day).
 // Exit::bad_input "bad market".
 Status check_market_genesis(const Genesis& g);
+// A fee table as a genesis block must hold it: each fee within the record
+// bounds, sorted by (seller_zone, buyer_zone), each pair once.
+// Exit::bad_input "bad market".
+Status check_zone_fees(const std::vector<ZoneFee>& table);
+// The fee table from command-line entries "SELLER:BUYER=EUR" (EUR/MWh, at
+// most 5 decimals; either zone may be empty, neither may hold ':'), sorted
+// as a genesis block holds it. Exit::usage "bad --zone-fee": a malformed
+// entry, a fee out of bounds, or a zone pair given twice.
+Result<std::vector<ZoneFee>> parse_zone_fees(const std::vector<std::string>& entries);
 
 bool has_gate(const Genesis& g);
 // The time the book of `slot` closes (has_gate only).

@@ -65,17 +65,46 @@ Status check_order(const MarketOrder& o) {
     return ok_status();
 }
 
+Status check_fee(const std::string& what, std::int64_t fee) {
+    if (fee >= 0 && fee <= kMaxMarketPrice) return ok_status();
+    return make_error(
+        Exit::usage, "bad fee",
+        what + " " + format_price(fee) + " EUR/MWh; must be 0 to " + format_price(kMaxMarketPrice));
+}
+
 Status check_params(const MarketParams& p) {
-    if (p.network_fee < 0 || p.network_fee > kMaxMarketPrice)
-        return make_error(Exit::usage, "bad fee",
-                          "network fee " + format_price(p.network_fee) + " EUR/MWh; must be 0 to " +
-                              format_price(kMaxMarketPrice));
+    SETM_CHECK(check_fee("network fee", p.network_fee));
+    for (const ZoneFee& z : p.zone_fees)
+        SETM_CHECK(check_fee("fee from zone \"" + z.seller_zone + "\" to \"" + z.buyer_zone + "\"",
+                             z.fee));
     if (p.mechanism == Mechanism::negotiate && (p.rounds < 1 || p.rounds > kMaxRounds))
         return make_error(
             Exit::usage, "bad rounds",
             std::to_string(p.rounds) + " rounds; must be 1 to " + std::to_string(kMaxRounds));
     return ok_status();
 }
+
+} // namespace
+
+std::int64_t zone_fee(const std::vector<ZoneFee>& table, std::int64_t network_fee,
+                      std::string_view seller_zone, std::string_view buyer_zone) {
+    auto it = std::lower_bound(
+        table.begin(), table.end(), std::pair{seller_zone, buyer_zone},
+        [](const ZoneFee& z, const auto& key) {
+            return std::pair<std::string_view, std::string_view>{z.seller_zone, z.buyer_zone} < key;
+        });
+    if (it != table.end() && it->seller_zone == seller_zone && it->buyer_zone == buyer_zone)
+        return it->fee;
+    return seller_zone != buyer_zone ? network_fee : 0;
+}
+
+std::int64_t lowest_fee(const MarketParams& p) {
+    std::int64_t low = p.network_fee;
+    for (const ZoneFee& z : p.zone_fees) low = std::min(low, z.fee);
+    return low;
+}
+
+namespace {
 
 // Exactly 2N lower-case hex digits, as to_hex writes them.
 template <std::size_t N>
@@ -209,10 +238,12 @@ struct SlotBook {
     std::vector<OfferQueue*> live{}; // queues to update when an offer sells out
     std::vector<std::uint32_t> scratch{}, candidates{};
     FromLookup lookup{};
+    std::int64_t min_fee = 0; // lowest_fee(params): bounds negotiate's scan across zones
 };
 
 std::int64_t fee_between(const SlotBook& b, const Item& r, const Item& of) {
-    return r.zone != of.zone ? b.params.network_fee : 0;
+    if (b.params.zone_fees.empty()) return r.zone != of.zone ? b.params.network_fee : 0;
+    return zone_fee(b.params, of.o->zone, r.o->zone);
 }
 
 bool self_trade(const Item& r, const Item& of) { return r.owner == of.owner; }
@@ -381,7 +412,8 @@ std::int64_t crossing_energy(const std::vector<Item>& offers, const std::vector<
 // in -> sink; out -> in arcs of every zone pair carry the fee as cost.
 struct SlotNetwork {
     FlowNetwork net;
-    std::vector<std::uint32_t> zones; // interned zone of each local zone, by zone name
+    std::vector<std::uint32_t> zones;         // interned zone of each local zone, by zone name
+    std::vector<std::string_view> zone_names; // of each local zone
     std::vector<std::pair<std::uint32_t, std::uint32_t>> local; // (interned, local), sorted
     std::vector<std::uint32_t> offer_node;        // per offer: its own node, or 0 (pooled)
     std::vector<std::uint32_t> request_node;      // per request: its own node, or 0 (pooled)
@@ -420,6 +452,7 @@ void place_zones(SlotNetwork& s, const SlotBook& b) {
         if (std::find(s.zones.begin(), s.zones.end(), id) != s.zones.end()) continue;
         s.local.emplace_back(id, static_cast<std::uint32_t>(s.zones.size()));
         s.zones.push_back(id);
+        s.zone_names.push_back(name);
     }
     std::sort(s.local.begin(), s.local.end());
 }
@@ -500,7 +533,9 @@ void add_zone_pairs(SlotNetwork& s, const MarketParams& p) {
     const std::uint32_t zc = zone_count(s);
     for (std::uint32_t i = 0; i < zc; ++i)
         for (std::uint32_t j = 0; j < zc; ++j) {
-            const std::int64_t fee = s.zones[i] != s.zones[j] ? p.network_fee : 0;
+            const std::int64_t fee = p.zone_fees.empty()
+                                         ? (s.zones[i] != s.zones[j] ? p.network_fee : 0)
+                                         : zone_fee(p, s.zone_names[i], s.zone_names[j]);
             s.zone_pairs.push_back(
                 add_arc(s.net, out_node(i), in_node(j), {Segment{fee, kUnlimited}}));
         }
@@ -705,7 +740,7 @@ void negotiate_merit(SlotBook& b, Item& r, bool own_zone) {
         auto [lo, hi] = zone_range(b.offers, b.by_zone, r.zone);
         scan(b.by_zone, lo, hi, r.limit, r, [&](std::uint32_t op) { negotiate_pair(b, r, op); });
     } else {
-        scan(b.all, 0, b.all.size(), r.limit - b.params.network_fee, r, [&](std::uint32_t op) {
+        scan(b.all, 0, b.all.size(), r.limit - b.min_fee, r, [&](std::uint32_t op) {
             if (b.offers[op].zone != r.zone) negotiate_pair(b, r, op);
         });
     }
@@ -769,6 +804,7 @@ Status clear_slot(SlotBook& b, std::vector<MarketOrder>& orders, std::vector<Sor
 Result<std::size_t> clear_slots(std::vector<MarketOrder>& orders, std::vector<SortKey>& keys,
                                 const MarketParams& p, MarketResult& out) {
     SlotBook book{p, out};
+    book.min_fee = lowest_fee(p);
     std::size_t kept = 0;
     for (std::size_t begin = 0; begin < keys.size();) {
         const std::int64_t slot = keys[begin].slot;
@@ -812,7 +848,8 @@ int compare_ids(const std::vector<MarketOrder>& orders, const SortKey& a, const 
 Result<std::vector<SortKey>> merit_keys(const std::vector<MarketOrder>& orders,
                                         const MarketParams& p) {
     // Zones matter only for fees and for negotiate's "producers nearby".
-    const bool zones = p.network_fee > 0 || p.mechanism == Mechanism::negotiate;
+    const bool zones =
+        p.network_fee > 0 || !p.zone_fees.empty() || p.mechanism == Mechanism::negotiate;
     std::unordered_map<std::string_view, std::uint32_t> zone_ids;
     std::vector<SortKey> keys;
     keys.reserve(orders.size());

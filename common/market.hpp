@@ -17,9 +17,10 @@
 //    producer (participant_hex, 32 lower-case hex digits) is in the list.
 //    Entries are compared exactly as the chain compares them (request_allows
 //    in chain.cpp), so an upper-case entry names nothing.
-//  - Network fee: fee_price = network_fee when the seller's and the buyer's
-//    zones differ, else 0. The seller receives `price` per MWh, the buyer
-//    pays price + fee_price per MWh. A pair is compatible only if
+//  - Network fee: fee_price = zone_fee(): the fee table's entry for the
+//    seller's zone and the buyer's zone when it has one, else network_fee
+//    when the two zones differ and 0 within one zone. The seller receives `price` per MWh, the
+//    buyer pays price + fee_price per MWh. A pair is compatible only if
 //        offer floor <= price   and   price + fee_price <= request ceiling,
 //    exactly as the chain checks each trade (apply_trade in chain.cpp).
 //  - Nothing is allocated beyond an order's remaining energy; an offer may
@@ -108,8 +109,8 @@
 // by request in merit order, each request's offers in the order taken);
 // slot reports by slot; leftovers by slot, offers before requests, then id.
 //
-// Errors (nothing is matched): Exit::usage "bad fee" (network_fee < 0 or
-// above kMaxMarketPrice), "bad rounds" (negotiate, rounds outside
+// Errors (nothing is matched): Exit::usage "bad fee" (network_fee or a
+// zone fee < 0 or above kMaxMarketPrice), "bad rounds" (negotiate, rounds outside
 // 1..kMaxRounds); Exit::bad_input "bad energy" (negative), "bad price"
 // (|price| > kMaxMarketPrice, offer opening below its floor, request
 // opening above its ceiling), "bad from" (an offer with a from list),
@@ -178,9 +179,22 @@ struct MarketOrder {
 
 struct MarketParams {
     Mechanism mechanism = Mechanism::pay_as_clear;
-    std::uint32_t rounds = 10;    // negotiate: N, 1..kMaxRounds
-    std::int64_t network_fee = 0; // cEUR/MWh between zones, >= 0
+    std::uint32_t rounds = 10;      // negotiate: N, 1..kMaxRounds
+    std::int64_t network_fee = 0;   // cEUR/MWh between zones, >= 0
+    std::vector<ZoneFee> zone_fees; // by (seller_zone, buyer_zone), each pair once
 };
+
+// The fee, cEUR/MWh, on a trade from a seller in seller_zone to a buyer in
+// buyer_zone: the table's entry for the pair, else network_fee between two
+// zones and 0 within one. `table` is sorted by (seller_zone, buyer_zone).
+std::int64_t zone_fee(const std::vector<ZoneFee>& table, std::int64_t network_fee,
+                      std::string_view seller_zone, std::string_view buyer_zone);
+inline std::int64_t zone_fee(const MarketParams& p, std::string_view seller_zone,
+                             std::string_view buyer_zone) {
+    return zone_fee(p.zone_fees, p.network_fee, seller_zone, buyer_zone);
+}
+// The lowest fee any pair of zones can pay (0 when a zone pair may trade free).
+std::int64_t lowest_fee(const MarketParams& p);
 
 struct Match {
     Hash32 offer{}, request{};

@@ -18,7 +18,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 namespace setm {
 
@@ -76,6 +78,14 @@ template <class T>
 struct is_derived_field : std::false_type {};
 template <class Fn>
 struct is_derived_field<DerivedField<Fn>> : std::true_type {};
+
+// A list of plain structs that have a field list of their own (ZoneFee):
+// cereal writes it as any vector; JSON as an array of objects.
+template <class T>
+struct is_struct_list : std::false_type {};
+template <class T, class A>
+struct is_struct_list<std::vector<T, A>>
+    : std::bool_constant<std::is_class_v<T> && !std::is_same_v<T, std::string>> {};
 
 // The member a field puts in the canonical bytes.
 template <class Field>

@@ -34,8 +34,9 @@ Result<std::uint8_t> parse_role(std::string_view name) {
     if (name == "consumer") return std::uint8_t{role_consumer};
     if (name == "prosumer") return std::uint8_t{role_producer | role_consumer};
     if (name == "agent") return std::uint8_t{role_agent};
+    if (name == "operator") return std::uint8_t{role_operator};
     return make_error(Exit::bad_input, "bad role",
-                      std::string(name) + " (use producer, consumer, prosumer or agent)");
+                      std::string(name) + " (use producer, consumer, prosumer, agent or operator)");
 }
 
 std::vector<std::string> role_names(std::uint8_t roles) {
@@ -43,6 +44,7 @@ std::vector<std::string> role_names(std::uint8_t roles) {
     if (roles & role_producer) out.push_back("producer");
     if (roles & role_consumer) out.push_back("consumer");
     if (roles & role_agent) out.push_back("agent");
+    if (roles & role_operator) out.push_back("operator");
     return out;
 }
 
@@ -76,6 +78,14 @@ struct JsonFieldWriter {
         else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
             o.key(k).begin_array();
             for (const auto& x : v) o.str(x);
+            o.end_array();
+        } else if constexpr (is_struct_list<T>::value) {
+            o.key(k).begin_array();
+            for (const auto& x : v) {
+                o.begin_object();
+                T::value_type::fields(x, *this);
+                o.end_object();
+            }
             o.end_array();
         } else if constexpr (std::is_integral_v<T>)
             o.field(k, v);
@@ -140,6 +150,9 @@ std::string to_json(const Signed<Identity>& r) {
 
 namespace {
 
+template <class Body>
+Status read_body(ObjectReader& in, Body& b);
+
 // Reads one field of a body's field list strictly, as its type or wrapper
 // says; after the first error it reads nothing more. Derived fields are
 // checked once every field is read (finish()).
@@ -166,6 +179,8 @@ struct JsonFieldReader {
             return in.u64(k);
         else if constexpr (std::is_same_v<T, std::uint32_t>)
             return in.u32(k);
+        else if constexpr (is_struct_list<T>::value)
+            return read_list<typename T::value_type>(k);
         else
             return in.hex_fixed<std::tuple_size_v<T>>(k);
     }
@@ -211,6 +226,22 @@ struct JsonFieldReader {
         return ok_status();
     }
 
+    // An array of objects, each read strictly by its own field list.
+    template <class E>
+    Result<std::vector<E>> read_list(const char* k) {
+        SETM_TRY(const rapidjson::Value* list, in.array(k));
+        std::vector<E> out;
+        for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+            const rapidjson::Value& v = (*list)[i];
+            if (!v.IsObject()) return in.field_error(k, "must be an array of objects");
+            ObjectReader item(v, std::string(k) + "[" + std::to_string(i) + "]");
+            E e{};
+            SETM_CHECK(read_body(item, e));
+            SETM_CHECK(item.finish());
+            out.push_back(std::move(e));
+        }
+        return out;
+    }
     Result<std::int64_t> read_time(const char* k) {
         SETM_TRY(std::string s, in.str(k));
         auto t = parse_utc(s);
@@ -231,7 +262,8 @@ struct JsonFieldReader {
             bits |= bit.value();
         }
         if (role_names(bits) != roles)
-            return in.field_error(k, "must be distinct and in the order producer, consumer, agent");
+            return in.field_error(
+                k, "must be distinct and in the order producer, consumer, agent, operator");
         return bits;
     }
 };

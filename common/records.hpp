@@ -38,12 +38,21 @@ ParticipantId participant_id(const PublicKey& ed25519_public);
 inline constexpr Hash32 kNoChain{};
 
 // ---- roles ------------------------------------------------------------------
-enum Role : std::uint8_t { role_producer = 1, role_consumer = 2, role_agent = 4 };
+// role_operator: the grid operator named in the genesis block (grid_operator),
+// which receives the network fees; no other participant may hold it.
+enum Role : std::uint8_t {
+    role_producer = 1,
+    role_consumer = 2,
+    role_agent = 4,
+    role_operator = 8,
+};
+inline constexpr std::uint8_t kAllRoles =
+    role_producer | role_consumer | role_agent | role_operator;
 // Who may sign a kind of record, beside the roles: its subject itself
 // (identities, proof of possession), or the chain's authority.
 inline constexpr std::uint8_t kSelfSigned = 0x40;
 inline constexpr std::uint8_t kAuthoritySigns = 0x80;
-// "producer", "consumer", "prosumer" (= both), "agent"; error "bad role".
+// "producer", "consumer", "prosumer" (= both), "agent", "operator"; error "bad role".
 Result<std::uint8_t> parse_role(std::string_view name);
 std::vector<std::string> role_names(std::uint8_t roles); // canonical order
 
@@ -80,6 +89,30 @@ struct Identity {
     ParticipantId signer() const { return participant_id(ed25519); }
 };
 
+// One entry of the chain's fee table: the network fee, cEUR/MWh, on a trade
+// from a seller in seller_zone to a buyer in buyer_zone (the two may be the
+// same zone). A pair without an entry pays the genesis network_fee between
+// two zones and nothing within one. In a genesis block the entries are
+// sorted by (seller_zone, buyer_zone), each pair once (check_market_genesis).
+struct ZoneFee {
+    std::string seller_zone;
+    std::string buyer_zone;
+    std::int64_t fee = 0;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("seller_zone", b.seller_zone);
+        f("buyer_zone", b.buyer_zone);
+        f("fee", b.fee);
+    }
+    template <class A>
+    void serialize(A& ar) {
+        fields(*this, CerealFields<A>{ar});
+    }
+    bool operator==(const ZoneFee& o) const {
+        return seller_zone == o.seller_zone && buyer_zone == o.buyer_zone && fee == o.fee;
+    }
+};
+
 // The genesis record: the authority and the chain's parameters. The hash of
 // the genesis block is the chain id. Signed by the authority with kNoChain.
 struct Genesis {
@@ -107,6 +140,11 @@ struct Genesis {
     // slot on the orders on the chain at that block.
     std::uint32_t gate_minutes = 0;
     std::uint32_t auction_minutes = 0;
+    // Fees by zone pair (see ZoneFee), and the participant who receives
+    // every network fee in statements (all zero: nobody, the fees leave the
+    // market). It registers with the operator role like any participant.
+    std::vector<ZoneFee> zone_fees;
+    ParticipantId grid_operator{};
     static constexpr std::uint8_t signer_role = kAuthoritySigns;
     template <class Self, class Visit>
     static void fields(Self& b, Visit&& f) {
@@ -126,6 +164,8 @@ struct Genesis {
         f("network_fee", b.network_fee);
         f("gate_minutes", b.gate_minutes);
         f("auction_minutes", b.auction_minutes);
+        f("zone_fees", b.zone_fees);
+        f("grid_operator", b.grid_operator);
     }
     template <class A>
     void serialize(A& ar) {

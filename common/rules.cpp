@@ -126,8 +126,14 @@ Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordConte
     if (!ed25519_public_key_acceptable(c.ed25519))
         return invalid("weak key",
                        "the credential's Ed25519 key is of small order or not canonical");
-    if (c.roles == 0 || (c.roles & ~(role_producer | role_consumer | role_agent)))
-        return invalid("bad credential", "no valid role");
+    if (c.roles == 0 || (c.roles & ~kAllRoles)) return invalid("bad credential", "no valid role");
+    if ((c.roles & role_operator) && c.participant != st.genesis().grid_operator)
+        return invalid("not the grid operator",
+                       participant_hex(c.participant) +
+                           " may not hold the operator role: the genesis block names " +
+                           (st.genesis().grid_operator == ParticipantId{}
+                                ? std::string("no grid operator")
+                                : participant_hex(st.genesis().grid_operator)));
     if (c.valid_until <= c.valid_from) return invalid("bad credential", "empty validity window");
     SETM_TRY(auto same_serial, st.credential(c.serial));
     if (same_serial)
@@ -301,9 +307,12 @@ Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& c
         return invalid(
             "price out of limits",
             format_price(tr.price) + " is below the offer's floor " + format_price(of.floor_price));
-    if (tr.fee_price < 0) return invalid("bad fee", "negative network fee");
-    if (of.zone == rq.zone && tr.fee_price != 0)
-        return invalid("bad fee", "a network fee within one zone");
+    const Genesis& g = st.genesis();
+    if (const std::int64_t fee = zone_fee(g.zone_fees, g.network_fee, of.zone, rq.zone);
+        tr.fee_price != fee)
+        return invalid("bad fee", "the chain's fee from zone \"" + of.zone + "\" to \"" + rq.zone +
+                                      "\" is " + format_price(fee) + " EUR/MWh, not " +
+                                      format_price(tr.fee_price));
     SETM_TRY(std::int64_t paid, checked_add(tr.price, tr.fee_price));
     if (paid > rq.ceiling_price)
         return invalid("price out of limits",

@@ -53,22 +53,26 @@ Status check_range(const StatementRange& r) {
 }
 
 Status StatementBuilder::add(const ParticipantId& p, const std::string& name, std::int64_t slot,
-                             std::int64_t bought, std::int64_t sold, std::int64_t paid,
-                             std::int64_t received, std::int64_t fees) {
+                             std::int64_t bought, std::int64_t sold, const Money& money) {
     StatementLine& l = lines_[{p, slot}];
     l.participant = p;
     l.name = name;
     l.slot = slot;
     SETM_CHECK(checked_accumulate(l.bought_wh, bought));
     SETM_CHECK(checked_accumulate(l.sold_wh, sold));
-    SETM_CHECK(checked_accumulate(l.paid, paid));
-    SETM_CHECK(checked_accumulate(l.received, received));
-    SETM_CHECK(checked_accumulate(l.fees, fees));
+    SETM_CHECK(checked_accumulate(l.paid, money.paid));
+    SETM_CHECK(checked_accumulate(l.received, money.received));
+    SETM_CHECK(checked_accumulate(l.fees, money.fees));
+    SETM_CHECK(checked_accumulate(l.fees_received, money.fees_received));
     ++l.trades;
     return ok_status();
 }
 
+// Each trade: the buyer pays amount + fee, the seller receives the amount,
+// and the grid operator (if the genesis block names one) the fee.
 Status StatementBuilder::add_block(const Block& b, std::uint64_t height, const StateReader& state) {
+    const ParticipantId op = state.genesis().grid_operator;
+    if (op != ParticipantId{}) grid_operator_ = op;
     for (const auto& r : b.records) {
         const auto* t = std::get_if<Signed<Trade>>(&r);
         if (!t) continue;
@@ -77,8 +81,12 @@ Status StatementBuilder::add_block(const Block& b, std::uint64_t height, const S
         SETM_TRY(std::string seller, name_of(state, tr.seller));
         SETM_TRY(std::string buyer, name_of(state, tr.buyer));
         SETM_TRY(std::int64_t paid, checked_add(tr.amount, tr.fee));
-        SETM_CHECK(add(tr.buyer, buyer, tr.slot, tr.energy_wh, 0, paid, 0, tr.fee));
-        SETM_CHECK(add(tr.seller, seller, tr.slot, 0, tr.energy_wh, 0, tr.amount, 0));
+        SETM_CHECK(add(tr.buyer, buyer, tr.slot, tr.energy_wh, 0, {paid, 0, tr.fee, 0}));
+        SETM_CHECK(add(tr.seller, seller, tr.slot, 0, tr.energy_wh, {0, tr.amount, 0, 0}));
+        if (grid_operator_ && tr.fee != 0) {
+            SETM_TRY(std::string name, name_of(state, *grid_operator_));
+            SETM_CHECK(add(*grid_operator_, name, tr.slot, 0, 0, {0, 0, 0, tr.fee}));
+        }
         ++trades_;
     }
     return ok_status();
@@ -98,17 +106,22 @@ Result<Statement> StatementBuilder::finish() const {
         SETM_CHECK(checked_accumulate(t.paid, l.paid));
         SETM_CHECK(checked_accumulate(t.received, l.received));
         SETM_CHECK(checked_accumulate(t.fees, l.fees));
+        SETM_CHECK(checked_accumulate(t.fees_received, l.fees_received));
         t.trades += l.trades;
         SETM_CHECK(checked_accumulate(s.paid, l.paid));
         SETM_CHECK(checked_accumulate(s.received, l.received));
         SETM_CHECK(checked_accumulate(s.fees, l.fees));
+        SETM_CHECK(checked_accumulate(s.fees_received, l.fees_received));
         SETM_CHECK(checked_accumulate(s.energy_wh, l.bought_wh));
     }
     for (const auto& [p, t] : totals) s.totals.push_back(t);
+    s.grid_operator = grid_operator_;
     if (!s.balanced())
         return make_error(Exit::internal, "unbalanced statement",
                           "paid " + format_money(s.paid) + " != received " +
-                              format_money(s.received) + " + fees " + format_money(s.fees));
+                              format_money(s.received) + " + fees " + format_money(s.fees) +
+                              " (the grid operator received " + format_money(s.fees_received) +
+                              ")");
     return s;
 }
 
@@ -121,8 +134,11 @@ std::string statement_line_json(const StatementLine& l, const char* type) {
     if (std::string(type) == "statement-line") o.field("slot", format_utc(l.slot));
     o.field("bought_wh", l.bought_wh).field("sold_wh", l.sold_wh);
     o.field("paid", l.paid).field("received", l.received).field("fees", l.fees);
+    o.field("fees_received", l.fees_received);
     o.field("paid_eur", format_money(l.paid)).field("received_eur", format_money(l.received));
-    o.field("fees_eur", format_money(l.fees)).field("trades", l.trades).end_object();
+    o.field("fees_eur", format_money(l.fees));
+    o.field("fees_received_eur", format_money(l.fees_received));
+    o.field("trades", l.trades).end_object();
     return o.str();
 }
 
@@ -133,8 +149,12 @@ std::string statement_balance_json(const Statement& s) {
         .field("trades", s.trades)
         .field("energy_wh", s.energy_wh);
     o.field("paid", s.paid).field("received", s.received).field("fees", s.fees);
+    o.field("fees_received", s.fees_received);
     o.field("paid_eur", format_money(s.paid)).field("received_eur", format_money(s.received));
-    o.field("fees_eur", format_money(s.fees)).field("balanced", s.balanced()).end_object();
+    o.field("fees_eur", format_money(s.fees));
+    o.field("fees_received_eur", format_money(s.fees_received));
+    if (s.grid_operator) o.field("grid_operator", participant_hex(*s.grid_operator));
+    o.field("balanced", s.balanced()).end_object();
     return o.str();
 }
 
@@ -160,7 +180,8 @@ std::string csv_line(const char* type, const StatementLine& l, const std::string
     return csv_row({type, participant_hex(l.participant), l.name, slot, to_string(l.bought_wh),
                     to_string(l.sold_wh), "", to_string(l.paid), format_money(l.paid),
                     to_string(l.received), format_money(l.received), to_string(l.fees),
-                    format_money(l.fees), to_string(l.trades), ""});
+                    format_money(l.fees), to_string(l.fees_received), format_money(l.fees_received),
+                    to_string(l.trades), "", ""});
 }
 
 } // namespace
@@ -169,13 +190,16 @@ std::string statement_csv(const Statement& s) {
     using std::to_string;
     std::string out =
         csv_row({"type", "participant", "name", "slot", "bought_wh", "sold_wh", "energy_wh", "paid",
-                 "paid_eur", "received", "received_eur", "fees", "fees_eur", "trades", "balanced"});
+                 "paid_eur", "received", "received_eur", "fees", "fees_eur", "fees_received",
+                 "fees_received_eur", "trades", "grid_operator", "balanced"});
     for (const auto& l : s.lines) out += csv_line("statement-line", l, format_utc(l.slot));
     for (const auto& t : s.totals) out += csv_line("statement-total", t, "");
     out += csv_row({"statement-balance", "", "", "", "", "", to_string(s.energy_wh),
                     to_string(s.paid), format_money(s.paid), to_string(s.received),
                     format_money(s.received), to_string(s.fees), format_money(s.fees),
-                    to_string(s.trades), s.balanced() ? "true" : "false"});
+                    to_string(s.fees_received), format_money(s.fees_received), to_string(s.trades),
+                    s.grid_operator ? participant_hex(*s.grid_operator) : std::string(),
+                    s.balanced() ? "true" : "false"});
     return out;
 }
 

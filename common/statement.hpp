@@ -22,18 +22,24 @@ struct StatementLine {
     std::string name;
     std::int64_t slot = 0;
     std::int64_t bought_wh = 0, sold_wh = 0;
-    std::int64_t paid = 0;     // money: amounts + fees of its purchases
-    std::int64_t received = 0; // money: amounts of its sales
-    std::int64_t fees = 0;     // money: network fees among `paid`
+    std::int64_t paid = 0;          // money: amounts + fees of its purchases
+    std::int64_t received = 0;      // money: amounts of its sales
+    std::int64_t fees = 0;          // money: network fees among `paid`
+    std::int64_t fees_received = 0; // money: network fees received as the grid operator
     std::uint32_t trades = 0;
 };
 
 struct Statement {
     std::vector<StatementLine> lines;  // by participant, then slot
     std::vector<StatementLine> totals; // one per participant (slot = 0)
-    std::int64_t paid = 0, received = 0, fees = 0, energy_wh = 0;
+    std::int64_t paid = 0, received = 0, fees = 0, fees_received = 0, energy_wh = 0;
     std::uint64_t trades = 0;
-    bool balanced() const { return paid == received + fees; }
+    std::optional<ParticipantId> grid_operator; // the genesis block's, if it names one
+    // What buyers paid is what sellers received plus the fees, and the grid
+    // operator, if any, received every fee: paid = received + fees_received.
+    bool balanced() const {
+        return paid == received + fees && fees_received == (grid_operator ? fees : 0);
+    }
 };
 
 // Which trades a statement counts: those whose slot starts in
@@ -64,10 +70,13 @@ public:
     Result<Statement> finish() const;
 
 private:
+    struct Money {
+        std::int64_t paid = 0, received = 0, fees = 0, fees_received = 0;
+    };
     Status add(const ParticipantId& p, const std::string& name, std::int64_t slot,
-               std::int64_t bought, std::int64_t sold, std::int64_t paid, std::int64_t received,
-               std::int64_t fees);
+               std::int64_t bought, std::int64_t sold, const Money& money);
     StatementRange range_;
+    std::optional<ParticipantId> grid_operator_;
     std::map<std::pair<ParticipantId, std::int64_t>, StatementLine> lines_;
     std::uint64_t trades_ = 0;
 };
@@ -77,9 +86,10 @@ std::string statement_balance_json(const Statement& s);
 // CSV per RFC 4180 (CRLF line ends, a header row, fields with a comma,
 // quote or line break quoted, quotes doubled). Columns: type, participant,
 // name, slot, bought_wh, sold_wh, energy_wh, paid, paid_eur, received,
-// received_eur, fees, fees_eur, trades, balanced. Each row fills exactly
-// the fields of its JSON object (statement-line, statement-total,
-// statement-balance) with the same values; the other cells are empty.
+// received_eur, fees, fees_eur, fees_received, fees_received_eur, trades,
+// grid_operator, balanced. Each row fills exactly the fields of its JSON
+// object (statement-line, statement-total, statement-balance) with the same
+// values; the other cells are empty.
 std::string statement_csv(const Statement& s);
 
 } // namespace setm

@@ -29,6 +29,8 @@ struct Options {
     unsigned threads = tool::default_threads();
     std::string mechanism = "pay-as-clear", network_fee = "0";
     unsigned rounds = 10, gate_minutes = 0, auction_minutes = 0;
+    std::vector<std::string> zone_fees;
+    std::string grid_operator;
     // register
     std::vector<std::string> roles;
     std::string zone, meter, max_energy, valid_from, valid_until;
@@ -66,6 +68,26 @@ Status publish_genesis(const Options& o, const Block& genesis) {
     return ok_status();
 }
 
+// The market the genesis block fixes, from init's options.
+Status set_market(const Options& o, Genesis& g) {
+    g.mechanism = o.mechanism;
+    g.rounds = o.rounds;
+    SETM_TRY(g.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
+    SETM_TRY(g.zone_fees, parse_zone_fees(o.zone_fees));
+    if (!o.grid_operator.empty()) {
+        auto op = participant_from_hex(o.grid_operator);
+        if (!op) return make_error(Exit::usage, "bad --grid-operator", op.error().detail);
+        if (*op == ParticipantId{})
+            return make_error(Exit::usage, "bad --grid-operator", "the zero id names nobody");
+        g.grid_operator = *op;
+    }
+    g.gate_minutes = o.gate_minutes;
+    g.auction_minutes = o.auction_minutes;
+    if (Status m = check_market_genesis(g); !m)
+        return make_error(Exit::usage, "bad market", m.error().detail);
+    return ok_status();
+}
+
 Status cmd_init(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     if (!valid_slot_minutes(static_cast<int>(o.slot_minutes)))
@@ -85,13 +107,7 @@ Status cmd_init(const Options& o) {
     g.slot_minutes = o.slot_minutes;
     g.max_records = o.max_records;
     g.created = now;
-    g.mechanism = o.mechanism;
-    g.rounds = o.rounds;
-    SETM_TRY(g.network_fee, tool::price_arg(o.network_fee, "--network-fee"));
-    g.gate_minutes = o.gate_minutes;
-    g.auction_minutes = o.auction_minutes;
-    if (Status m = check_market_genesis(g); !m)
-        return make_error(Exit::usage, "bad market", m.error().detail);
+    SETM_CHECK(set_market(o, g));
     // make_genesis_block's proof of work, with progress on a terminal
     const auto meter = tool::mining_meter(kTool);
     auto mined = mine_block({sign_record(g, kNoChain, key.seed)}, Hash32{},
@@ -440,6 +456,15 @@ CLI::App* add_init(CLI::App& app, Options& o) {
     init->add_option("--network-fee", o.network_fee,
                      "Fee in EUR/MWh on trades between zones, paid by the buyer (default 0)")
         ->option_text("EUR/MWH");
+    init->add_option("--zone-fee", o.zone_fees,
+                     "Fee in EUR/MWh on trades from a seller in zone SELLER to a buyer in zone "
+                     "BUYER, within one zone too; overrides --network-fee for that pair "
+                     "(repeatable)")
+        ->option_text("SELLER:BUYER=EUR/MWH");
+    init->add_option("--grid-operator", o.grid_operator,
+                     "Participant id (32 hex digits, see setm-keygen --show) of the grid operator "
+                     "that receives every network fee")
+        ->option_text("ID");
     init->add_option("--gate-minutes", o.gate_minutes,
                      "A slot's book closes N minutes before its auction period (default 0: no "
                      "gate, any block may clear it)")

@@ -34,12 +34,14 @@ complete -c setm-auth -n '__fish_seen_subcommand_from init' -l max-records -x -d
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -s m -l mechanism -x -a 'pay-as-clear pay-as-bid negotiate' -d 'The market the chain clears (default pay-as-clear)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l rounds -x -d 'Negotiation rounds for negotiate (default 10)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l network-fee -x -d 'Fee in EUR/MWh between zones (default 0)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l zone-fee -x -d 'Fee from a seller zone to a buyer zone, SELLER:BUYER=EUR/MWh (repeatable)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l grid-operator -x -d 'Participant id of the grid operator receiving the fees'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l gate-minutes -x -d 'A slot\'s book closes N minutes before its auction period (default 0: no gate)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l auction-minutes -x -a '0 1440' -d 'Auction period the gate counts from (1440: day-ahead; default 0: each slot)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l threads -x -d 'Threads mining the genesis block'
 
 # register
-complete -c setm-auth -n '__fish_seen_subcommand_from register' -s r -l role -x -a 'producer consumer prosumer agent' -d 'A role the credential grants (repeatable)'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -s r -l role -x -a 'producer consumer prosumer agent operator' -d 'A role the credential grants (repeatable)'
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l zone -x -d 'Grid zone of the participant'
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l meter -x -d 'Meter id (one participant per meter)'
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l max-energy -x -d 'Most energy per slot and order (e.g. 5kWh)'

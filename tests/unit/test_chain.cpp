@@ -144,8 +144,10 @@ TEST_CASE("chain: malformed credentials and revocations", "[chain]") {
     b = body;
     b.roles = 0;
     CHECK(refused(st, {c.admit(b)}, kT0).reason == "bad credential");
-    b.roles = 8;
+    b.roles = 16;
     CHECK(refused(st, {c.admit(b)}, kT0).reason == "bad credential");
+    b.roles = role_operator; // the genesis block names no grid operator
+    CHECK(refused(st, {c.admit(b)}, kT0).reason == "not the grid operator");
     b = body;
     b.valid_until = b.valid_from;
     CHECK(refused(st, {c.admit(b)}, kT0).reason == "bad credential");
@@ -393,8 +395,11 @@ namespace {
 // The market after block 2: producer offer (5 kWh, floor 40.00, zone north),
 // consumer request (5 kWh, ceiling 70.00, north), a second producer
 // (prosumer, key 5) and a consumer in zone "south" (key 6) with orders.
+// The chain's fee between zones: 10 EUR/MWh (none within a zone).
+void ten_eur_between_zones(Genesis& g) { g.network_fee = 1000; }
+
 struct Market {
-    TestChain c;
+    TestChain c{0, ten_eur_between_zones};
     SecretKey prosumer = key_of(5, "prosumer");
     SecretKey southerner = key_of(6, "southerner");
     Signed<Offer> offer, offer2;
@@ -475,19 +480,23 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         // Between zones: price plus fee must stay under the ceiling.
         CHECK(
             rules_accept(m.st, {m.sign(m.trade(m.offer, m.south_request, 1000, 6000, 1000))}, m.t));
-        e = m.trade_error(m.trade(m.offer, m.south_request, 1000, 6000, 1001));
+        e = m.trade_error(m.trade(m.offer, m.south_request, 1000, 6001, 1000));
         CHECK(e.reason == "price out of limits");
         CHECK(e.detail.find("plus fee") != std::string::npos);
         CHECK(m.trade_error(m.trade(m.offer, m.south_request, 1000, 6000, -1)).reason == "bad fee");
+        // Between zones, exactly the chain's fee.
+        e = m.trade_error(m.trade(m.offer, m.south_request, 1000, 5000, 999));
+        CHECK(e.reason == "bad fee");
+        CHECK(e.detail.find("is 10.00 EUR/MWh, not 9.99") != std::string::npos);
         // Within one zone there is no fee.
         CHECK(m.trade_error(m.trade(m.offer, m.request, 1000, 5000, 1)).reason == "bad fee");
     }
     SECTION("amounts") {
-        Trade tr = m.trade(m.offer, m.south_request, 1000, 5000, 500);
+        Trade tr = m.trade(m.offer, m.south_request, 1000, 5000, 1000);
         REQUIRE(tr.amount == 5000000);
         tr.amount += 1;
         CHECK(m.trade_error(tr).reason == "bad amount");
-        tr = m.trade(m.offer, m.south_request, 1000, 5000, 500);
+        tr = m.trade(m.offer, m.south_request, 1000, 5000, 1000);
         tr.fee -= 1;
         CHECK(m.trade_error(tr).reason == "bad amount");
         tr = m.trade(m.offer, m.request, 0, 5000);
@@ -502,7 +511,7 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
     SECTION("no over-fill, within a block or across blocks") {
         // The offer serves two requests: 3 kWh + 3 kWh of 5 kWh.
         const auto a = m.sign(m.trade(m.offer, m.request, 3000, 5000));
-        const auto b = m.sign(m.trade(m.offer, m.south_request, 3000, 5000, 100));
+        const auto b = m.sign(m.trade(m.offer, m.south_request, 3000, 5000, 1000));
         std::size_t bad = 99;
         Error e = refused(m.st, {a, b}, m.t, &bad);
         CHECK(e.reason == "double selling");
@@ -512,7 +521,7 @@ TEST_CASE("chain: trade rules", "[chain][trade]") {
         CHECK(e.code == Exit::bad_input);
         CHECK(e.reason == "double selling");
         // Exactly the rest is fine.
-        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer, m.south_request, 2000, 5000, 100))},
+        CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer, m.south_request, 2000, 5000, 1000))},
                            m.t + 60));
         // The request side: 3 kWh bought, 2 kWh more from the prosumer is fine, 3 kWh is not.
         CHECK(rules_accept(m.st, {m.sign(m.trade(m.offer2, m.request, 2000, 5000))}, m.t + 60));
@@ -776,4 +785,21 @@ TEST_CASE("chain: block_to_json", "[chain]") {
     CHECK(must(record_from_json(d["records"][0u])).index() == 0);
     const auto header = must(from_hex(d["header_hex"].GetString()));
     CHECK(must(parse_header(header.data(), header.size())) == c.genesis_block.header);
+}
+
+namespace {
+void name_grid_operator(Genesis& g) { g.grid_operator = key_of(5, "grid").id(); }
+} // namespace
+
+TEST_CASE("chain: only the grid operator the genesis block names holds the operator role",
+          "[chain]") {
+    TestChain c(0, name_grid_operator);
+    const MemoryState st = c.market_state();
+    const SecretKey grid = key_of(5, "grid");
+    CHECK(
+        refused(st, {c.admit(c.credential_body(key_of(9, "k"), role_operator, 20))}, kT0).reason ==
+        "not the grid operator");
+    StateDelta d =
+        must(apply_records(st, {c.admit(grid, role_operator | role_consumer, 20)}, kT0, 2));
+    (void)d;
 }

@@ -404,3 +404,46 @@ TEST_CASE(
         }
     }
 }
+
+TEST_CASE("clearing: the fee table, by zone pair, within a zone too", "[clearing]") {
+    const std::vector<ZoneFee> table = test::must(
+        parse_zone_fees({"south:north=7", "north:north=1.5", "north:south=0", ":north=2"}));
+    REQUIRE(table.size() == 4);
+    CHECK(table[0].seller_zone.empty()); // sorted by (seller, buyer)
+    CHECK(table[1].seller_zone == "north");
+    CHECK(table[1].buyer_zone == "north");
+    CHECK(table[1].fee == 150);
+    CHECK(check_zone_fees(table));
+    CHECK(zone_fee(table, 500, "north", "north") == 150); // the entry, within a zone
+    CHECK(zone_fee(table, 500, "north", "south") == 0);   // the entry, though 0
+    CHECK(zone_fee(table, 500, "south", "north") == 700);
+    CHECK(zone_fee(table, 500, "south", "south") == 0);  // no entry, one zone
+    CHECK(zone_fee(table, 500, "south", "east") == 500); // no entry, two zones
+    CHECK(zone_fee(table, 500, "", "north") == 200);
+    MarketParams p;
+    p.network_fee = 500;
+    p.zone_fees = table;
+    CHECK(lowest_fee(p) == 0);
+    p.zone_fees = test::must(parse_zone_fees({"a:b=9"}));
+    CHECK(lowest_fee(p) == 500);
+    for (const char* bad : {"north-south=5", "north:south", "a:b:c=1", "a:b=-1", "a:b=x",
+                            "a:b=10000.00001", "a:b=1.000001"}) {
+        INFO(bad);
+        const Error e = test::must_fail(parse_zone_fees({bad}));
+        CHECK(e.reason == "bad --zone-fee");
+        CHECK(e.code == Exit::usage);
+    }
+    const Error twice = test::must_fail(parse_zone_fees({"a:b=1", "c:d=2", "a:b=1"}));
+    CHECK(twice.detail.find("given twice") != std::string::npos);
+    std::vector<ZoneFee> unsorted = table;
+    std::swap(unsorted[0], unsorted[1]);
+    CHECK_FALSE(check_zone_fees(unsorted));
+    std::vector<ZoneFee> doubled = {table[1], table[1]};
+    CHECK_FALSE(check_zone_fees(doubled));
+    Genesis g;
+    g.slot_minutes = 30;
+    g.zone_fees = {{"a", "b", -1}};
+    CHECK_FALSE(check_market_genesis(g));
+    g.zone_fees = {{"a", "b", 1'000'001}};
+    CHECK_FALSE(check_market_genesis(g));
+}

@@ -25,8 +25,22 @@ struct Outcome {
     }
 };
 
+// The fee table read the plain way: a linear search, else the default.
 std::int64_t fee_of(const MarketOrder& of, const MarketOrder& rq, const MarketParams& p) {
+    for (const ZoneFee& z : p.zone_fees)
+        if (z.seller_zone == of.zone && z.buyer_zone == rq.zone) return z.fee;
     return of.zone != rq.zone ? p.network_fee : 0;
+}
+
+// Every fourth round: some of the four zone pairs priced by a table
+// (within a zone too), sorted as a genesis block holds it.
+std::vector<ZoneFee> random_fee_table(std::mt19937_64& rng) {
+    std::vector<ZoneFee> table;
+    for (const char* seller : {"north", "south"})
+        for (const char* buyer : {"north", "south"})
+            if (rng() % 3 != 0)
+                table.push_back({seller, buyer, static_cast<std::int64_t>(rng() % 4) * 125});
+    return table;
 }
 
 bool may_trade(const MarketOrder& of, const MarketOrder& rq, const MarketParams& p) {
@@ -167,7 +181,7 @@ void check_uniform(const std::vector<MarketOrder>& orders, const MarketParams& p
                    const MarketResult& r) {
     if (p.mechanism != Mechanism::pay_as_clear || r.matches.empty()) return;
     REQUIRE(r.slots.size() == 1);
-    const bool open = open_book(orders) && p.network_fee == 0;
+    const bool open = open_book(orders) && p.network_fee == 0 && p.zone_fees.empty();
     if (open) REQUIRE(r.slots[0].clearing_price);
     if (!r.slots[0].clearing_price) return;
     const std::int64_t price = *r.slots[0].clearing_price;
@@ -186,11 +200,14 @@ TEST_CASE("market optimal: pay-as-* reach the brute-force optimum on random cons
     std::mt19937_64 rng(20261203);
     for (int round = 0; round < 3000; ++round) {
         std::vector<MarketOrder> book = random_book(rng);
+        const std::vector<ZoneFee> table = random_fee_table(rng);
         for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid}) {
             MarketParams p;
             p.mechanism = m;
             p.network_fee = (round % 3) * 150;
-            INFO("round " << round << " " << mechanism_name(m) << " fee " << p.network_fee);
+            if (round % 4 == 3) p.zone_fees = table;
+            INFO("round " << round << " " << mechanism_name(m) << " fee " << p.network_fee
+                          << " zone fees " << p.zone_fees.size());
             auto r = clear_market(book, p);
             REQUIRE(r.ok());
             CHECK(outcome(book, *r) == brute_force(book, p));

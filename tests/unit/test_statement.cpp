@@ -92,7 +92,7 @@ TEST_CASE("statement csv: RFC 4180 quoting and CRLF line ends") {
     const auto rows = parse_csv(csv);
     REQUIRE(rows.size() == 6);
     CHECK(rows[1][2] == "Smith, \"Jo\"");
-    for (const auto& r : rows) CHECK(r.size() == 15);
+    for (const auto& r : rows) CHECK(r.size() == 18);
 }
 
 TEST_CASE("statement csv: every row has exactly the fields and values of its JSON object") {
@@ -278,4 +278,55 @@ TEST_CASE(
     slots.to_slot = test::kT0;
     CHECK(test::must_fail(check_range(slots)).message() ==
           "bad range: --from 2026-11-25T11:00:00Z is after --to 2026-11-25T10:00:00Z");
+}
+
+namespace {
+
+void name_grid_operator(Genesis& g) { g.grid_operator = test::key_of(5, "grid").id(); }
+
+} // namespace
+
+TEST_CASE("statement: the grid operator named at genesis receives every fee") {
+    test::TestChain chain(0, name_grid_operator);
+    const SecretKey grid = test::key_of(5, "grid");
+    MemoryState state = chain.market_state();
+    test::TestChain::apply(state, {chain.admit(grid, role_operator, 4)}, test::kT0 - test::kHour,
+                           2);
+    const auto offer = chain.sign(chain.offer_body(chain.producer), chain.producer);
+    const auto request = chain.sign(chain.request_body(chain.consumer), chain.consumer);
+    Block b;
+    b.records = {chain.sign(chain.trade_body(offer, request, 2000, 4300, 500), chain.agent),
+                 chain.sign(chain.trade_body(offer, request, 1000, 4300, 0), chain.agent)};
+    StatementBuilder sb({});
+    REQUIRE(sb.add_block(b, 3, state));
+    const Statement s = test::must(sb.finish());
+    REQUIRE(s.grid_operator);
+    CHECK(*s.grid_operator == grid.id());
+    CHECK(s.fees == 2000 * 500);
+    CHECK(s.fees_received == s.fees);
+    CHECK(s.paid == s.received + s.fees_received);
+    CHECK(s.balanced());
+    auto line = std::find_if(s.totals.begin(), s.totals.end(),
+                             [&](const StatementLine& l) { return l.participant == grid.id(); });
+    REQUIRE(line != s.totals.end());
+    CHECK(line->name == "grid");
+    CHECK(line->fees_received == 2000 * 500);
+    CHECK(line->paid == 0);
+    CHECK(line->received == 0);
+    CHECK(line->trades == 1); // the trade without a fee is not the operator's
+    CHECK(statement_balance_json(s).find("\"grid_operator\":\"" + participant_hex(grid.id())) !=
+          std::string::npos);
+    Statement off = s; // the fees must all have reached the operator
+    off.fees_received -= 1;
+    CHECK_FALSE(off.balanced());
+}
+
+TEST_CASE("statement: without a grid operator the fees are paid to nobody") {
+    const ThreeBatches m;
+    const Statement s = m.statement({});
+    CHECK_FALSE(s.grid_operator);
+    CHECK(s.fees > 0);
+    CHECK(s.fees_received == 0);
+    CHECK(s.balanced());
+    CHECK(statement_balance_json(s).find("grid_operator") == std::string::npos);
 }
