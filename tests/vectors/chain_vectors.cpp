@@ -156,6 +156,7 @@ Genesis genesis_of(const SecretKey& authority) {
     g.bits = bits_for_leading_zero_bits(8).value();
     g.created = utc(kGenesisTime);
     g.network_fee = 500;
+    g.zone_fees = {{"east", "north", 300}}; // a pair no order of the vectors trades across
     return g;
 }
 

@@ -70,6 +70,8 @@ def make_genesis(t, g, keys):
         elif field == "zone_fees":
             for z in value:
                 args += ["--zone-fee", f"{z['seller_zone']}:{z['buyer_zone']}={eur(z['fee'])}"]
+        elif field == "grid_operator" and not empty(value):
+            args += ["--grid-operator", value]
         elif field not in known | {"bits", "created", "network_fee", "target"} and not empty(value):
             fail(f"genesis field {field}: check-cli.py knows no setm-auth init option for it")
     return t.run("setm-auth", *args)

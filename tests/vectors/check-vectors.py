@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-ROLES = {"producer": 1, "consumer": 2, "agent": 4}
+ROLES = {"producer": 1, "consumer": 2, "agent": 4, "operator": 8}
 RFC8032_TEST1 = {
     "ed25519": "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
     "sig": "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
