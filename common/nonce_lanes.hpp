@@ -153,7 +153,7 @@ struct LaneKernel {
             if (count - i < Ops::lanes) hits &= (std::uint64_t{1} << (count - i)) - 1;
             if (hits != 0) {
                 const auto offset = i + static_cast<std::uint64_t>(__builtin_ctzll(hits));
-                return {offset, scan_hash(job, static_cast<std::uint32_t>(first + offset))};
+                return {offset, {}}; // the kernel table adds the hash (with_hash)
             }
         }
         return {count, {}};

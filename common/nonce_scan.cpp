@@ -277,16 +277,29 @@ NonceScan prepare_scan(const std::uint8_t header[80], std::uint32_t target_top) 
     return job;
 }
 
+namespace {
+
+// A vector-lane kernel (nonce_scan_simd.hpp) with the hash of its hit.
+template <ScanHit (*Kernel)(const NonceScan&, std::uint32_t, std::uint64_t)>
+ScanHit with_hash(const NonceScan& job, std::uint32_t first, std::uint64_t count) {
+    ScanHit hit = Kernel(job, first, count);
+    if (hit.offset < count)
+        hit.hash = scan_hash(job, static_cast<std::uint32_t>(first + hit.offset));
+    return hit;
+}
+
+} // namespace
+
 std::span<const ScanKernel> scan_kernels() {
     static constexpr ScanKernel kernels[] = {
 #if SETM_HAVE_SHA_NI
         {"sha-ni-x2", 2, has_sha_ni, scan_shani<2>},
         {"sha-ni-x4", 4, has_sha_ni, scan_shani<4>},
         {"sha-ni", 1, has_sha_ni, scan_shani<1>},
-        {"avx512-x2", 32, has_avx512, scan_avx512_x2},
-        {"avx512", 16, has_avx512, scan_avx512},
-        {"avx2-x2", 16, has_avx2, scan_avx2_x2},
-        {"avx2", 8, has_avx2, scan_avx2},
+        {"avx512-x2", 32, has_avx512, with_hash<scan_avx512_x2>},
+        {"avx512", 16, has_avx512, with_hash<scan_avx512>},
+        {"avx2-x2", 16, has_avx2, with_hash<scan_avx2_x2>},
+        {"avx2", 8, has_avx2, with_hash<scan_avx2>},
 #endif
         {"portable", 1, always, scan_portable},
     };

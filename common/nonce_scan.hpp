@@ -28,23 +28,13 @@
 #include <span>
 
 #include "bytes.hpp"
+#include "nonce_job.hpp"
 
 namespace setm {
-
-struct NonceScan {
-    std::array<std::uint32_t, 8> midstate{}; // SHA-256 state after bytes 0..63
-    std::array<std::uint32_t, 3> words{};    // bytes 64..75 as big-endian words
-    std::uint32_t target_top = 0;            // the target's most significant 32 bits
-};
 
 // header: the 80 serialized header bytes (its nonce field is ignored).
 // target_top: U256::w[7] of the target.
 NonceScan prepare_scan(const std::uint8_t header[80], std::uint32_t target_top);
-
-struct ScanHit {
-    std::uint64_t offset = 0; // nonce = first + offset; == count when none
-    Hash32 hash{};            // the candidate's SHA-256d, when offset < count
-};
 
 struct ScanKernel {
     const char* name;
