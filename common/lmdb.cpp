@@ -348,6 +348,14 @@ std::string_view Cursor::value() const {
     return {static_cast<const char*>(v_.mv_data), v_.mv_size};
 }
 
+// copy_compact
+
+Status copy_compact(Env& env, int fd, const std::string& what) {
+    int rc = mdb_env_copyfd2(env.get(), fd, MDB_CP_COMPACT);
+    if (rc != 0) return error_from(rc, what + ": copy");
+    return ok_status();
+}
+
 // write_txn
 
 Status write_txn(Env& env, const std::function<Status(Txn&)>& fn) {

@@ -106,6 +106,13 @@ private:
     MDB_val k_{}, v_{};
 };
 
+// Writes a compacted copy of the environment to fd (mdb_env_copyfd2 with
+// MDB_CP_COMPACT: free pages left out, pages renumbered), from a read
+// transaction of its own, so writers go on while it copies. The copy is
+// one consistent state of the environment; fd is neither synced nor
+// closed. `what` names the environment in an error (ENOSPC: "disk full").
+Status copy_compact(Env& env, int fd, const std::string& what);
+
 // Runs fn in a write transaction and commits it. On MDB_MAP_FULL (from a put
 // or from the commit) the transaction is dropped, the map doubled and fn run
 // again from the start; fn must therefore have no effect outside the txn.

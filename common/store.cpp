@@ -425,6 +425,8 @@ Result<std::unique_ptr<Snapshot>> Store::snapshot() {
     return std::unique_ptr<Snapshot>(new Snapshot(std::move(txn), dbs_, genesis_, chain_id_));
 }
 
+Status Store::copy_compact_to(int fd) { return lmdb::copy_compact(*env_, fd, dir_); }
+
 Result<std::uint64_t> Store::reserve_serials(std::uint64_t count) {
     std::uint64_t first = 0;
     SETM_CHECK(lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {

@@ -169,6 +169,11 @@ public:
                                 const std::vector<BlockHeader>& headers);
     const std::string& dir() const { return dir_; }
 
+    // Writes a compacted copy of the store's data.mdb to fd, one consistent
+    // state read in its own transaction while writers go on (backup.hpp
+    // makes it a verified store directory).
+    Status copy_compact_to(int fd);
+
 private:
     Store() = default;
     std::string dir_;

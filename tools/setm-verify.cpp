@@ -1,4 +1,5 @@
 // setm-verify - replay the chain from genesis and check everything.
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -6,6 +7,7 @@
 
 #include <unistd.h>
 
+#include "backup.hpp"
 #include "nats_flags.hpp"
 #include "open_book.hpp"
 #include "statement.hpp"
@@ -29,6 +31,7 @@ struct Options {
     tool::NatsFlags nats;
     bool sync = false, follow = false;
     std::string chain_id;
+    std::optional<std::string> backup;
     bool open_book = false, table = false;
     std::string slot, side;
 };
@@ -304,6 +307,32 @@ Result<StatementRange> statement_range(const Options& o) {
     return r;
 }
 
+// --backup DEST: a verified hot copy of the store, and one line about it.
+Status backup(const Options& o, std::int64_t now) {
+    const auto meter = o.explain ? nullptr : tool::progress_meter(ProgressTiming{});
+    const BlockObserver observer = o.explain ? narrator({}) : progress(meter);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = backup_store(o.store, *o.backup, now, o.threads, observer);
+    if (meter) meter->done();
+    if (!r) return r.error();
+    const VerifyReport& v = r->verified;
+    JsonOut j;
+    j.begin_object().field("type", "backup").field("store", o.store).field("path", r->path);
+    j.field("chain", hash_to_hex(v.chain))
+        .field("height", v.height)
+        .field("tip", hash_to_hex(v.tip));
+    j.field("records", v.records).field("bytes", r->bytes).end_object();
+    SETM_CHECK(tool::print(j.str() + "\n"));
+    if (tool::person_watching()) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        std::cerr << kTool << ": copied " << o.store << " to " << r->path
+                  << " and verified the copy: " << v.height + 1 << " block(s), tip "
+                  << hash_to_hex(v.tip) << ", " << r->bytes << " bytes, in " << took.count()
+                  << " s\n";
+    }
+    return ok_status();
+}
+
 Status run(const Options& o) {
     if ((o.sync || o.follow || !o.chain_id.empty()) && !o.nats.on())
         return make_error(Exit::usage, "missing --nats",
@@ -316,6 +345,7 @@ Status run(const Options& o) {
     }
     if (!o.has_record.empty()) return locate_records(o);
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    if (o.backup) return backup(o, now);
     auto fail = [&](Error e) {
         e = as_verification(std::move(e));
         if (o.json) (void)tool::print(failure_json(e) + "\n"); // the verdict outranks a lost report
@@ -372,7 +402,7 @@ void open_book_options(CLI::App& app, Options& o, CLI::Option* statement, CLI::O
                               "Print the orders on the chain still open at --now, of a chain that "
                               "verifies (JSON lines; a table on a terminal)");
     book->excludes(statement)->excludes("--json")->excludes("--has-record");
-    book->excludes(sync)->excludes("--follow");
+    book->excludes(sync)->excludes("--follow")->excludes("--backup");
     app.add_option("--slot", o.slot, "With --open-book: only the slot that starts at TIME")
         ->option_text("TIME")
         ->needs(book);
@@ -430,6 +460,13 @@ static int tool_main(int argc, char** argv) {
         ->excludes(statement)
         ->excludes("--json")
         ->excludes("--explain");
+    app.add_option("--backup", o.backup,
+                   "Copy the store, live, to the new directory DEST and verify the copy "
+                   "before giving it that name")
+        ->option_text("DEST")
+        ->excludes(statement)
+        ->excludes("--has-record")
+        ->excludes("--json");
     tool::nats_flags(&app, o.nats);
     auto* sync = app.add_flag("--sync", o.sync,
                               "With --nats: bring the store up to the network's tip, verifying "
@@ -437,18 +474,21 @@ static int tool_main(int argc, char** argv) {
     app.add_flag("--follow", o.follow,
                  "With --nats: keep syncing as blocks arrive, until SIGINT or SIGTERM")
         ->excludes(statement)
-        ->excludes("--has-record");
-    sync->excludes(statement)->excludes("--has-record");
+        ->excludes("--has-record")
+        ->excludes("--backup");
+    sync->excludes(statement)->excludes("--has-record")->excludes("--backup");
     app.add_option("--chain-id", o.chain_id,
                    "With --nats: the chain to join when --store holds no store yet")
         ->option_text("HASH");
     open_book_options(app, o, statement, sync);
     app.footer(
         std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
-                    "'REASON: block H: detail'.\n\n"
+                    "'REASON: block H: detail'. --backup: 74 when DEST exists or cannot be\n"
+                    "written (nothing is left behind), 68 when the copy does not verify.\n\n"
                     "Examples:\n"
                     "  setm-verify --store chain && echo valid\n"
                     "  setm-verify --store chain --json | jq .height\n"
+                    "  setm-verify --store chain --backup backups/$(date -u +%Y%m%d)\n"
                     "  setm-verify --store chain --open-book --side offer --table\n"
                     "  setm-verify --store node --nats nats://a:4222 --sync --chain-id HASH\n\n") +
         tool::exit_codes_footer());

@@ -9,4 +9,6 @@ complete -c setm-settle -l mechanism -x -a 'pay-as-clear pay-as-bid negotiate' -
 complete -c setm-settle -l network-fee -x -d 'Fee in EUR/MWh on trades between zones'
 complete -c setm-settle -l retries -x -d 'Retries while the store is busy (default 10)'
 complete -c setm-settle -l now -x -d 'Use TIME instead of the clock'
+complete -c setm-settle -l backup-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'The first run of each UTC day copies the store to DIR/YYYYMMDD'
+complete -c setm-settle -l backup-keep -x -d 'Keep only the N newest dated copies (default 0: all)'
 complete -c setm-settle -s h -l help -d 'Show help'

@@ -12,6 +12,7 @@ complete -c setm-verify -l from-height -x -d 'With --statement: only trades in b
 complete -c setm-verify -l to-height -x -d 'With --statement: only trades in blocks below height H'
 complete -c setm-verify -l format -x -a 'json csv' -d 'With --statement: json (default) or csv'
 complete -c setm-verify -l has-record -x -d 'Print the block that holds the record ID; no replay'
+complete -c setm-verify -l backup -x -a '(__fish_complete_directories (commandline -ct))' -d 'Copy the store live to the new directory DEST and verify the copy'
 complete -c setm-verify -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'
 complete -c setm-verify -l timeout -x -d 'With --nats: give up on an unavailable network after SECONDS'
 complete -c setm-verify -l sync -d 'With --nats: bring the store up to the network tip, verifying every block'

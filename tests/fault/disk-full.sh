@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # disk-full.sh BINDIR - the store lives on a 1 MiB tmpfs that is then filled
 # to the last block. setm-mine exits 74 with one line saying "disk full",
-# prints no block, and the store still verifies on its old tip; with room
+# prints no block (setm-verify --backup there too, leaving nothing), and the store still verifies on its old tip; with room
 # again, the same records are appended. Runs in a private mount namespace
 # (root) or a user namespace (unshare -rm); exits 77 (skipped) when it
 # cannot mount.
@@ -41,6 +41,14 @@ run_fault_init() {
     [ ! -s genesis2.json ] || fail "init printed a genesis block on a full disk"
 }
 run_fault_init
+
+# A backup onto the full disk: disk full, and nothing left behind (neither
+# the backup's name nor its partial directory).
+rc=0; setm-verify --store fs/chain --now $LATER --backup fs/bk > backup.json 2> err.txt || rc=$?
+[ "$rc" -eq 74 ] || fail "setm-verify --backup on a full disk exited $rc, want 74: $(cat err.txt)"
+grep -Eq '^setm-verify: error: disk full: ' err.txt || fail "setm-verify --backup on a full disk said: $(cat err.txt)"
+[ ! -s backup.json ] || fail "setm-verify --backup printed a backup line on a full disk"
+[ -z "$(find fs -maxdepth 1 -name '*bk*')" ] || fail "the failed backup left $(find fs -maxdepth 1 -name '*bk*')"
 
 # Room again: the same batch goes on top of the old tip.
 rm -f fs/filler

@@ -3,8 +3,9 @@
 # (chmod a-w would not stop root, and the tests may run as root). Tools
 # that write exit 74 with one line naming the read-only file system:
 # setm-mine into the store, setm-auth init of a new store there,
-# setm-negotiate --unmatched to a file there. Tools that only read work:
-# setm-verify passes on the same tip, setm-auth list and setm-offer run.
+# setm-negotiate --unmatched to a file there, setm-verify --backup into it.
+# Tools that only read work: setm-verify passes on the same tip (and
+# --backup copies the read-only store elsewhere), setm-auth list and setm-offer run.
 # Runs in a private mount namespace (root) or a user namespace
 # (unshare -rm); exits 77 (skipped) when it cannot mount.
 source "$(dirname "$0")/lib.sh"
@@ -31,8 +32,15 @@ run_fault 74 "^setm-negotiate: error: .*ro/unmatched.jsonl: $rofs\$" \
     setm-negotiate --store ro --key agent.key --now $LATER --input orders.jsonl --unmatched ro/unmatched.jsonl > trades.jsonl
 [ ! -s trades.jsonl ] || fail "setm-negotiate printed trades although it could not write --unmatched"
 
+rc=0; setm-verify --store chain --now $LATER --backup ro/bk > backup.json 2> err.txt || rc=$?
+[ "$rc" -eq 74 ] || fail "setm-verify --backup into a read-only directory exited $rc, want 74: $(cat err.txt)"
+grep -Eq "^setm-verify: error: permission denied: .*ro: $rofs\$" err.txt || fail "setm-verify --backup said: $(cat err.txt)"
+[ ! -s backup.json ] || fail "setm-verify --backup printed a backup line for a read-only directory"
+
 # Reading needs no write access.
 after=$(tip ro) || fail "setm-verify cannot read the read-only store"
+setm-verify --store ro --now $LATER --backup bk > backup.json 2> err.txt || fail "backup of a read-only store: $(cat err.txt)"
+[ "$(tip bk)" = "$before" ] || fail "the backup of the read-only store is not at its tip"
 [ "$after" = "$before" ] || fail "the tip moved from '$before' to '$after'"
 setm-auth list --store ro --now $LATER > list.jsonl 2> err.txt || fail "setm-auth list: $(cat err.txt)"
 [ "$(wc -l < list.jsonl)" -eq 3 ] || fail "setm-auth list printed $(wc -l < list.jsonl) entries, want 3"
