@@ -5,8 +5,6 @@ complete -c setm-settle -l key -r -F -d "The market agent's key"
 complete -c setm-settle -l passphrase-file -r -F -d 'Passphrase of an encrypted agent key'
 complete -c setm-settle -l inbox -x -a '(__fish_complete_directories (commandline -ct))' -d 'Where participants drop order files'
 complete -c setm-settle -l state -x -a '(__fish_complete_directories (commandline -ct))' -d 'Working state directory'
-complete -c setm-settle -l mechanism -x -a 'pay-as-clear pay-as-bid negotiate' -d 'Matching mechanism'
-complete -c setm-settle -l network-fee -x -d 'Fee in EUR/MWh on trades between zones'
 complete -c setm-settle -l retries -x -d 'Retries while the store is busy (default 10)'
 complete -c setm-settle -l now -x -d 'Use TIME instead of the clock'
 complete -c setm-settle -l backup-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'The first run of each UTC day copies the store to DIR/YYYYMMDD'
