@@ -533,9 +533,7 @@ void add_zone_pairs(SlotNetwork& s, const MarketParams& p) {
     const std::uint32_t zc = zone_count(s);
     for (std::uint32_t i = 0; i < zc; ++i)
         for (std::uint32_t j = 0; j < zc; ++j) {
-            const std::int64_t fee = p.zone_fees.empty()
-                                         ? (s.zones[i] != s.zones[j] ? p.network_fee : 0)
-                                         : zone_fee(p, s.zone_names[i], s.zone_names[j]);
+            const std::int64_t fee = zone_fee(p, s.zone_names[i], s.zone_names[j]);
             s.zone_pairs.push_back(
                 add_arc(s.net, out_node(i), in_node(j), {Segment{fee, kUnlimited}}));
         }

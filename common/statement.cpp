@@ -73,6 +73,7 @@ Status StatementBuilder::add(const ParticipantId& p, const std::string& name, st
 Status StatementBuilder::add_block(const Block& b, std::uint64_t height, const StateReader& state) {
     const ParticipantId op = state.genesis().grid_operator;
     if (op != ParticipantId{}) grid_operator_ = op;
+    std::optional<std::string> op_name; // looked up once per block, at its first fee
     for (const auto& r : b.records) {
         const auto* t = std::get_if<Signed<Trade>>(&r);
         if (!t) continue;
@@ -84,8 +85,10 @@ Status StatementBuilder::add_block(const Block& b, std::uint64_t height, const S
         SETM_CHECK(add(tr.buyer, buyer, tr.slot, tr.energy_wh, 0, {paid, 0, tr.fee, 0}));
         SETM_CHECK(add(tr.seller, seller, tr.slot, 0, tr.energy_wh, {0, tr.amount, 0, 0}));
         if (grid_operator_ && tr.fee != 0) {
-            SETM_TRY(std::string name, name_of(state, *grid_operator_));
-            SETM_CHECK(add(*grid_operator_, name, tr.slot, 0, 0, {0, 0, 0, tr.fee}));
+            if (!op_name) {
+                SETM_TRY(op_name, name_of(state, *grid_operator_));
+            }
+            SETM_CHECK(add(*grid_operator_, *op_name, tr.slot, 0, 0, {0, 0, 0, tr.fee}));
         }
         ++trades_;
     }

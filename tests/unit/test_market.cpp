@@ -692,6 +692,12 @@ TEST_CASE("market: bad input is refused", "[market]") {
     e = fails({}, params(Mechanism::pay_as_clear, -1));
     CHECK(e.code == Exit::usage);
     CHECK(e.reason == "bad fee");
+    MarketParams table = params(Mechanism::pay_as_clear);
+    table.zone_fees = {{"north", "south", kMaxMarketPrice + 1}};
+    e = fails({}, table);
+    CHECK(e.code == Exit::usage);
+    CHECK(e.reason == "bad fee");
+    CHECK(e.detail.find("fee from zone \"north\" to \"south\"") != std::string::npos);
     e = fails({}, params(Mechanism::negotiate, 0, 0));
     CHECK(e.reason == "bad rounds");
     e = fails({}, params(Mechanism::negotiate, 0, kMaxRounds + 1));
