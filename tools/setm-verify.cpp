@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backup.hpp"
+#include "explain.hpp"
 #include "nats_flags.hpp"
 #include "open_book.hpp"
 #include "statement.hpp"
@@ -72,43 +73,16 @@ BlockObserver progress(const std::shared_ptr<ProgressMeter>& meter) {
     };
 }
 
-// --explain: what was checked in each block, as a teacher would say it.
-std::string signer_words(const Record& r, const MemoryState& st) {
-    const ParticipantId p = record_signer(r);
-    if (record_signer_role(r) == kAuthoritySigns)
-        return "signed by the authority " + st.genesis().authority_name + ": signature valid";
-    auto serial = st.serial_of(p);
-    if (!serial || !serial.value()) return "signer " + participant_hex(p);
-    auto e = st.credential(*serial.value());
-    if (!e || !e.value()) return "signer " + participant_hex(p);
-    const Credential& c = e.value()->credential.body;
-    std::string roles;
-    for (const auto& n : role_names(c.roles)) roles += (roles.empty() ? "" : "+") + n;
-    return "identified " + c.name + " (uI: credential serial " + std::to_string(c.serial) + ", " +
-           roles +
-           "), authenticated (uA: valid at the block's time, not revoked, role allowed, signature "
-           "valid)";
-}
-
+// --explain: what was checked in each block, as a teacher would say it
+// (explain.hpp writes the lines).
 BlockObserver narrator(BlockObserver next) {
     return [next](const Block& b, std::uint64_t h, const MemoryState& st) {
-        std::cerr << "block " << h << " " << hash_to_hex(block_hash(b.header)) << " at "
-                  << format_utc(b.header.time) << "\n";
-        if (h == 0)
-            std::cerr << "  genesis: chain \"" << st.genesis().chain_name << "\", authority "
-                      << st.genesis().authority_name
-                      << ", its hash is the chain id every record signs\n";
+        auto lines = explain_block(b, h, st);
+        if (!lines)
+            std::cerr << "  (cannot narrate block " << h << ": " << lines.error().message()
+                      << ")\n";
         else
-            std::cerr << "  proof of work: hash below the target " << b.header.bits
-                      << " (compact); links to block " << h - 1
-                      << "; time after the median of the last 11\n";
-        std::cerr << "  merkle root over " << b.records.size()
-                  << " record id(s) matches the header\n";
-        for (std::size_t i = 0; i < b.records.size(); ++i) {
-            const Record& r = b.records[i];
-            std::cerr << "  " << i + 1 << ". " << record_type(r) << " "
-                      << to_hex(record_id(r)).substr(0, 16) << "…: " << signer_words(r, st) << "\n";
-        }
+            for (const auto& line : lines.value()) std::cerr << line << "\n";
         if (next) next(b, h, st);
     };
 }
