@@ -38,7 +38,7 @@
 #   industrial (ic1)        E = scale * F * noise
 #       F = 1.0 Monday-Friday 06:00-22:00 (working hours),
 #           0.25 Monday-Friday nights, 0.2 all day Saturday and Sunday.
-#   solar      (g1)         E = scale * sin(elev) * sin(pi (t - rise) / L)
+#   solar      (g1, g2)     E = scale * sin(elev) * sin(pi (t - rise) / L)
 #                               * cloud * noise   if rise < t < set, else 0
 #       t      = slot midpoint in hours UTC (h + 0.25 or h + 0.75)
 #       n      = day of year (1 = 1 January)

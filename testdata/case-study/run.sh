@@ -2,14 +2,18 @@
 # run.sh [DIR] - the case study of Ko & Praça (2021), Table 1, end to end.
 #
 # An authority, a market agent and the seven stakeholders of Table 1 (five
-# personal consumers, one industrial consumer, one solar generation):
+# personal consumers, one industrial consumer, one solar generation), plus
+# our addition to the paper: a second solar generation g2 in the same zone
+# as g1, with a lower floor, so that two nearby producers compete:
 # keys, registration, one day of 30-minute slots forecast from each
 # stakeholder's history, offers and requests, negotiation, mining,
 # verification and the settlement statement. Everything is seeded and
 # every tool gets --now, so the same run gives the same chain every time.
 #
 # DIR (default: a new temporary directory) receives the keys, the store and
-# every intermediate file. On a terminal each step is narrated on stderr and
+# every intermediate file. SETM_LEAVE_OUT="NAME ..." leaves stakeholders
+# out: SETM_LEAVE_OUT=g2 runs the paper's Table 1 as it stands, one
+# producer. On a terminal each step is narrated on stderr and
 # the statement is shown as a table; piped, stdout is the statement as JSON
 # lines and nothing else.
 set -euo pipefail
@@ -38,6 +42,8 @@ bold= plain=
 if $tty && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
 say() { if $tty; then printf '\n%s== %s%s\n' "$bold" "$1" "$plain" >&2; shift; for l in "$@"; do printf '   %s\n' "$l" >&2; done; fi; }
 seed() { printf '%064x' "$1"; }   # a reproducible 32-byte key seed
+# kept NAME: NAME takes part (it is not in SETM_LEAVE_OUT).
+kept() { case " ${SETM_LEAVE_OUT:-} " in *" $1 "*) return 1 ;; esac; }
 
 say "1. Keys" "Every participant makes its own key: Ed25519 to sign, X25519 for mutual keys." \
     "setm-keygen prints a self-signed identity, like a certificate request."
@@ -62,7 +68,8 @@ setm-auth init --store chain --key authority.key --chain-name "setm case study" 
 say "3. Identification and authentication (Algorithm 1)" \
     "The authority checks each identity's self-signature and issues credentials:" \
     "the MiM agent, the solar generation (producer), five households and a factory (consumers)." \
-    "Home solar (pc1) is a prosumer: it may offer and request."
+    "Home solar (pc1) is a prosumer: it may offer and request." \
+    "Not in the paper: a second solar producer, g2, in the north beside g1 (SETM_LEAVE_OUT=g2: without it)."
 reg() { setm-auth register --store chain --key authority.key --now "$T_INIT" "$@"; }
 {
     reg --serial 1 --role agent < agent.id.json
@@ -70,6 +77,7 @@ reg() { setm-auth register --store chain --key authority.key --now "$T_INIT" "$@
     reg --serial 3 --role prosumer --zone north --max-energy 10kWh < pc1.id.json
     cat pc2.id.json pc3.id.json pc4.id.json pc5.id.json | reg --serial 4 --role consumer --zone north --max-energy 10kWh
     reg --serial 8 --role consumer --zone south --max-energy 50kWh < ic1.id.json
+    if kept g2; then reg --serial 9 --role producer --zone north --max-energy 50kWh < g2.id.json; fi
 } > credentials.jsonl
 setm-mine --store chain --threads 1 --now "$T_ADMIT" < credentials.jsonl > block-credentials.json
 $tty && setm-auth list --store chain --now "$T_ADMIT" | jq -r '"   \(.serial)  \(.name|.[0:24])  \(.roles|join("+"))  zone \(.zone)  \(.status)"' >&2
@@ -82,6 +90,7 @@ say "4. Forecasts become orders" \
 nonce=1
 while IFS=, read -r name label kind days min max zone scale rngseed profile; do
     [ "$name" = name ] && continue
+    kept "$name" || continue
     awk -v stakeholders="$here/stakeholders.csv" -v name="$name" -v day="$DAY" \
         -f "$here/forecast.awk" "$here/history/$name.csv" > "$name.forecast.csv"
     tool=setm-request; [ "$kind" = generation ] && tool=setm-offer
@@ -97,6 +106,17 @@ say "4b. The orders reach the chain" "Mined in a block of their own before the g
     "no agent can leave one out, since the chain clears each slot on every order it holds."
 setm-mine --store chain --threads 1 --now "$T_ORDER" < orders.jsonl > block-orders.json
 $tty && jq -r '"   block \(.height) \(.hash): \(.records|length) orders"' block-orders.json >&2
+
+say "4c. A wrong user is refused" "A stranger the authority never registered signs an offer for noon: it needs" \
+    "only the chain id to sign. The miner identifies the signer first (Algorithm 1) and refuses it:"
+setm-keygen --out stranger.key --name stranger --seed "$(seed 99)" --quiet > stranger.id.json
+setm-offer --key stranger.key --chain "$(jq -r .hash genesis.json)" --zone north \
+    --slot "${DAY}T12:00:00Z" --energy 1kWh --price 30 --nonce 1 --now "$T_ORDER" --quiet > stranger.jsonl
+rc=0
+setm-mine --store chain --threads 1 --now "$T_ORDER" --quiet < stranger.jsonl > /dev/null 2> refused.txt || rc=$?
+# 67: the signer's credential (exit status in README.md): anything else is a fault of the demo.
+[ "$rc" = 67 ] || { echo "run.sh: setm-mine took the stranger's offer (exit $rc): $(cat refused.txt)" >&2; exit 70; }
+$tty && sed 's/^/   /' refused.txt >&2
 
 say "5. The MiM agent negotiates" \
     "At the gate it clears each slot's book as the chain holds it ($MECHANISM):" \
@@ -116,6 +136,10 @@ say "7. Verification" "Anyone replays the chain from genesis: proof of work, lin
     "every signature and credential, and the clearing of every slot, trade by trade."
 setm-verify --store chain --now "$T_CHECK" --json > verify.json
 $tty && jq -r '"   valid: \(.height + 1) blocks, \(.records) records, tip \(.tip)"' verify.json >&2
+# The first trades of the last block as --explain narrates them (it narrates a block's first 10 records).
+$tty && printf '   %s\n' "setm-verify --explain narrates each trade's checks; the first two of block $(jq .height verify.json):" >&2
+$tty && setm-verify --store chain --now "$T_CHECK" --explain 2>&1 > /dev/null |
+    sed -n "/^block $(jq .height verify.json) /,\$p" | sed -n '4,17p' | sed 's/^/ /' >&2
 
 say "8. Settlement statement" "Per participant: energy bought and sold, money paid and received." \
     "What buyers pay equals what sellers receive plus network fees, to 1e-8 EUR."
@@ -125,6 +149,10 @@ if [ -t 1 ]; then
         "\(.name|.[0:24]|. + " " * (24 - length)) bought \(.bought_wh) Wh  sold \(.sold_wh) Wh  paid \(.paid_eur) EUR  received \(.received_eur) EUR"' statement.jsonl
     jq -r 'select(.type == "statement-balance") |
         "balance: \(.trades) trades, \(.energy_wh) Wh; paid \(.paid_eur) = received \(.received_eur) + fees \(.fees_eur) EUR: \(if .balanced then "balanced" else "NOT BALANCED" end)"' statement.jsonl
+    # The volume-weighted price sellers got: what they received over the energy
+    # (1e-8 EUR / Wh = cEUR/MWh), rounded down to the cent.
+    jq -r 'select(.type == "statement-balance" and .energy_wh > 0) | (.received / .energy_wh | floor) as $c |
+        "average price: \($c / 100 | floor).\($c % 100 + 100 | tostring | .[1:]) EUR/MWh (what sellers received / energy)"' statement.jsonl
 else
     cat statement.jsonl
 fi
