@@ -17,8 +17,11 @@ struct LineRecord {
 };
 
 // Reads every record of the stream; the first bad one is an error naming its
-// line (and, when it parsed that far, its type and id).
-Result<std::vector<LineRecord>> read_records(std::istream& in);
+// line (and, when it parsed that far, its type and id). The text is split
+// into records on the calling thread and each is parsed and decoded on up
+// to `threads` threads; the result and the error are the same for any
+// thread count.
+Result<std::vector<LineRecord>> read_records(std::istream& in, unsigned threads = 1);
 
 // Calls fn for every JSON object of the stream, parsed strictly; stops at
 // the first error, which names its line.

@@ -44,7 +44,7 @@ Result<std::optional<replica::Link>> join_network(const Options& o, Store& store
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
-    SETM_TRY(std::vector<LineRecord> in, read_records(input->stream()));
+    SETM_TRY(std::vector<LineRecord> in, read_records(input->stream(), o.threads));
     SETM_TRY(Store store,
              Store::open(o.store, false)); // a wrong --store is an error even with nothing to mine
     std::vector<Record> records;

@@ -163,7 +163,7 @@ Status run(const Options& o) {
     opt.threads = o.threads;
     opt.skip_invalid = o.skip_invalid;
     SETM_TRY(auto input, Input::open(o.input));
-    SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream()));
+    SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream(), o.threads));
     SETM_TRY(auto snap, store.snapshot());
     if (o.compare) return run_compare(snap->state(), orders, opt);
     std::optional<std::string> pass_file;
