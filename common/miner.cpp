@@ -41,15 +41,19 @@ namespace {
 
 // One attempt: validate on a snapshot, mine outside any transaction, append
 // if the tip has not moved.
+// Signatures verified on the snapshot are not verified again inside the
+// write transaction, nor in a later attempt (`checked`).
 Result<Appended> attempt(Store& store, const std::vector<Record>& records, std::int64_t now,
-                         const AppendOptions& o, std::size_t* bad_index) {
+                         const AppendOptions& o, std::size_t* bad_index,
+                         CheckedSignatures& checked) {
     Tip tip;
     std::uint32_t t = 0;
     {
         SETM_TRY(auto snap, store.snapshot());
         SETM_TRY(tip, snap->state().tip());
         t = next_block_time(tip.last_times, now);
-        auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, bad_index);
+        auto delta = apply_records(snap->state(), records, t, tip.height + 1, o.threads, bad_index,
+                                   &checked);
         if (!delta) return delta.error();
     } // the read transaction ends here: mining holds no lock
     SETM_TRY(Block b,
@@ -58,7 +62,7 @@ Result<Appended> attempt(Store& store, const std::vector<Record>& records, std::
     if (o.commit)
         SETM_CHECK(o.commit(b, tip.height + 1));
     else
-        SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads));
+        SETM_CHECK(store.append_if_tip(b, tip.hash, now, o.threads, &checked));
     return Appended{std::move(b), tip.height + 1};
 }
 
@@ -66,8 +70,9 @@ Result<Appended> attempt(Store& store, const std::vector<Record>& records, std::
 
 Result<Appended> mine_and_append(Store& store, const std::vector<Record>& records, std::int64_t now,
                                  const AppendOptions& o, std::size_t* bad_index) {
+    CheckedSignatures checked;
     for (unsigned tries = 1;; ++tries) {
-        auto done = attempt(store, records, now, o, bad_index);
+        auto done = attempt(store, records, now, o, bad_index, checked);
         if (done || !done.error().is(ErrorKind::tip_moved) || !o.retry || tries >= o.max_tries)
             return done;
         if (o.catch_up) SETM_CHECK(o.catch_up());

@@ -4,6 +4,7 @@
 
 #include "clearing.hpp"
 #include "limits.hpp"
+#include "parallel.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -347,7 +348,11 @@ Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& c
 
 Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
                     DeferredSignatures* deferred, std::size_t index) {
-    const Hash32 id = record_id(r);
+    return apply_record(st, r, record_id(r), t, height, deferred, index);
+}
+
+Status apply_record(StateDelta& st, const Record& r, const Hash32& id, std::int64_t t,
+                    std::uint64_t height, DeferredSignatures* deferred, std::size_t index) {
     SETM_TRY(bool seen, st.has_record(id));
     if (seen) return invalid("duplicate record", "already on the chain or earlier in this block");
     SETM_CHECK(authenticate(st, r, t, deferred, index));
@@ -363,12 +368,18 @@ static Error bad_signature(const Record& r) {
                       "bad signature by " + participant_hex(record_signer(r)));
 }
 
+std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned threads) {
+    std::vector<Hash32> ids(records.size());
+    parallel_for(records.size(), threads, [&](std::size_t i) { ids[i] = record_id(records[i]); });
+    return ids;
+}
+
 Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
                                  std::int64_t t, std::uint64_t height, unsigned threads,
-                                 std::size_t* bad_index) {
+                                 std::size_t* bad_index, CheckedSignatures* checked) {
+    std::vector<Hash32> ids;
     auto name = [&](std::size_t i, Error e) {
-        e.detail = std::string(record_type(records[i])) + " " + to_hex(record_id(records[i])) +
-                   ": " + e.detail;
+        e.detail = std::string(record_type(records[i])) + " " + to_hex(ids[i]) + ": " + e.detail;
         if (bad_index) *bad_index = i;
         return e;
     };
@@ -376,20 +387,22 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
     if (max != 0 && records.size() > max)
         return invalid("block too large", std::to_string(records.size()) +
                                               " records, the chain allows " + std::to_string(max));
+    ids = record_ids(records, threads);
     StateDelta st(base);
     DeferredSignatures deferred;
     for (std::size_t i = 0; i < records.size(); ++i) {
-        Status s = apply_record(st, records[i], t, height, &deferred, i);
+        Status s = apply_record(st, records[i], ids[i], t, height, &deferred, i);
         if (!s) {
             // A rule failed; a bad signature before it is the first failure.
-            if (auto bad = deferred.verify(threads); bad && *bad < i)
+            if (auto bad = deferred.verify(threads, checked); bad && *bad < i)
                 return name(*bad, bad_signature(records[*bad]));
             return name(i, s.error());
         }
     }
     std::size_t at = 0;
     Status clearing = check_block_clearings(st, records, t, height, &at);
-    if (auto bad = deferred.verify(threads)) return name(*bad, bad_signature(records[*bad]));
+    if (auto bad = deferred.verify(threads, checked))
+        return name(*bad, bad_signature(records[*bad]));
     if (!clearing) return name(at, clearing.error());
     return st;
 }

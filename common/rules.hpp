@@ -40,14 +40,24 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
 // rules, duplicates, limits) and applies it to st. Errors name the rule.
 Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
                     DeferredSignatures* deferred = nullptr, std::size_t index = 0);
+// The same for a record whose id (record_id(r)) is known already.
+Status apply_record(StateDelta& st, const Record& r, const Hash32& id, std::int64_t t,
+                    std::uint64_t height, DeferredSignatures* deferred = nullptr,
+                    std::size_t index = 0);
 
 // Validates all records of a block (not its header) and returns the changes.
-// Signatures are checked on `threads` threads after the rules. The error's
-// detail names the record by type and id; *bad_index (if given) is set to
-// its position.
+// The records' ids are computed on `threads` threads first, and signatures
+// are checked on `threads` threads after the rules; with `checked`, those
+// found there are not checked again (signatures.hpp). The error's detail
+// names the record by type and id; *bad_index (if given) is set to its
+// position.
 Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
                                  std::int64_t t, std::uint64_t height, unsigned threads = 1,
-                                 std::size_t* bad_index = nullptr);
+                                 std::size_t* bad_index = nullptr,
+                                 CheckedSignatures* checked = nullptr);
+
+// Every record's id (record_id), computed on `threads` threads.
+std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned threads);
 
 // Header rules: version, link to prev, merkle root, proof of work at the
 // chain's target, time > median of the previous 11 (prev_times, oldest

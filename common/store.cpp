@@ -447,7 +447,7 @@ Result<std::uint64_t> Store::reserve_serials(std::uint64_t count) {
 }
 
 Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,
-                            unsigned threads) {
+                            unsigned threads, CheckedSignatures* checked) {
     return lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
         TxnState st(txn, dbs_, genesis_, chain_id_);
         SETM_TRY(Tip tip, st.tip());
@@ -457,8 +457,8 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
                        "another writer appended block " + std::to_string(tip.height) + " first")
                 .of_kind(ErrorKind::tip_moved);
         SETM_CHECK(check_header(block, tip.hash, genesis_.bits, tip.last_times, now));
-        SETM_TRY(StateDelta delta,
-                 apply_records(st, block.records, block.header.time, tip.height + 1, threads));
+        SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time,
+                                                 tip.height + 1, threads, nullptr, checked));
         return write_block(txn, dbs_, block, tip.height + 1, delta);
     });
 }

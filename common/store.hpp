@@ -134,8 +134,10 @@ public:
     // Appends `block` only if the tip is still `expected_tip`; otherwise
     // Exit::busy "tip moved". Validates the records against the state inside
     // the transaction and writes block + every index update in one commit.
+    // With `checked`, signatures found there (verified earlier by this
+    // process: same record, key and signature) are not verified again.
     Status append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,
-                         unsigned threads = 1);
+                         unsigned threads = 1, CheckedSignatures* checked = nullptr);
 
     // Appends blocks received from elsewhere (replica.hpp) as heights
     // first, first+1, ... in one write transaction, validating each on the
