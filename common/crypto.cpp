@@ -199,6 +199,22 @@ Signature ed25519_sign(const std::array<std::uint8_t, 32>& seed, const std::uint
     return sig;
 }
 
+struct Ed25519Signer::Impl {
+    explicit Impl(const std::array<std::uint8_t, 32>& seed) : signer(seed.data()) {}
+    CryptoPP::ed25519Signer signer;
+};
+
+Ed25519Signer::Ed25519Signer(const std::array<std::uint8_t, 32>& seed)
+    : impl_(std::make_unique<Impl>(seed)) {}
+
+Ed25519Signer::~Ed25519Signer() = default;
+
+Signature Ed25519Signer::sign(const std::uint8_t* msg, std::size_t n) const {
+    Signature sig{};
+    impl_->signer.SignMessage(CryptoPP::NullRNG(), nonnull(msg), n, sig.data());
+    return sig;
+}
+
 bool ed25519_public_key_acceptable(const PublicKey& pub) {
     return point_is_canonical(pub.data()) && !point_has_small_order(pub.data());
 }

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "clearing.hpp"
 #include "limits.hpp"
+#include "parallel.hpp"
 #include "units.hpp"
 
 namespace setm {
@@ -38,81 +40,101 @@ Status check_fee(const MarketParams& p) {
 struct Admitted {
     StateDelta block;
     std::vector<const LineRecord*> fresh; // in input order
+    std::vector<Hash32> fresh_ids;        // their ids
 };
 
-// Why each input line fails, if it does: not an order, or a rule (a new
+// Why each input line fails, if it does (not an order, or a rule: a new
 // order against the chain and the batch before it; an order already on the
-// chain, which its book brings anyway, only if its slot is over). Bad
-// signatures are found after the rules, on every core.
-std::vector<std::optional<Error>> check_input(const StateReader& chain,
-                                              const std::vector<LineRecord>& input,
-                                              const BatchOptions& opt) {
-    StateDelta st(chain);
+// chain, which its book brings anyway, only if its slot is over), and the
+// new orders applied in input order. Bad signatures are found after the
+// rules, on every core.
+struct Checked {
+    std::vector<std::optional<Error>> failure;
+    StateDelta block;
+    std::vector<std::size_t> applied; // the lines applied to block, in order
+};
+
+Checked check_input(const StateReader& chain, const std::vector<LineRecord>& input,
+                    const std::vector<Hash32>& ids, const BatchOptions& opt) {
+    Checked c{std::vector<std::optional<Error>>(input.size()), StateDelta(chain), {}};
     DeferredSignatures sigs;
-    std::vector<std::optional<Error>> failure(input.size());
-    std::map<Hash32, bool> seen;
+    std::set<Hash32> seen;
     for (std::size_t i = 0; i < input.size(); ++i) {
         const Record& r = input[i].record;
         if (!std::holds_alternative<Signed<Offer>>(r) &&
             !std::holds_alternative<Signed<Request>>(r)) {
-            failure[i] = make_error(Exit::bad_input, "not an order",
-                                    std::string("a ") + record_type(r) + " record");
+            c.failure[i] = make_error(Exit::bad_input, "not an order",
+                                      std::string("a ") + record_type(r) + " record");
             continue;
         }
-        const Hash32 id = record_id(r);
-        if (!seen.emplace(id, true).second) continue; // the same order twice: once is enough
-        auto entry = chain.order(id);
+        if (!seen.insert(ids[i]).second) continue; // the same order twice: once is enough
+        auto entry = chain.order(ids[i]);
         if (!entry) {
-            failure[i] = entry.error();
+            c.failure[i] = entry.error();
         } else if (*entry) {
             const OrderFacts f = order_facts(r);
             if (f.slot <= opt.now || f.expires <= opt.now)
-                failure[i] = make_error(
+                c.failure[i] = make_error(
                     Exit::bad_input, "slot begun",
                     "the order's slot " + format_utc(f.slot) + " has begun or the order expired");
-        } else if (Status s = apply_record(st, r, opt.now, 0, &sigs, i); !s) {
-            failure[i] = s.error();
+        } else if (Status s = apply_record(c.block, r, ids[i], opt.now, 0, &sigs, i); !s) {
+            c.failure[i] = s.error();
+        } else {
+            c.applied.push_back(i);
         }
     }
     if (sigs.verify(opt.threads)) {
         // Several may be bad: find them all (rare path, checked one by one).
         for (std::size_t i = 0; i < input.size(); ++i) {
-            if (failure[i]) continue; // not an order, or refused by a rule
+            if (c.failure[i]) continue; // not an order, or refused by a rule
             const Record& r = input[i].record;
-            auto serial = st.serial_of(record_signer(r));
+            auto serial = c.block.serial_of(record_signer(r));
             if (!serial || !*serial) continue;
-            auto e = st.credential(**serial);
+            auto e = c.block.credential(**serial);
             if (e && *e && !record_signature_valid(r, (*e)->credential.body.ed25519))
-                failure[i] = make_error(Exit::rejected, "wrong user",
-                                        "bad signature by " + participant_hex(record_signer(r)));
+                c.failure[i] = make_error(Exit::rejected, "wrong user",
+                                          "bad signature by " + participant_hex(record_signer(r)));
         }
     }
-    return failure;
+    return c;
 }
 
-// Names each failing line (or stops at the first without --skip-invalid),
-// then applies the good new orders again, so that the block holds only them.
+// Names each failing line (or stops at the first without --skip-invalid).
+// When every line passed, the block check_input built is the batch's;
+// otherwise the good new orders are applied again, so that it holds only them.
 Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& input,
                        const BatchOptions& opt, std::vector<Rejected>& rejected) {
-    const std::vector<std::optional<Error>> failure = check_input(chain, input, opt);
+    std::vector<Hash32> ids(input.size()); // each line's id, computed once, on every core
+    parallel_for(input.size(), opt.threads,
+                 [&](std::size_t i) { ids[i] = record_id(input[i].record); });
+    Checked c = check_input(chain, input, ids, opt);
+    bool all_good = true;
     for (std::size_t i = 0; i < input.size(); ++i) {
-        if (!failure[i]) continue;
-        Error e = *failure[i];
+        if (!c.failure[i]) continue;
+        all_good = false;
+        Error e = *c.failure[i];
         const Record& r = input[i].record;
-        e.detail = std::string(record_type(r)) + " " + to_hex(record_id(r)) + ": " + e.detail;
+        e.detail = std::string(record_type(r)) + " " + to_hex(ids[i]) + ": " + e.detail;
         e.at_line(input[i].line);
         if (!opt.skip_invalid) return e;
-        rejected.push_back({input[i].line, record_id(r), record_type(r), e});
+        rejected.push_back({input[i].line, ids[i], record_type(r), e});
     }
-    Admitted a{StateDelta(chain), {}};
+    Admitted a{all_good ? std::move(c.block) : StateDelta(chain), {}, {}};
+    if (all_good) {
+        for (std::size_t i : c.applied) {
+            a.fresh.push_back(&input[i]);
+            a.fresh_ids.push_back(ids[i]);
+        }
+        return a;
+    }
     DeferredSignatures verified; // checked above: never verified again
     for (std::size_t i = 0; i < input.size(); ++i) {
-        if (failure[i]) continue;
-        const Record& r = input[i].record;
-        SETM_TRY(bool known, a.block.has_record(record_id(r)));
+        if (c.failure[i]) continue;
+        SETM_TRY(bool known, a.block.has_record(ids[i]));
         if (known) continue; // on the chain, or given twice
-        SETM_CHECK(apply_record(a.block, r, opt.now, 0, &verified, i));
+        SETM_CHECK(apply_record(a.block, input[i].record, ids[i], opt.now, 0, &verified, i));
         a.fresh.push_back(&input[i]);
+        a.fresh_ids.push_back(ids[i]);
     }
     return a;
 }
@@ -138,12 +160,33 @@ Result<std::set<std::int64_t>> slots_to_clear(const Admitted& a, std::int64_t no
     return out;
 }
 
-Result<Signed<Trade>> sign_trade(const StateReader& chain, const SecretKey& agent, const Match& m,
-                                 const BatchOptions& opt) {
+// The trades of the matches, in their order, signed on every core with the
+// agent's key prepared once per thread.
+Result<std::vector<Signed<Trade>>> sign_trades(const StateReader& chain, const SecretKey& agent,
+                                               const std::vector<Match>& matches,
+                                               const BatchOptions& opt) {
     Genesis g = chain.genesis(); // its market, or the what-if the options put in its place
     g.mechanism = mechanism_name(opt.market.mechanism);
-    SETM_TRY(Trade t, trade_for(m, g, agent.id(), opt.now));
-    return sign_record(t, chain.chain_id(), agent.seed);
+    const ParticipantId id = agent.id();
+    const unsigned threads = std::max(opt.threads, 1u);
+    std::vector<std::unique_ptr<Ed25519Signer>> keys(threads);
+    std::vector<std::optional<Result<Signed<Trade>>>> out(matches.size());
+    parallel_for_workers(
+        matches.size(), threads,
+        [&](unsigned w, std::size_t i) {
+            if (!keys[w]) keys[w] = std::make_unique<Ed25519Signer>(agent.seed);
+            auto t = trade_for(matches[i], g, id, opt.now);
+            out[i] = t ? Result<Signed<Trade>>(sign_record(*t, chain.chain_id(), *keys[w]))
+                       : Result<Signed<Trade>>(t.error());
+        },
+        16);
+    std::vector<Signed<Trade>> trades;
+    trades.reserve(matches.size());
+    for (auto& t : out) {
+        if (!*t) return t->error();
+        trades.push_back(std::move(t->value()));
+    }
+    return trades;
 }
 
 // One slot cleared on its book as the chain holds it with this batch's
@@ -184,15 +227,12 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
     SETM_TRY(Admitted a, admit(chain, input, opt, res.rejected));
     SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a, opt.now));
     SETM_CHECK(clear_slots(a, slots, opt, res));
-    for (const Match& m : res.market.matches) {
-        SETM_TRY(Signed<Trade> t, sign_trade(chain, agent, m, opt));
-        res.trades.push_back(std::move(t));
-    }
+    SETM_TRY(res.trades, sign_trades(chain, agent, res.market.matches, opt));
     // Every new order goes first, so that the chain holds the book the
     // trades come from (and the orders not matched yet, for later
     // clearings); sorted by id.
     std::map<Hash32, const LineRecord*> fresh;
-    for (const LineRecord* in : a.fresh) fresh[record_id(in->record)] = in;
+    for (std::size_t k = 0; k < a.fresh.size(); ++k) fresh[a.fresh_ids[k]] = a.fresh[k];
     for (const auto& [id, in] : fresh) res.new_orders.push_back(in->record);
     for (const MarketOrder& left : res.market.leftovers) {
         SETM_TRY(auto e, a.block.order(left.id));

@@ -377,6 +377,13 @@ Signed<Body> sign_record(const Body& body, const Hash32& chain,
     s.signature = ed25519_sign(seed, s.signed_bytes());
     return s;
 }
+// The same with a key prepared once, for many records.
+template <class Body>
+Signed<Body> sign_record(const Body& body, const Hash32& chain, const Ed25519Signer& key) {
+    Signed<Body> s{body, chain, {}};
+    s.signature = key.sign(s.signed_bytes());
+    return s;
+}
 
 // Strict signature check with the given public key.
 template <class Body>

@@ -10,7 +10,12 @@
 #   - setm-verify of the chain holding them, in records/s: target >= 0.9 x
 #     cores x raw; and setm-verify --statement of the same chain.
 # Each repetition runs the raw rate, then the tools, back to back; every
-# figure is the median over the repetitions (default 5). Prints one JSON
+# figure is the median over the repetitions (default 5). The *_cpu_ratio
+# figures divide records per CPU-second of the tool (user + system, every
+# thread) by the raw rate per CPU-second of one core: how much work the
+# tool does beyond the signature checks, which other jobs on a shared
+# machine disturb far less than wall time (on N idle cores, wall ratio =
+# CPU ratio x how well the tool keeps the N cores busy). Prints one JSON
 # line per repetition and one with the medians. --smoke: 40 orders by 8
 # participants, one repetition, no claims (every tool must exit 0).
 set -uo pipefail
@@ -75,13 +80,10 @@ total=$(setm-verify --store mined --now $now --json | jq .records) || die verify
 [ "$(setm-verify --store mined --now $now --statement | jq -s 'map(select(.type == "statement-balance"))[0].balanced')" = true ] ||
     die "statement not balanced"
 
-secs() { date +%s.%N; }
-timed() { # timed CMD...: seconds of wall time, or exits on failure
-    local a b
-    a=$(secs)
-    "$@" || die "$*"
-    b=$(secs)
-    echo "$b - $a" | bc -l
+timed() { # timed CMD...: "wall user+sys" seconds of CMD (bash's time), or exits on failure
+    local TIMEFORMAT='%R %U %S' t
+    t=$({ time "$@" 2>/dev/null; } 2>&1) || die "$*"
+    awk '{ printf "%s %.3f\n", $1, $2 + $3 }' <<<"$t"
 }
 negotiate() { setm-negotiate --store chain --key agent.key --now $now <orders.jsonl >out.jsonl; }
 mine() {
@@ -94,20 +96,26 @@ statement() { setm-verify --store mined --now $now --statement >/dev/null; }
 : >runs.jsonl
 for ((r = 0; r < reps; r++)); do
     raw=$("$rate" --reps 1 $([ $smoke = true ] && echo --smoke) | tail -1) || die "$rate"
-    tn=$(timed negotiate)
+    read -r tn cn < <(timed negotiate)
     cmp -s out.jsonl block.jsonl || die "setm-negotiate's output changed between runs"
-    tm=$(timed mine)
-    tv=$(timed verify)
-    ts=$(timed statement)
+    read -r tm cm < <(timed mine)
+    read -r tv cv < <(timed verify)
+    read -r ts cs < <(timed statement)
     jq -c -n --argjson raw "$raw" --argjson orders "$orders" --argjson records "$records" \
         --argjson total "$total" --argjson tn "$tn" --argjson tm "$tm" --argjson tv "$tv" \
-        --argjson ts "$ts" '($raw.limit_1core_ops * $raw.cores) as $lim |
+        --argjson ts "$ts" --argjson cn "$cn" --argjson cm "$cm" --argjson cv "$cv" \
+        --argjson cs "$cs" '($raw.limit_1core_ops * $raw.cores) as $lim |
+        $raw.limit_1core_cpu_ops as $cpu |
         {rep: '"$r"', cores: $raw.cores, raw_1core: $raw.limit_1core_ops,
-         machine: $raw.machine_parallel_efficiency,
+         raw_1core_cpu: $cpu, machine: $raw.machine_parallel_efficiency,
          negotiate_orders_s: ($orders / $tn), negotiate_ratio: ($orders / $tn / $lim),
+         negotiate_cpu_ratio: ($orders / $cn / $cpu),
          mine_records_s: ($records / $tm), mine_ratio: ($records / $tm / $lim),
+         mine_cpu_ratio: ($records / $cm / $cpu),
          verify_records_s: ($total / $tv), verify_ratio: ($total / $tv / $lim),
-         statement_records_s: ($total / $ts), statement_ratio: ($total / $ts / $lim)}' |
+         verify_cpu_ratio: ($total / $cv / $cpu),
+         statement_records_s: ($total / $ts), statement_ratio: ($total / $ts / $lim),
+         statement_cpu_ratio: ($total / $cs / $cpu)}' |
         tee -a runs.jsonl
 done
 jq -s -c --argjson orders "$orders" --argjson records "$records" --argjson total "$total" \
