@@ -56,8 +56,8 @@ Error wrong_user(const std::string& why) { return make_error(Exit::rejected, "wr
 
 } // namespace
 
-Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
-                    DeferredSignatures* deferred, std::size_t index) {
+Status authenticate(const StateReader& st, const Record& r, std::int64_t t, SignatureSink* deferred,
+                    std::size_t index) {
     auto check_sig = [&](const PublicKey& key) {
         if (deferred) {
             deferred->add(index, r, key);
@@ -347,12 +347,12 @@ Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& c
 } // namespace
 
 Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
-                    DeferredSignatures* deferred, std::size_t index) {
+                    SignatureSink* deferred, std::size_t index) {
     return apply_record(st, r, record_id(r), t, height, deferred, index);
 }
 
 Status apply_record(StateDelta& st, const Record& r, const Hash32& id, std::int64_t t,
-                    std::uint64_t height, DeferredSignatures* deferred, std::size_t index) {
+                    std::uint64_t height, SignatureSink* deferred, std::size_t index) {
     SETM_TRY(bool seen, st.has_record(id));
     if (seen) return invalid("duplicate record", "already on the chain or earlier in this block");
     SETM_CHECK(authenticate(st, r, t, deferred, index));
@@ -374,9 +374,15 @@ std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned thre
     return ids;
 }
 
-Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
-                                 std::int64_t t, std::uint64_t height, unsigned threads,
-                                 std::size_t* bad_index, CheckedSignatures* checked) {
+namespace {
+
+// apply_records and apply_rules: the records' ids on `threads` threads, then
+// the rules in order, each signature handed to `sigs`; first_bad() checks
+// those added so far (nullopt: all valid).
+template <class FirstBad>
+Result<StateDelta> apply_in_order(const StateReader& base, const std::vector<Record>& records,
+                                  std::int64_t t, std::uint64_t height, unsigned threads,
+                                  SignatureSink& sigs, FirstBad first_bad, std::size_t* bad_index) {
     std::vector<Hash32> ids;
     auto name = [&](std::size_t i, Error e) {
         e.detail = std::string(record_type(records[i])) + " " + to_hex(ids[i]) + ": " + e.detail;
@@ -389,22 +395,37 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
                                               " records, the chain allows " + std::to_string(max));
     ids = record_ids(records, threads);
     StateDelta st(base);
-    DeferredSignatures deferred;
     for (std::size_t i = 0; i < records.size(); ++i) {
-        Status s = apply_record(st, records[i], ids[i], t, height, &deferred, i);
+        Status s = apply_record(st, records[i], ids[i], t, height, &sigs, i);
         if (!s) {
             // A rule failed; a bad signature before it is the first failure.
-            if (auto bad = deferred.verify(threads, checked); bad && *bad < i)
+            if (auto bad = first_bad(); bad && *bad < i)
                 return name(*bad, bad_signature(records[*bad]));
             return name(i, s.error());
         }
     }
     std::size_t at = 0;
     Status clearing = check_block_clearings(st, records, t, height, &at);
-    if (auto bad = deferred.verify(threads, checked))
-        return name(*bad, bad_signature(records[*bad]));
+    if (auto bad = first_bad()) return name(*bad, bad_signature(records[*bad]));
     if (!clearing) return name(at, clearing.error());
     return st;
+}
+
+} // namespace
+
+Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
+                                 std::int64_t t, std::uint64_t height, unsigned threads,
+                                 std::size_t* bad_index, CheckedSignatures* checked) {
+    DeferredSignatures deferred;
+    return apply_in_order(
+        base, records, t, height, threads, deferred,
+        [&] { return deferred.verify(threads, checked); }, bad_index);
+}
+
+Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
+                               std::int64_t t, std::uint64_t height, SignatureSink& sigs) {
+    return apply_in_order(
+        base, records, t, height, 1, sigs, [] { return std::optional<std::size_t>{}; }, nullptr);
 }
 
 // ---- genesis --------------------------------------------------------------------

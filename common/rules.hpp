@@ -34,16 +34,15 @@ inline constexpr std::size_t kMedianTimeSpan = 11;
 // With `deferred`, the signature is queued there (at `index`) instead of
 // checked now.
 Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
-                    DeferredSignatures* deferred = nullptr, std::size_t index = 0);
+                    SignatureSink* deferred = nullptr, std::size_t index = 0);
 
 // Validates r against st at block time t (authentication, chain id, record
 // rules, duplicates, limits) and applies it to st. Errors name the rule.
 Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
-                    DeferredSignatures* deferred = nullptr, std::size_t index = 0);
+                    SignatureSink* deferred = nullptr, std::size_t index = 0);
 // The same for a record whose id (record_id(r)) is known already.
 Status apply_record(StateDelta& st, const Record& r, const Hash32& id, std::int64_t t,
-                    std::uint64_t height, DeferredSignatures* deferred = nullptr,
-                    std::size_t index = 0);
+                    std::uint64_t height, SignatureSink* deferred = nullptr, std::size_t index = 0);
 
 // Validates all records of a block (not its header) and returns the changes.
 // The records' ids are computed on `threads` threads first, and signatures
@@ -58,6 +57,14 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
 
 // Every record's id (record_id), computed on `threads` threads.
 std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned threads);
+
+// The rules of apply_records without its signature checks: every signature
+// goes to `sigs` (at its record's index) instead, and the changes may be
+// trusted only once the caller has found them all valid. An error names
+// the rule that failed; it may not be the block's first failure, since a
+// signature before it may not verify (apply_records orders the two).
+Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
+                               std::int64_t t, std::uint64_t height, SignatureSink& sigs);
 
 // Header rules: version, link to prev, merkle root, proof of work at the
 // chain's target, time > median of the previous 11 (prev_times, oldest

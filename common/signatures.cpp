@@ -62,4 +62,94 @@ std::optional<std::size_t> DeferredSignatures::verify(unsigned threads,
     return worst;
 }
 
+// ---- SignaturePool -------------------------------------------------------------------
+
+SignaturePool::SignaturePool(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+}
+
+SignaturePool::~SignaturePool() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    more_.notify_all();
+    for (auto& w : workers_) w.join();
+}
+
+void SignaturePool::add(std::size_t tag, const Record& r, const PublicKey& key) {
+    bool wake = false;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        tasks_.push_back({tag, &r, key});
+        // Idle workers are woken a chunk at a time, not once per signature.
+        wake = idle_ > 0 && tasks_.size() - taken_ >= kChunk;
+    }
+    if (wake) more_.notify_one();
+}
+
+std::size_t SignaturePool::take(std::vector<SignatureTask>& out) {
+    const std::size_t n = std::min(kChunk, tasks_.size() - taken_);
+    out.assign(tasks_.begin() + static_cast<std::ptrdiff_t>(taken_),
+               tasks_.begin() + static_cast<std::ptrdiff_t>(taken_ + n));
+    taken_ += n;
+    return n;
+}
+
+void SignaturePool::done(const std::vector<SignatureTask>& tasks, const std::vector<char>& ok) {
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+        if (!ok[i] && (!bad_ || tasks[i].index < *bad_)) bad_ = tasks[i].index;
+    checked_ += tasks.size();
+    if (checked_ == tasks_.size()) finished_.notify_all();
+}
+
+namespace {
+
+void check_all(const std::vector<SignatureTask>& tasks, std::vector<char>& ok) {
+    ok.resize(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+        ok[i] = record_signature_valid(*tasks[i].record, tasks[i].key) ? 1 : 0;
+}
+
+} // namespace
+
+void SignaturePool::work() {
+    std::vector<SignatureTask> mine;
+    std::vector<char> ok;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stop_) {
+        if (take(mine) == 0) {
+            ++idle_;
+            more_.wait(lock);
+            --idle_;
+            continue;
+        }
+        lock.unlock();
+        check_all(mine, ok);
+        lock.lock();
+        done(mine, ok);
+    }
+}
+
+std::optional<std::size_t> SignaturePool::first_bad() {
+    std::vector<SignatureTask> mine;
+    std::vector<char> ok;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (checked_ < tasks_.size()) {
+        if (take(mine) == 0) {
+            finished_.wait(lock);
+            continue;
+        }
+        lock.unlock();
+        check_all(mine, ok);
+        lock.lock();
+        done(mine, ok);
+    }
+    const std::optional<std::size_t> out = bad_;
+    tasks_.clear();
+    taken_ = checked_ = 0;
+    bad_.reset();
+    return out;
+}
+
 } // namespace setm

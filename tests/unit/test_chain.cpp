@@ -633,6 +633,56 @@ TEST_CASE("chain: DeferredSignatures on several threads", "[chain][sig]") {
     CHECK_FALSE(bad.verify(2).has_value());
 }
 
+TEST_CASE("chain: SignaturePool verifies while tasks are added", "[chain][sig]") {
+    TestChain c;
+    std::vector<Record> recs;
+    for (std::uint64_t n = 0; n < 40; ++n)
+        recs.push_back(c.sign(c.offer_body(c.producer, n), c.producer));
+    for (unsigned threads : {0u, 1u, 2u, 4u}) {
+        INFO(threads);
+        SignaturePool pool(threads); // 0: the caller of first_bad() checks them all
+        for (std::size_t i = 0; i < recs.size(); ++i) pool.add(i / 4, recs[i], c.producer.ed25519);
+        CHECK_FALSE(pool.first_bad().has_value());
+        // Emptied by first_bad(): the next round reports only its own tasks,
+        // the lowest failing tag whatever order the workers finish in.
+        for (std::size_t i = 0; i < recs.size(); ++i) {
+            const bool wrong = i == 37 || i == 22 || i == 23;
+            pool.add(1000 + i / 4, recs[i], wrong ? c.consumer.ed25519 : c.producer.ed25519);
+        }
+        const auto bad = pool.first_bad();
+        REQUIRE(bad.has_value());
+        CHECK(*bad == 1005);
+        CHECK_FALSE(pool.first_bad().has_value());
+    }
+    // A pool destroyed with tasks it never checked stops its workers.
+    SignaturePool dropped(2);
+    for (const Record& r : recs) dropped.add(0, r, c.producer.ed25519);
+}
+
+TEST_CASE("chain: apply_rules hands every signature over and checks none", "[chain][sig]") {
+    TestChain c;
+    const MemoryState st = c.market_state();
+    std::vector<Record> recs = {c.sign(c.offer_body(c.producer, 1), c.producer),
+                                c.sign(c.offer_body(c.producer, 2), c.producer)};
+    std::get<Signed<Offer>>(recs[1]).signature[0] ^= 1;
+    DeferredSignatures sigs;
+    const StateDelta d = must(apply_rules(st, recs, kT0, 9, sigs));
+    CHECK(d.orders.size() == 2);
+    REQUIRE(sigs.size() == 2);
+    CHECK(*sigs.verify(1) == 1);
+    // apply_records, the same rules with the signatures checked, refuses it.
+    std::size_t at = 0;
+    const Error e = must_fail(apply_records(st, recs, kT0, 9, 2, &at));
+    CHECK(e.reason == "wrong user");
+    CHECK(at == 1);
+    // A rule that fails is named as apply_records names it.
+    recs[1] = recs[0];
+    DeferredSignatures again;
+    const Error dup = must_fail(apply_rules(st, recs, kT0, 9, again));
+    CHECK(dup.reason == "duplicate record");
+    CHECK(dup.detail.rfind("offer ", 0) == 0);
+}
+
 TEST_CASE("chain: authenticate checks the signature on the spot without a queue", "[chain][sig]") {
     TestChain c;
     const MemoryState st = c.market_state();
