@@ -471,12 +471,20 @@ Error refuse_at(Error e, std::uint64_t height) {
     return e;
 }
 
-// One block of a run at `height`: skipped if the store holds it already,
-// refused if it holds another, else validated on the tip and written.
-Result<bool> append_one(lmdb::Txn& txn, const StoreDbs& d, TxnState& st, const Block& b,
-                        std::uint64_t height, std::int64_t now, unsigned threads,
-                        std::optional<Error>& refused) {
-    SETM_TRY(Tip tip, st.tip());
+// Moves the tip of a run past the block just written above it.
+void advance(Tip& tip, const Block& b) {
+    ++tip.height;
+    tip.hash = block_hash(b.header);
+    tip.last_times.push_back(b.header.time);
+    if (tip.last_times.size() > kMedianTimeSpan) tip.last_times.erase(tip.last_times.begin());
+}
+
+// Block b of a run at `height`, before its records: true when it is the
+// next block and its header holds (validate its records); false when the
+// store holds it already (skipped) or it is refused (`refused`: another
+// block there, a gap, a bad header).
+Result<bool> placed(const TxnState& st, const Tip& tip, const Block& b, std::uint64_t height,
+                    std::int64_t now, std::optional<Error>& refused) {
     if (height <= tip.height) {
         SETM_TRY(BlockHeader have, st.header(height));
         if (block_hash(have) == block_hash(b.header)) return false;
@@ -497,13 +505,69 @@ Result<bool> append_one(lmdb::Txn& txn, const StoreDbs& d, TxnState& st, const B
         refused = refuse_at(hs.error(), height);
         return false;
     }
+    return true;
+}
+
+// One block of a run at `height`: skipped if the store holds it already,
+// refused if it holds another, else validated on the tip and written.
+Result<bool> append_one(lmdb::Txn& txn, const StoreDbs& d, TxnState& st, Tip& tip, const Block& b,
+                        std::uint64_t height, std::int64_t now, unsigned threads,
+                        std::optional<Error>& refused) {
+    SETM_TRY(bool next, placed(st, tip, b, height, now, refused));
+    if (!next) return false;
     auto delta = apply_records(st, b.records, b.header.time, height, threads);
     if (!delta) {
         refused = refuse_at(delta.error(), height);
         return false;
     }
     SETM_CHECK(write_block(txn, d, b, height, delta.value()));
+    advance(tip, b);
     return true;
+}
+
+// The signatures of one block of a run, tagged with its position there.
+class BlockSignatures : public SignatureSink {
+public:
+    BlockSignatures(SignaturePool& pool, std::size_t block) : pool_(pool), block_(block) {}
+    void add(std::size_t, const Record& r, const PublicKey& key) override {
+        pool_.add(block_, r, key);
+    }
+
+private:
+    SignaturePool& pool_;
+    std::size_t block_;
+};
+
+// A run on several threads: each block's header and rules checked in order
+// on this thread and written, while `threads` others verify the signatures
+// of the blocks before it. Returns the position of the first block that
+// failed anything (header, rule, signature, place), the blocks written then
+// being worthless; nullopt when every block was appended or skipped.
+Result<std::optional<std::size_t>> append_pooled(lmdb::Txn& txn, const StoreDbs& d, TxnState& st,
+                                                 const std::vector<Block>& blocks,
+                                                 std::uint64_t first, std::int64_t now,
+                                                 unsigned threads, std::size_t& appended) {
+    SETM_TRY(Tip tip, st.tip());
+    SignaturePool pool(threads);
+    std::optional<std::size_t> failed;
+    for (std::size_t i = 0; i < blocks.size() && !failed; ++i) {
+        const Block& b = blocks[i];
+        std::optional<Error> refused;
+        SETM_TRY(bool next, placed(st, tip, b, first + i, now, refused));
+        if (refused) failed = i;
+        if (!next) continue;
+        BlockSignatures sigs(pool, i);
+        auto delta = apply_rules(st, b.records, b.header.time, first + i, sigs);
+        if (!delta) {
+            failed = i;
+            continue;
+        }
+        SETM_CHECK(write_block(txn, d, b, first + i, delta.value()));
+        advance(tip, b);
+        ++appended;
+    }
+    if (auto bad = pool.first_bad(); bad && (!failed || *bad < *failed)) failed = *bad;
+    return failed;
 }
 
 } // namespace
@@ -511,12 +575,32 @@ Result<bool> append_one(lmdb::Txn& txn, const StoreDbs& d, TxnState& st, const B
 Result<Store::Run> Store::append_run(const std::vector<Block>& blocks, std::uint64_t first,
                                      std::int64_t now, unsigned threads) {
     Run run;
+    if (threads > 1 && blocks.size() > 1) {
+        std::optional<std::size_t> failed;
+        Status st = lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
+            run = Run{}; // write_txn runs this again after growing the map
+            failed.reset();
+            TxnState state(txn, dbs_, genesis_, chain_id_);
+            SETM_TRY(failed,
+                     append_pooled(txn, dbs_, state, blocks, first, now, threads, run.appended));
+            if (failed) return make_error(Exit::verify_failed, "rolled back");
+            return ok_status();
+        });
+        if (!failed) {
+            SETM_CHECK(st);
+            return run;
+        }
+        // Nothing of it was committed. The run below, checking signatures
+        // block by block, appends the good blocks before the failure and
+        // names it exactly as it always has.
+    }
     SETM_CHECK(lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
         run = Run{}; // write_txn runs this again after growing the map
         TxnState st(txn, dbs_, genesis_, chain_id_);
+        SETM_TRY(Tip tip, st.tip());
         for (std::size_t i = 0; i < blocks.size() && !run.refused; ++i) {
-            SETM_TRY(bool added,
-                     append_one(txn, dbs_, st, blocks[i], first + i, now, threads, run.refused));
+            SETM_TRY(bool added, append_one(txn, dbs_, st, tip, blocks[i], first + i, now, threads,
+                                            run.refused));
             if (added) ++run.appended;
         }
         return ok_status();
