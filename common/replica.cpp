@@ -351,11 +351,14 @@ Result<std::optional<Message>> next_message(const nats::Api& n, natsSubscription
 class Inbox {
 public:
     static constexpr std::size_t kInboxBytes = 64 << 20;
+    static constexpr std::int64_t kSliceMs = 10;
 
     // The reader: until stop(), or the first error (which pop() returns).
+    // It waits for the server in short slices, so that a stop (the sync
+    // has reached its goal) ends it at once rather than after a long wait.
     void drain(const nats::Api& n, natsSubscription* sub) {
         while (!stopping()) {
-            auto m = next_message(n, sub, 200);
+            auto m = next_message(n, sub, kSliceMs);
             std::unique_lock<std::mutex> lock(mu_);
             if (!m) {
                 error_ = m.error();
