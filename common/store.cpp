@@ -41,9 +41,10 @@ Result<T> unseal(const Bytes& v, const std::string& what) {
     return decode_binary<T>(v.data() + 32, v.size() - 32);
 }
 
-Status put_sealed_be(lmdb::Txn& txn, lmdb::Dbi db, std::uint64_t k, const Bytes& v) {
+Status put_sealed_be(lmdb::Txn& txn, lmdb::Dbi db, std::uint64_t k, const Bytes& v,
+                     unsigned flags = 0) {
     const auto key = be64(k);
-    return lmdb::put(txn, db, as_val(key.data(), key.size()), as_val(v));
+    return lmdb::put(txn, db, as_val(key.data(), key.size()), as_val(v), flags);
 }
 
 template <std::size_t N>
@@ -121,21 +122,21 @@ Result<Hash32> to_hash32(const std::string& s, const char* what) {
     return h;
 }
 
-// Writes block `height` and every index change of `delta` in txn.
+// Writes block `height` and every index change of `delta` in txn (the
+// records' ids are delta's: apply_record put each there). Heights only grow:
+// blocks and headers are appended at the end of their databases. The meta
+// tip is set_tip's.
 Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint64_t height,
                    const StateDelta& delta) {
     StoredBlock sb{serialize_header(b.header), b.records};
-    const Hash32 hash = block_hash(b.header);
     const auto hkey = be64(height);
-    SETM_CHECK(put_sealed_be(txn, d.blocks, height, seal(sb)));
+    SETM_CHECK(put_sealed_be(txn, d.blocks, height, seal(sb), MDB_APPEND));
     SETM_CHECK(lmdb::put(txn, d.headers, as_val(hkey.data(), 8),
-                         as_val(sb.header.data(), sb.header.size())));
-    SETM_CHECK(
-        lmdb::put(txn, d.block_index, key_of(hash), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
-    for (const auto& r : b.records) {
-        const Hash32 id = record_id(r);
+                         as_val(sb.header.data(), sb.header.size()), MDB_APPEND));
+    SETM_CHECK(lmdb::put(txn, d.block_index, key_of(block_hash(b.header)), as_val(hkey.data(), 8),
+                         MDB_NOOVERWRITE));
+    for (const auto& [id, h] : delta.records)
         SETM_CHECK(lmdb::put(txn, d.records, key_of(id), as_val(hkey.data(), 8), MDB_NOOVERWRITE));
-    }
     for (const auto& [serial, entry] : delta.credentials)
         SETM_CHECK(put_sealed_be(txn, d.credentials, serial, seal(entry)));
     for (const auto& [p, serial] : delta.participants) {
@@ -158,11 +159,16 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
         const auto v = be64(h);
         SETM_CHECK(lmdb::put(txn, d.cleared, key_of(key), as_val(v.data(), 8)));
     }
+    return ok_status();
+}
+
+// The meta tip: the height and hash of the last block written.
+Status set_tip(lmdb::Txn& txn, const StoreDbs& d, std::uint64_t height, const Hash32& hash) {
+    const auto hkey = be64(height);
     SETM_CHECK(meta_put(txn, d, "height",
                         std::string_view(reinterpret_cast<const char*>(hkey.data()), 8)));
-    SETM_CHECK(
-        meta_put(txn, d, "tip", std::string_view(reinterpret_cast<const char*>(hash.data()), 32)));
-    return ok_status();
+    return meta_put(txn, d, "tip",
+                    std::string_view(reinterpret_cast<const char*>(hash.data()), 32));
 }
 
 // Genesis of an opened store: block 0, checked on its own.
@@ -378,6 +384,7 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis, bool a
         StateDelta delta(base);
         delta.records[record_id(genesis.records[0])] = 0;
         SETM_CHECK(write_block(txn, d, genesis, 0, delta));
+        SETM_CHECK(set_tip(txn, d, 0, chain));
         s.dbs_ = d;
         return ok_status();
     });
@@ -459,7 +466,8 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
         SETM_CHECK(check_header(block, tip.hash, genesis_.bits, tip.last_times, now));
         SETM_TRY(StateDelta delta, apply_records(st, block.records, block.header.time,
                                                  tip.height + 1, threads, nullptr, checked));
-        return write_block(txn, dbs_, block, tip.height + 1, delta);
+        SETM_CHECK(write_block(txn, dbs_, block, tip.height + 1, delta));
+        return set_tip(txn, dbs_, tip.height + 1, block_hash(block.header));
     });
 }
 
@@ -567,6 +575,7 @@ Result<std::optional<std::size_t>> append_pooled(lmdb::Txn& txn, const StoreDbs&
         ++appended;
     }
     if (auto bad = pool.first_bad(); bad && (!failed || *bad < *failed)) failed = *bad;
+    if (!failed && appended > 0) SETM_CHECK(set_tip(txn, d, tip.height, tip.hash));
     return failed;
 }
 
@@ -603,6 +612,8 @@ Result<Store::Run> Store::append_run(const std::vector<Block>& blocks, std::uint
                                             run.refused));
             if (added) ++run.appended;
         }
+        // The meta tip once, after the run's last block.
+        if (run.appended > 0) SETM_CHECK(set_tip(txn, dbs_, tip.height, tip.hash));
         return ok_status();
     }));
     return run;

@@ -147,6 +147,12 @@ public:
     // refused ("diverged") otherwise. The first block that does not validate
     // stops the run: the blocks before it are committed, and its error
     // (Exit::verify_failed, "block H: ...") is returned in `refused`.
+    // With threads > 1 and several blocks, each block's header and rules are
+    // checked in order on this thread while `threads` others verify the
+    // signatures of the blocks before it (SignaturePool); if anything fails,
+    // that transaction is dropped and the run done again checking each
+    // block's signatures before the next, which commits the good blocks and
+    // names the bad one exactly as with one thread.
     struct Run {
         std::size_t appended = 0;     // new blocks committed
         std::optional<Error> refused; // the first block that did not validate
