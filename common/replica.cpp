@@ -457,8 +457,11 @@ Status Link::read(const Hash32& chain, std::uint64_t first, const OnMessage& fn,
 
 namespace {
 
-// Blocks appended in one write transaction (one disk sync) at most.
+// Blocks appended in one write transaction (one disk sync) at most. The
+// first batch is smaller, so that validation starts while the rest arrive;
+// each next one twice the size, up to kBatch.
 constexpr std::size_t kBatch = 2048;
+constexpr std::size_t kFirstBatch = 256;
 
 // The blocks read but not yet appended, and what the sync has done so far.
 struct Syncer {
@@ -468,9 +471,11 @@ struct Syncer {
     std::vector<Block> batch;
     std::uint64_t batch_first = 0;
     std::uint64_t next = 0; // the height the next message must hold
+    std::size_t limit = kFirstBatch;
 
     Status flush() {
         if (batch.empty()) return ok_status();
+        limit = std::min(2 * limit, kBatch);
         SETM_TRY(Store::Run run, store.append_run(batch, batch_first, o.now, o.threads));
         report.appended += run.appended;
         const std::uint64_t good = batch_first + batch.size() - 1;
@@ -516,7 +521,7 @@ struct Syncer {
         if (batch.empty()) batch_first = height;
         batch.push_back(std::move(b.value()));
         ++next;
-        if (batch.size() >= kBatch || m.pending == 0) SETM_CHECK(flush());
+        if (batch.size() >= limit || m.pending == 0) SETM_CHECK(flush());
         return ok_status();
     }
 };
@@ -524,7 +529,7 @@ struct Syncer {
 } // namespace
 
 Result<SyncReport> sync(Link& link, Store& store, const SyncOptions& opts) {
-    Syncer s{store, opts, {}, {}, 0, 0};
+    Syncer s{store, opts, {}, {}, 0, 0, kFirstBatch};
     {
         SETM_TRY(auto snap, store.snapshot());
         SETM_TRY(Tip tip, snap->state().tip());
