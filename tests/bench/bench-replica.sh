@@ -7,11 +7,13 @@
 #      same through the tools (setm-mine --nats, one process per block);
 #   2. the time a new node takes to sync that chain from nothing
 #      (setm-verify --sync --chain-id), as a ratio of a local setm-verify of
-#      the same chain (target <= 1.3).
-# Prints JSON lines. --smoke: a few dozen blocks, no timing claims.
+#      the same chain (target <= 1.3), REPS times (default 3; each a fresh
+#      node, the two timed back to back, which goes first alternating), then
+#      the median ratio.
+# Prints JSON lines. --smoke: a few dozen blocks, one repetition, no timing claims.
 set -uo pipefail
-bin=$(cd "$1" && pwd) chaintool=$(realpath "$2") n=${3:-10000}
-[ "$n" = --smoke ] && n=30
+bin=$(cd "$1" && pwd) chaintool=$(realpath "$2") n=${3:-10000} reps=${4:-3}
+[ "$n" = --smoke ] && n=30 reps=1
 here=$(cd "$(dirname "$0")/../replica" && pwd)
 # shellcheck source=../replica/cluster-lib.sh
 source "$here/cluster-lib.sh"
@@ -31,18 +33,34 @@ echo "{\"bench\":\"replicate in-process\",$(sed 's/^{//' <<<"$rate")"
 chain=$(setm-verify --store A --json | jq -r .chain)
 height=$(setm-verify --store A --json | jq -r .height)
 
-t0=$(secs)
-setm-verify --store A >/dev/null || { echo "FAIL: local verify"; exit 1; }
-t1=$(secs)
-setm-verify --store B --nats "$CLUSTER_URLS" --sync --chain-id "$chain" >B.sync ||
-    { echo "FAIL: sync"; exit 1; }
-t2=$(secs)
-[ "$(jq .height B.sync)" = "$height" ] || { echo "FAIL: B synced to $(jq .height B.sync), not $height"; exit 1; }
-cmp -s <(mdb_dump -s blocks A | sed '1,/^HEADER=END/d') <(mdb_dump -s blocks B | sed '1,/^HEADER=END/d') ||
-    { echo "FAIL: B's blocks differ from A's"; exit 1; }
-jq -nc --argjson blocks "$((height + 1))" --argjson t0 "$t0" --argjson t1 "$t1" --argjson t2 "$t2" \
-    '{bench: "new node sync vs local verify", blocks: $blocks, local_verify_s: ($t1 - $t0),
-      sync_s: ($t2 - $t1), ratio: (($t2 - $t1) / ($t1 - $t0))}'
+local_verify() { setm-verify --store A >/dev/null || { echo "FAIL: local verify"; exit 1; }; }
+new_node() {
+    rm -rf B
+    setm-verify --store B --nats "$CLUSTER_URLS" --sync --chain-id "$chain" >B.sync ||
+        { echo "FAIL: sync"; exit 1; }
+}
+ratios=()
+for rep in $(seq "$reps"); do
+    if [ $((rep % 2)) = 1 ]; then
+        t0=$(secs); local_verify; t1=$(secs); new_node; t2=$(secs)
+        local_s=$(jq -n "$t1 - $t0") sync_s=$(jq -n "$t2 - $t1")
+    else
+        t0=$(secs); new_node; t1=$(secs); local_verify; t2=$(secs)
+        sync_s=$(jq -n "$t1 - $t0") local_s=$(jq -n "$t2 - $t1")
+    fi
+    [ "$(jq .height B.sync)" = "$height" ] || { echo "FAIL: B synced to $(jq .height B.sync), not $height"; exit 1; }
+    cmp -s <(mdb_dump -s blocks A | sed '1,/^HEADER=END/d') <(mdb_dump -s blocks B | sed '1,/^HEADER=END/d') ||
+        { echo "FAIL: B's blocks differ from A's"; exit 1; }
+    ratio=$(jq -n "$sync_s / $local_s")
+    ratios+=("$ratio")
+    jq -nc --argjson blocks "$((height + 1))" --argjson rep "$rep" --argjson l "$local_s" \
+        --argjson s "$sync_s" --argjson r "$ratio" \
+        '{bench: "new node sync vs local verify", rep: $rep, blocks: $blocks, local_verify_s: $l,
+          sync_s: $s, ratio: $r}'
+done
+printf '%s\n' "${ratios[@]}" | jq -sc --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    '{bench: "new node sync vs local verify, median", runs: length,
+      ratio: (sort | .[length / 2 | floor]), min: min, max: max, load_average: $load}'
 
 # Through the tools: one setm-mine --nats process per block (start-up,
 # connect, catch up, validate, mine, publish, append).
