@@ -25,6 +25,32 @@ Status check_identity(const Signed<Identity>& id) {
     return ok_status();
 }
 
+namespace {
+
+// The authority's intent, beside the chain's rule: a registration of a
+// participant who holds a credential lasting past the new start is a
+// renewal only when asked for one, and a renewal renews something.
+Status check_renew_intent(const StateReader& st, const Credential& c, bool renew) {
+    SETM_TRY(const auto serials, st.serials_of_holder(c.participant));
+    std::optional<std::uint64_t> held;
+    for (std::uint64_t s : serials) {
+        SETM_TRY(auto e, st.credential(s));
+        if (e && !e->revoked && e->credential.body.valid_until > c.valid_from) held = s;
+    }
+    const std::string who = participant_hex(c.participant) + " (" + c.name + ")";
+    if (held && !renew)
+        return make_error(Exit::bad_input, "already registered",
+                          who + " holds active credential serial " + std::to_string(*held))
+            .with_hint("to renew it ahead of its end, register with --renew");
+    if (!held && renew)
+        return make_error(Exit::bad_input, "nothing to renew",
+                          who + " holds no credential that lasts past " + format_utc(c.valid_from))
+            .with_hint("register without --renew");
+    return ok_status();
+}
+
+} // namespace
+
 Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretKey& authority,
                                             const Signed<Identity>& id,
                                             const CredentialTerms& terms, std::uint64_t serial) {
@@ -44,6 +70,7 @@ Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretK
     c.valid_from = terms.valid_from;
     c.valid_until = terms.valid_until;
     c.authority = authority.id();
+    SETM_CHECK(check_renew_intent(st, c, terms.renew));
     Signed<Credential> s = sign_record(c, st.chain_id(), authority.seed);
     // The chain's own rules decide; run them now so a refusal comes early.
     StateDelta trial(st);
@@ -73,6 +100,7 @@ const char* status_name(CredentialStatus s) {
     case CredentialStatus::revoked: return "revoked";
     case CredentialStatus::expired: return "expired";
     case CredentialStatus::not_yet_valid: return "not yet valid";
+    case CredentialStatus::renewed: return "renewed";
     }
     return "unknown";
 }
@@ -82,6 +110,15 @@ CredentialStatus status_at(const RegistryEntry& e, std::int64_t t) {
     if (t >= e.credential.body.valid_until) return CredentialStatus::expired;
     if (t < e.credential.body.valid_from) return CredentialStatus::not_yet_valid;
     return CredentialStatus::active;
+}
+
+Result<CredentialStatus> registry_status(const StateReader& st, const RegistryEntry& e,
+                                         std::int64_t t) {
+    const CredentialStatus s = status_at(e, t);
+    if (s != CredentialStatus::active) return s;
+    auto c = active_credential(st, e.credential.body.participant, t);
+    if (!c) return c.error().code == Exit::rejected ? s : Result<CredentialStatus>(c.error());
+    return c->serial == e.credential.body.serial ? s : CredentialStatus::renewed;
 }
 
 Result<std::array<std::uint8_t, 32>> mutual_key(const SecretKey& me, const PublicKey& peer_x25519,

@@ -25,6 +25,11 @@ struct CredentialTerms {
     std::int64_t max_energy_wh = 0;
     std::int64_t valid_from = 0;
     std::int64_t valid_until = 0;
+    // A renewal (setm-auth register --renew): the participant holds a
+    // credential that lasts past the new one's start, and the new one takes
+    // over from its start. Without it, such a participant is refused
+    // ("already registered"), as a second registration by mistake would be.
+    bool renew = false;
 };
 
 // The credential the authority signs for an identity, after checking it
@@ -40,9 +45,13 @@ Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretK
                                             const std::string& reason);
 
 // Status of a registry entry at time t.
-enum class CredentialStatus { active, revoked, expired, not_yet_valid };
+enum class CredentialStatus { active, revoked, expired, not_yet_valid, renewed };
 const char* status_name(CredentialStatus s);
 CredentialStatus status_at(const RegistryEntry& e, std::int64_t t);
+// The same in the registry: an entry valid at t whose holder's renewal
+// decides then (active_credential) is "renewed", not active.
+Result<CredentialStatus> registry_status(const StateReader& st, const RegistryEntry& e,
+                                         std::int64_t t);
 
 // The mutual key: X25519(my, peer), then HKDF-SHA256 with the chain id as
 // salt and info = "setm/mutual/v1" || both X25519 public keys in ascending

@@ -112,12 +112,51 @@ Status apply_kind(StateDelta&, const Signed<Genesis>&, const RecordContext&) {
     return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
 }
 
-Result<Credential> signer_credential(const StateReader& st, const ParticipantId& p) {
-    SETM_TRY(auto serial, st.serial_of(p));
-    SETM_TRY(auto entry, st.credential(serial.value_or(0)));
-    if (!entry)
-        return make_error(Exit::rejected, "wrong user", participant_hex(p) + " is not registered");
-    return entry->credential.body;
+// A participant's credentials on the chain (ascending serials).
+Result<std::vector<RegistryEntry>> holder_entries(const StateReader& st, const ParticipantId& p) {
+    SETM_TRY(const auto serials, st.serials_of_holder(p));
+    std::vector<RegistryEntry> out;
+    for (std::uint64_t s : serials) {
+        SETM_TRY(auto e, st.credential(s));
+        if (!e)
+            return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+        out.push_back(std::move(*e));
+    }
+    return out;
+}
+
+// One active credential per key, with renewals: every credential of the
+// participant that is not revoked and lasts past the new one's start must
+// be renewed by it, i.e. start before it and end before it (setm(7),
+// RENEWALS). The latest start then decides at every time, so at most one
+// credential speaks for a key.
+Status check_renewal(const StateReader& st, const Credential& c) {
+    SETM_TRY(const auto held, holder_entries(st, c.participant));
+    for (const RegistryEntry& e : held) {
+        const Credential& old = e.credential.body;
+        if (e.revoked || old.valid_until <= c.valid_from) continue;
+        if (old.valid_from < c.valid_from && old.valid_until < c.valid_until) continue;
+        return invalid("already registered",
+                       participant_hex(c.participant) + " holds active credential serial " +
+                           std::to_string(old.serial) + " (" + format_utc(old.valid_from) + " to " +
+                           format_utc(old.valid_until) +
+                           "); a renewal must start after it starts and end after it ends");
+    }
+    return ok_status();
+}
+
+// One participant per meter: a meter is taken while its credential lasts,
+// unless the new credential is its holder's renewal.
+Status check_meter(const StateReader& st, const Credential& c) {
+    if (c.meter.empty()) return ok_status();
+    SETM_TRY(auto m, st.serial_of_meter(c.meter));
+    if (!m) return ok_status();
+    SETM_TRY(auto old, st.credential(*m));
+    if (old && !old->revoked && old->credential.body.valid_until > c.valid_from &&
+        old->credential.body.participant != c.participant)
+        return invalid("meter taken",
+                       "meter " + c.meter + " belongs to serial " + std::to_string(*m));
+    return ok_status();
 }
 
 Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordContext& ctx) {
@@ -139,31 +178,19 @@ Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordConte
     SETM_TRY(auto same_serial, st.credential(c.serial));
     if (same_serial)
         return invalid("duplicate serial", "serial " + std::to_string(c.serial) + " is taken");
-    SETM_TRY(auto prior, st.serial_of(c.participant));
-    if (prior) {
-        SETM_TRY(auto old, st.credential(*prior));
-        if (old && !old->revoked && old->credential.body.valid_until > c.valid_from)
-            return invalid("already registered", participant_hex(c.participant) +
-                                                     " holds active credential serial " +
-                                                     std::to_string(*prior));
-    }
-    if (!c.meter.empty()) {
-        SETM_TRY(auto m, st.serial_of_meter(c.meter));
-        if (m) {
-            // As for keys: taken while its credential lasts, so that a
-            // credential can be renewed for when the old one ends.
-            SETM_TRY(auto old, st.credential(*m));
-            if (old && !old->revoked && old->credential.body.valid_until > c.valid_from)
-                return invalid("meter taken",
-                               "meter " + c.meter + " belongs to serial " + std::to_string(*m));
-        }
-        st.meters[c.meter] = c.serial;
-    }
+    SETM_CHECK(check_renewal(st, c));
+    SETM_CHECK(check_meter(st, c));
+    if (!c.meter.empty()) st.meters[c.meter] = c.serial;
     st.credentials[c.serial] = RegistryEntry{s, false, 0, 0, ctx.height};
     st.participants[c.participant] = c.serial;
+    st.holders.insert({c.participant, c.serial});
     return ok_status();
 }
 
+// A revocation names one serial but revokes the key: that credential and
+// every other one of its participant on the chain (a renewal carries the
+// same key), from the revocation's time. A credential admitted later
+// admits the participant again.
 Status apply_kind(StateDelta& st, const Signed<Revocation>& s, const RecordContext& ctx) {
     const Revocation& v = s.body;
     SETM_TRY(auto entry, st.credential(v.serial));
@@ -173,10 +200,14 @@ Status apply_kind(StateDelta& st, const Signed<Revocation>& s, const RecordConte
         return invalid("bad revocation",
                        "serial " + std::to_string(v.serial) + " belongs to another participant");
     if (entry->revoked) return invalid("already revoked", "serial " + std::to_string(v.serial));
-    entry->revoked = true;
-    entry->revoked_at = v.time;
-    entry->revoked_block_time = ctx.t;
-    st.credentials[v.serial] = *entry;
+    SETM_TRY(auto held, holder_entries(st, v.participant));
+    for (RegistryEntry& e : held) {
+        if (e.revoked) continue;
+        e.revoked = true;
+        e.revoked_at = v.time;
+        e.revoked_block_time = ctx.t;
+        st.credentials[e.credential.body.serial] = e;
+    }
     return ok_status();
 }
 
@@ -232,7 +263,7 @@ void add_order(StateDelta& st, const Record& order, const RecordContext& ctx) {
 }
 
 Status apply_kind(StateDelta& st, const Signed<Offer>& s, const RecordContext& ctx) {
-    SETM_TRY(Credential c, signer_credential(st, s.body.producer));
+    SETM_TRY(Credential c, active_credential(st, s.body.producer, ctx.t));
     SETM_CHECK(check_order_common(st, s.body, c, ctx.t, "offer"));
     if (s.body.opening_price < s.body.floor_price)
         return invalid("bad price", "opening price below the floor");
@@ -242,7 +273,7 @@ Status apply_kind(StateDelta& st, const Signed<Offer>& s, const RecordContext& c
 }
 
 Status apply_kind(StateDelta& st, const Signed<Request>& s, const RecordContext& ctx) {
-    SETM_TRY(Credential c, signer_credential(st, s.body.consumer));
+    SETM_TRY(Credential c, active_credential(st, s.body.consumer, ctx.t));
     SETM_CHECK(check_order_common(st, s.body, c, ctx.t, "request"));
     if (s.body.opening_price > s.body.ceiling_price)
         return invalid("bad price", "opening price above the ceiling");

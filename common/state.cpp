@@ -1,5 +1,7 @@
 #include "state.hpp"
 
+#include <algorithm>
+
 #include "units.hpp"
 
 namespace setm {
@@ -25,6 +27,16 @@ Result<std::optional<RegistryEntry>> StateTables::credential(std::uint64_t s) co
 Result<std::optional<std::uint64_t>> StateTables::serial_of(const ParticipantId& p) const {
     if (auto v = find_opt(participants, p); v || !base_) return v;
     return base_->serial_of(p);
+}
+Result<std::vector<std::uint64_t>> StateTables::serials_of_holder(const ParticipantId& p) const {
+    std::vector<std::uint64_t> out;
+    if (base_) {
+        SETM_TRY(out, base_->serials_of_holder(p));
+    }
+    for (auto it = holders.lower_bound({p, 0}); it != holders.end() && it->first == p; ++it)
+        out.push_back(it->second);
+    std::sort(out.begin(), out.end()); // a delta's serials may be below its base's
+    return out;
 }
 Result<std::optional<std::uint64_t>> StateTables::serial_of_meter(const std::string& m) const {
     if (auto v = find_opt(meters, m); v || !base_) return v;
@@ -74,29 +86,64 @@ Error not_active(const std::string& why) { return make_error(Exit::rejected, "wr
 
 } // namespace
 
-Result<Credential> active_credential(const StateReader& st, const ParticipantId& p,
-                                     std::int64_t t) {
-    const std::string who = participant_hex(p);
-    SETM_TRY(auto serial, st.serial_of(p));
-    if (!serial) return not_active(who + " is not registered");
-    SETM_TRY(auto entry, st.credential(*serial));
-    if (!entry)
-        return make_error(Exit::io, "store unreadable", "registry names a missing credential");
-    const Credential& c = entry->credential.body;
-    if (entry->revoked_for(t))
-        return not_active(who + " (" + c.name + ") was revoked at " +
-                          format_utc(entry->revoked_at));
+std::optional<std::size_t> deciding_credential(const std::vector<RegistryEntry>& entries,
+                                               std::int64_t t) {
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const Credential& c = entries[i].credential.body;
+        if (entries[i].revoked_for(t) || t < c.valid_from || t >= c.valid_until) continue;
+        if (best) {
+            const Credential& b = entries[*best].credential.body;
+            if (std::tie(c.valid_from, c.serial) < std::tie(b.valid_from, b.serial)) continue;
+        }
+        best = i;
+    }
+    return best;
+}
+
+namespace {
+
+// Why no credential of p decides at t: a revoked one that would have held
+// t, else the newest one's own state (not yet valid, expired).
+Error why_not_active(const std::string& who, const std::vector<RegistryEntry>& entries,
+                     std::int64_t t) {
+    const RegistryEntry* e = &entries.back();
+    for (const auto& r : entries)
+        if (r.revoked_for(t) && t >= r.credential.body.valid_from &&
+            t < r.credential.body.valid_until)
+            e = &r;
+    const Credential& c = e->credential.body;
+    if (e->revoked_for(t))
+        return not_active(who + " (" + c.name + ") was revoked at " + format_utc(e->revoked_at));
     if (t < c.valid_from)
         return not_active(who + " (" + c.name + ") is not valid before " +
                           format_utc(c.valid_from));
-    if (t >= c.valid_until)
-        return not_active(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
-    return c;
+    return not_active(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
+}
+
+} // namespace
+
+Result<Credential> active_credential(const StateReader& st, const ParticipantId& p,
+                                     std::int64_t t) {
+    const std::string who = participant_hex(p);
+    SETM_TRY(const auto serials, st.serials_of_holder(p));
+    if (serials.empty()) return not_active(who + " is not registered");
+    std::vector<RegistryEntry> entries;
+    entries.reserve(serials.size());
+    for (std::uint64_t s : serials) {
+        SETM_TRY(auto entry, st.credential(s));
+        if (!entry)
+            return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+        entries.push_back(std::move(*entry));
+    }
+    if (auto i = deciding_credential(entries, t)) return entries[*i].credential.body;
+    return why_not_active(who, entries, t);
 }
 
 void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.credentials) credentials[k] = v;
     for (const auto& [k, v] : d.participants) participants[k] = v;
+    holders.insert(d.holders.begin(), d.holders.end());
     for (const auto& [k, v] : d.meters) meters[k] = v;
     for (const auto& [k, v] : d.orders) orders[k] = v;
     for (const auto& [k, v] : d.slot_orders) slot_orders[k] = v;

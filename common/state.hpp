@@ -12,8 +12,11 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "error.hpp"
 #include "records.hpp"
@@ -80,6 +83,9 @@ public:
     virtual Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const = 0;
     // serial of the participant's latest credential
     virtual Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const = 0;
+    // the serials of all the participant's credentials, ascending (a
+    // renewed participant has several: active_credential picks one)
+    virtual Result<std::vector<std::uint64_t>> serials_of_holder(const ParticipantId& p) const = 0;
     virtual Result<std::optional<std::uint64_t>> serial_of_meter(
         const std::string& meter) const = 0;
     virtual Result<std::optional<OrderEntry>> order(const Hash32& id) const = 0;
@@ -95,10 +101,20 @@ public:
     virtual Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const = 0;
 };
 
-// The credential of participant p, if p is registered and its credential is
-// valid at t and not revoked; Exit::rejected "wrong user: ..." naming why
-// otherwise.
+// The credential that decides for participant p at time t (setm(7),
+// RENEWALS): among p's credentials that are not revoked for t and whose
+// validity [valid_from, valid_until) holds t, the one with the latest
+// valid_from, and of those the highest serial. Exit::rejected "wrong
+// user: ..." naming why when none does. Reads p's credentials only: one
+// index range and one entry per credential p holds (one more a renewal).
+// The rules, the clearing, negotiation, the open book and the statement
+// all ask this one function.
 Result<Credential> active_credential(const StateReader& st, const ParticipantId& p, std::int64_t t);
+
+// The resolution itself over a participant's entries (any order): the
+// index of the deciding one, or nullopt.
+std::optional<std::size_t> deciding_credential(const std::vector<RegistryEntry>& entries,
+                                               std::int64_t t);
 
 // State held in memory, in the same tables the store keeps. Over a base
 // (StateDelta: one block's changes, readable as the state after them), a
@@ -110,6 +126,7 @@ public:
     const Hash32& chain_id() const override;
     Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const override;
     Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const override;
+    Result<std::vector<std::uint64_t>> serials_of_holder(const ParticipantId& p) const override;
     Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& m) const override;
     Result<std::optional<OrderEntry>> order(const Hash32& id) const override;
     Result<bool> has_record(const Hash32& id) const override;
@@ -123,6 +140,7 @@ public:
 
     std::map<std::uint64_t, RegistryEntry> credentials;
     std::map<ParticipantId, std::uint64_t> participants;
+    std::set<std::pair<ParticipantId, std::uint64_t>> holders; // every (participant, serial)
     std::map<std::string, std::uint64_t> meters;
     std::map<Hash32, OrderEntry> orders;
     std::map<Hash32, std::uint64_t> records;             // id -> height of its block

@@ -61,6 +61,7 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
                                                       {&d.records, "records"},
                                                       {&d.credentials, "credentials"},
                                                       {&d.participants, "participants"},
+                                                      {&d.holders, "holders"},
                                                       {&d.meters, "meters"},
                                                       {&d.orders, "orders"},
                                                       {&d.slot_orders, "slot_orders"},
@@ -85,6 +86,16 @@ std::array<std::uint8_t, kSlotOrderKeySize> slot_order_key(const SlotOrderKey& k
     b[8] = static_cast<std::uint8_t>(k.side);
     std::copy(k.owner.begin(), k.owner.end(), b.begin() + 9);
     std::copy(k.id.begin(), k.id.end(), b.begin() + 25);
+    return b;
+}
+
+constexpr std::size_t kHolderKeySize = 16 + 8;
+
+std::array<std::uint8_t, kHolderKeySize> holder_key(const ParticipantId& p, std::uint64_t serial) {
+    std::array<std::uint8_t, kHolderKeySize> b{};
+    std::copy(p.begin(), p.end(), b.begin());
+    const auto s = be64(serial);
+    std::copy(s.begin(), s.end(), b.begin() + 16);
     return b;
 }
 
@@ -142,6 +153,10 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     for (const auto& [p, serial] : delta.participants) {
         const auto v = be64(serial);
         SETM_CHECK(lmdb::put(txn, d.participants, key_of(p), as_val(v.data(), 8)));
+    }
+    for (const auto& [p, serial] : delta.holders) {
+        const auto k = holder_key(p, serial);
+        SETM_CHECK(lmdb::put(txn, d.holders, key_of(k), as_val(std::string_view())));
     }
     for (const auto& [m, serial] : delta.meters) {
         const auto v = be64(serial);
@@ -211,6 +226,23 @@ Result<std::optional<std::uint64_t>> TxnState::serial_of(const ParticipantId& p)
     if (!v) return std::optional<std::uint64_t>{};
     SETM_TRY(std::uint64_t s, read_be64(*v, "participant serial"));
     return std::optional<std::uint64_t>(s);
+}
+
+Result<std::vector<std::uint64_t>> TxnState::serials_of_holder(const ParticipantId& p) const {
+    SETM_TRY(lmdb::Cursor c, lmdb::Cursor::open(txn_, dbs_.holders));
+    const auto start = holder_key(p, 0);
+    const std::string_view prefix(reinterpret_cast<const char*>(start.data()), 16);
+    std::vector<std::uint64_t> out;
+    SETM_TRY(bool more, c.seek(key_of(start)));
+    while (more && c.key().substr(0, 16) == prefix) {
+        const std::string_view k = c.key();
+        if (k.size() != kHolderKeySize)
+            return make_error(Exit::io, "store damaged", "holders holds a malformed entry");
+        SETM_TRY(std::uint64_t s, read_be64(Bytes(k.begin() + 16, k.end()), "holder serial"));
+        out.push_back(s);
+        SETM_TRY(more, c.next());
+    }
+    return out;
 }
 
 Result<std::optional<std::uint64_t>> TxnState::serial_of_meter(const std::string& m) const {
@@ -392,6 +424,48 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis, bool a
     return s;
 }
 
+namespace {
+
+// Version 2 stores lack the holders index: it is derived from the
+// credentials table (each entry names its participant), in one write
+// transaction that also sets the version, so a store is either upgraded or
+// left as it was. A read-only open cannot write it: it is refused with the
+// way out.
+Result<bool> is_version_2(lmdb::Env& env) {
+    SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(env, false));
+    auto meta = lmdb::Dbi::open(txn, "meta", false);
+    if (!meta) return false; // not a store: open() says so
+    SETM_TRY(auto v, lmdb::get(txn, *meta, as_val(std::string_view("version"))));
+    return v && std::string(v->begin(), v->end()) == "2";
+}
+
+Status upgrade_from_2(lmdb::Env& env, const std::string& dir, bool read_only) {
+    SETM_TRY(bool old, is_version_2(env));
+    if (!old) return ok_status();
+    if (read_only)
+        return make_error(Exit::io, "store version", dir + " is version 2; this setm reads 3")
+            .with_hint(
+                "any tool that writes the store (setm-mine, setm-settle) upgrades it in "
+                "place: it adds the index of each participant's credentials");
+    return lmdb::write_txn(env, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(StoreDbs d, open_dbs(txn, true));
+        SETM_TRY(std::string version, meta_get(txn, d, "version"));
+        if (version != "2") return ok_status(); // another process upgraded it
+        SETM_CHECK(
+            each_entry(txn, d.credentials, [&](std::string_view k, std::string_view v) -> Status {
+                SETM_TRY(auto e,
+                         unseal<RegistryEntry>(Bytes(v.begin(), v.end()),
+                                               "credential " + to_hex(Bytes(k.begin(), k.end()))));
+                const auto key =
+                    holder_key(e.credential.body.participant, e.credential.body.serial);
+                return lmdb::put(txn, d.holders, key_of(key), as_val(std::string_view()));
+            }));
+        return meta_put(txn, d, "version", kStoreVersion);
+    });
+}
+
+} // namespace
+
 Result<Store> Store::open(const std::string& dir, bool read_only) {
     lmdb::Env::Options opt;
     opt.read_only = read_only;
@@ -399,6 +473,7 @@ Result<Store> Store::open(const std::string& dir, bool read_only) {
     Store s;
     s.dir_ = dir;
     s.env_ = std::make_unique<lmdb::Env>(std::move(env));
+    SETM_CHECK(upgrade_from_2(*s.env_, dir, read_only));
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(*s.env_, false));
     auto d = open_dbs(txn, false);
     if (!d) {
@@ -664,7 +739,7 @@ Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries&
 Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
     const StoreDbs& d = st.dbs_;
-    Entries hdr, idx, recs, creds, parts, meters, orders, slots, cleared;
+    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
         hdr[key] = str_of(serialize_header(headers[h]));
@@ -674,6 +749,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     for (const auto& [serial, e] : replay.credentials)
         creds[str_of(be64(serial))] = str_of(seal(e));
     for (const auto& [p, serial] : replay.participants) parts[str_of(p)] = str_of(be64(serial));
+    for (const auto& [p, serial] : replay.holders) holders[str_of(holder_key(p, serial))] = "";
     for (const auto& [m, serial] : replay.meters) meters[m] = str_of(be64(serial));
     for (const auto& [id, e] : replay.orders) orders[str_of(id)] = str_of(seal(e));
     for (const auto& [k, energy] : replay.slot_orders)
@@ -695,6 +771,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     SETM_CHECK(compare_db(st.txn_, d.records, "records", recs));
     SETM_CHECK(compare_db(st.txn_, d.credentials, "credentials", creds));
     SETM_CHECK(compare_db(st.txn_, d.participants, "participants", parts));
+    SETM_CHECK(compare_db(st.txn_, d.holders, "holders", holders));
     SETM_CHECK(compare_db(st.txn_, d.meters, "meters", meters));
     SETM_CHECK(compare_db(st.txn_, d.orders, "orders", orders));
     SETM_CHECK(compare_db(st.txn_, d.slot_orders, "slot_orders", slots));

@@ -11,7 +11,11 @@
 //   block_index   block hash -> height
 //   records       record id -> height
 //   credentials   serial (8 bytes BE) -> SHA-256 || cereal RegistryEntry
-//   participants  participant id -> serial
+//   participants  participant id -> serial (its latest credential)
+//   holders       participant id (16) || serial (8 bytes BE) -> nothing:
+//                 every credential of a participant, one range (version 3;
+//                 a version 2 store gains it, derived from credentials,
+//                 when a tool first opens it for writing)
 //   meters        meter id -> serial
 //   orders        order id -> SHA-256 || cereal OrderEntry
 //   slot_orders   slot (8 bytes BE, sign bit flipped) || side (1: 0 offer,
@@ -37,7 +41,7 @@
 namespace setm {
 
 inline constexpr const char* kStoreFormat = "setm-store";
-inline constexpr const char* kStoreVersion = "2";
+inline constexpr const char* kStoreVersion = "3";
 
 struct Tip {
     std::uint64_t height = 0;
@@ -49,8 +53,8 @@ class Store;
 
 // The named databases of one environment.
 struct StoreDbs {
-    lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, meters,
-        orders, slot_orders, cleared;
+    lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, holders,
+        meters, orders, slot_orders, cleared;
 };
 
 // The chain state as one transaction sees it.
@@ -62,6 +66,7 @@ public:
     const Hash32& chain_id() const override { return chain_id_; }
     Result<std::optional<RegistryEntry>> credential(std::uint64_t serial) const override;
     Result<std::optional<std::uint64_t>> serial_of(const ParticipantId& p) const override;
+    Result<std::vector<std::uint64_t>> serials_of_holder(const ParticipantId& p) const override;
     Result<std::optional<std::uint64_t>> serial_of_meter(const std::string& m) const override;
     Result<std::optional<OrderEntry>> order(const Hash32& id) const override;
     Result<bool> has_record(const Hash32& id) const override;

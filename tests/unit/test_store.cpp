@@ -260,6 +260,40 @@ TEST_CASE("store: wrong format or version in meta", "[store]") {
     CHECK(starts_with(e.detail, "block 1: ")); // block 1 is not there
 }
 
+TEST_CASE("store: a version 2 store gains the holders index when opened for writing",
+          "[store][renewal]") {
+    Fixture f;
+    {
+        Store s = must(Store::create(f.path, f.c.genesis_block));
+        build_market(s, f.c);
+    }
+    // What setm before renewals wrote: no holders database, version 2.
+    tamper(f.path, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(lmdb::Dbi holders, lmdb::Dbi::open(txn, "holders", false));
+        if (int rc = mdb_drop(txn.get(), holders.id, 1); rc != 0)
+            return make_error(Exit::io, "drop", mdb_strerror(rc));
+        SETM_TRY(lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", false));
+        return lmdb::put(txn, meta, lmdb::as_val(std::string_view("version")),
+                         lmdb::as_val(std::string_view("2")));
+    });
+    // Read-only: refused, with the way out.
+    const Error e = must_fail(Store::open(f.path, true));
+    CHECK(e.reason == "store version");
+    CHECK(e.detail.find("is version 2") != std::string::npos);
+    CHECK(e.hint.find("upgrades it") != std::string::npos);
+    // For writing: upgraded in place, the index derived from the credentials,
+    // and the chain verifies against its replay (holders included).
+    {
+        Store s = must(Store::open(f.path, false));
+        const auto snap = must(s.snapshot());
+        CHECK(must(snap->state().serials_of_holder(f.c.consumer.id())) ==
+              std::vector<std::uint64_t>{2});
+        CHECK(must(snap->state().serials_of_holder(key_of(9, "x").id())).empty());
+    }
+    CHECK(verify_store(f.path));
+    Store again = must(Store::open(f.path, true)); // version 3 now
+}
+
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {
     Fixture f;
     Store s = must(Store::create(f.path, f.c.genesis_block));
