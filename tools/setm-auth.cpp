@@ -35,6 +35,7 @@ struct Options {
     std::vector<std::string> roles;
     std::string zone, meter, max_energy, valid_from, valid_until;
     unsigned days = 365;
+    bool renew = false;
     std::uint64_t serial = 0;
     // revoke
     std::string reason = "revoked by the authority";
@@ -141,6 +142,7 @@ Result<CredentialTerms> terms_of(const Options& o, std::int64_t now) {
     }
     t.zone = o.zone;
     t.meter = o.meter;
+    t.renew = o.renew;
     if (!o.max_energy.empty()) {
         auto e = parse_energy(o.max_energy);
         if (!e) return make_error(Exit::usage, "bad --max-energy", e.error().detail);
@@ -292,7 +294,8 @@ Status cmd_list(const Options& o) {
         j.field("zone", c.zone).field("meter", c.meter).field("max_energy_wh", c.max_energy_wh);
         j.field("valid_from", format_utc(c.valid_from))
             .field("valid_until", format_utc(c.valid_until));
-        j.field("status", status_name(status_at(e, now)));
+        SETM_TRY(CredentialStatus status, registry_status(st, e, now));
+        j.field("status", status_name(status));
         if (e.revoked) j.field("revoked_at", format_utc(e.revoked_at));
         j.field("height", static_cast<std::uint64_t>(e.height));
         j.end_object();
@@ -499,6 +502,9 @@ CLI::App* add_register(CLI::App& app, Options& o) {
                     "End of validity (default: --days after the start)")
         ->option_text("TIME");
     reg->add_option("--days", o.days, "Days of validity (default 365)")->option_text("N");
+    reg->add_flag("--renew", o.renew,
+                  "Renew: each participant holds a credential lasting past --valid-from, which "
+                  "this one takes over from then");
     reg->add_option("--serial", o.serial,
                     "First serial number (default: one above the highest on the chain or reserved "
                     "by an earlier register)")
