@@ -70,12 +70,12 @@ Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretK
     c.valid_from = terms.valid_from;
     c.valid_until = terms.valid_until;
     c.authority = authority.id();
-    SETM_CHECK(check_renew_intent(st, c, terms.renew));
     Signed<Credential> s = sign_record(c, st.chain_id(), authority.seed);
     // The chain's own rules decide; run them now so a refusal comes early.
     StateDelta trial(st);
     Status ok = apply_record(trial, s, terms.valid_from, 0);
     if (!ok) return ok.error();
+    SETM_CHECK(check_renew_intent(st, c, terms.renew)); // after the chain's own refusals
     return s;
 }
 
