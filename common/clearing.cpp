@@ -173,6 +173,8 @@ Result<std::vector<MarketOrder>> slot_book(const StateDelta& block, std::int64_t
         SETM_TRY(const std::int64_t filled, filled_before(block, so.key.id, *e));
         const std::int64_t left = so.energy_wh - filled;
         if (left <= 0 || order_facts(e->order).expires <= t) return ok_status();
+        SETM_TRY(const auto cancel, block.cancellation(so.key.id));
+        if (cancel) return ok_status(); // withdrawn in this block or an earlier one
         auto it = active.find(so.key.owner);
         if (it == active.end()) {
             SETM_TRY(const bool a, active_at(block, so.key.owner, t));

@@ -9,8 +9,11 @@
 //
 // The book of slot S at a block of time t: every offer and request for S on
 // the chain up to and including that block, each with what earlier blocks
-// left of it (its energy less its trades so far), that has not expired at t
-// and whose signer's credential is valid at t and not revoked. A block that
+// left of it (its energy less its trades so far), that has not expired at t,
+// that its owner has not withdrawn (a cancel record in that block or an
+// earlier one: a cancel counts for the whole block that holds it, wherever
+// it stands among its records, as an order does) and whose signer's
+// credential is valid at t and not revoked. A block that
 // holds any trade for S holds the whole clearing of that book, in the order
 // clear_market makes it; a block without a trade for S leaves S open.
 //

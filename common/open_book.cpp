@@ -85,6 +85,8 @@ Result<std::vector<OpenOrder>> open_book(const StateReader& st, const OpenBookQu
                               "slot_orders names a missing order " + to_hex(so.key.id));
         if (e->filled_wh >= so.energy_wh || order_facts(e->order).expires <= q.now)
             return ok_status();
+        SETM_TRY(const auto cancel, st.cancellation(so.key.id));
+        if (cancel) return ok_status();
         auto n = names.find(so.key.owner);
         if (n == names.end()) {
             SETM_TRY(auto name, active_name(st, so.key.owner, q.now));

@@ -7,6 +7,7 @@
 //   - it has not expired (expires > now),
 //   - something of it is left: its energy less the energy of every trade
 //     on the chain that names it (the filled amount the clearing uses),
+//   - its owner has not withdrawn it (a cancel record on the chain),
 //   - its owner's credential is valid at `now` and not revoked (the
 //     clearing leaves out the orders of anyone else),
 //   - on a chain with a gate, its slot has not been cleared (the one

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "clearing.hpp"
 #include "limits.hpp"
 #include "units.hpp"
 
@@ -43,6 +44,25 @@ Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const Or
 Status check_order(const StateReader& st, const Record& order, std::int64_t now) {
     StateDelta trial(st);
     return apply_record(trial, order, now, 0);
+}
+
+Signed<Cancel> make_cancel(const SecretKey& key, const Hash32& chain, const Hash32& order,
+                           std::int64_t now) {
+    return sign_record(Cancel{key.id(), order, now}, chain, key.seed);
+}
+
+Status check_cancel(const StateReader& st, const Signed<Cancel>& cancel, Side side,
+                    std::int64_t now) {
+    SETM_TRY(auto e, st.order(cancel.body.order));
+    if (e && order_facts(e->order).side != side) {
+        const bool offer = side == Side::offer;
+        return make_error(Exit::usage, offer ? "not an offer" : "not a request",
+                          to_hex(cancel.body.order) + " is " + (offer ? "a request" : "an offer"))
+            .with_hint(offer ? "withdraw it with setm-request --cancel"
+                             : "withdraw it with setm-offer --cancel");
+    }
+    StateDelta trial(st);
+    return apply_record(trial, cancel, now, 0);
 }
 
 Status check_order_alone(const Record& order) {

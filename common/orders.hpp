@@ -35,6 +35,19 @@ Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const Or
 // expired, prices ordered), so a refusal comes when the order is made.
 Status check_order(const StateReader& st, const Record& order, std::int64_t now);
 
+// The owner's withdrawal of what is left of `order` (an offer's or a
+// request's id), signed at `now`.
+Signed<Cancel> make_cancel(const SecretKey& key, const Hash32& chain, const Hash32& order,
+                           std::int64_t now);
+
+// The chain's rules for a cancel made at `now` (the signer's credential,
+// the order on the chain, its owner, not filled, not cancelled, not expired,
+// its book open), and that the order is on `side` (the tool that cancels
+// it: setm-offer withdraws offers, setm-request requests), else
+// Exit::usage "not an offer" or "not a request".
+Status check_cancel(const StateReader& st, const Signed<Cancel>& cancel, Side side,
+                    std::int64_t now);
+
 // What can be checked without a chain: slot length 15, 30 or 60 and the
 // slot's start aligned to it, energy above zero, opening and limit ordered.
 Status check_order_alone(const Record& order);

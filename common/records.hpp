@@ -52,6 +52,10 @@ inline constexpr std::uint8_t kAllRoles =
 // (identities, proof of possession), or the chain's authority.
 inline constexpr std::uint8_t kSelfSigned = 0x40;
 inline constexpr std::uint8_t kAuthoritySigns = 0x80;
+// Signed by the owner of the order it names, whatever its roles: any
+// participant with an active credential passes authentication, and the
+// kind's rule checks that it owns the order (cancel).
+inline constexpr std::uint8_t kOrderOwner = 0x20;
 // "producer", "consumer", "prosumer" (= both), "agent", "operator"; error "bad role".
 Result<std::uint8_t> parse_role(std::string_view name);
 std::vector<std::string> role_names(std::uint8_t roles); // canonical order
@@ -356,6 +360,32 @@ struct Trade {
     ParticipantId signer() const { return agent; }
 };
 
+// The owner of an offer or a request withdraws what is left of it (the
+// part no trade has filled). Bound to the chain like orders; signed by the
+// order's producer or consumer (kOrderOwner). From the block that holds it
+// on, the clearing and the open book leave the order out (rules.cpp,
+// clearing.hpp).
+struct Cancel {
+    static constexpr const char* tag = "setm/cancel/v1";
+    static constexpr const char* type = "cancel";
+    ParticipantId owner{};
+    Hash32 order{};        // the offer's or request's id
+    std::int64_t time = 0; // when the owner signed it
+    static constexpr std::uint8_t signer_role = kOrderOwner;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("owner", b.owner);
+        f("order", b.order);
+        f("time", as_time(b.time));
+    }
+    template <class A>
+    void serialize(A& ar) {
+        fields(*this, CerealFields<A>{ar});
+    }
+
+    ParticipantId signer() const { return owner; }
+};
+
 template <class Body>
 struct Signed {
     Body body;
@@ -397,12 +427,12 @@ bool signature_valid(const Signed<Body>& s, const PublicKey& pub) {
 // go at the end; never reorder or remove one (old stores would read as
 // other kinds).
 using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>, Signed<Offer>,
-                            Signed<Request>, Signed<Trade>>;
+                            Signed<Request>, Signed<Trade>, Signed<Cancel>>;
 
 const char* record_type(const Record& r);
 Hash32 record_id(const Record& r);
 ParticipantId record_signer(const Record& r);
-// The role its signer must hold, or kAuthoritySigns.
+// The role its signer must hold, or kAuthoritySigns, or kOrderOwner.
 std::uint8_t record_signer_role(const Record& r);
 const Hash32& record_chain(const Record& r);
 

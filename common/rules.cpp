@@ -82,7 +82,7 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t, Sign
         return ok_status();
     }
     SETM_TRY(const Credential c, active_credential(st, signer, t));
-    if ((c.roles & need) != need)
+    if (need != kOrderOwner && (c.roles & need) != need)
         return wrong_user(who + " (" + c.name + ") may not sign " +
                           (need == role_producer ? "an " : "a ") + record_type(r) + ": no " +
                           role_names(need).front() + " role");
@@ -297,6 +297,16 @@ bool request_allows(const Request& rq, const Hash32& offer_id, const Participant
            std::find(rq.from.begin(), rq.from.end(), sid) != rq.from.end();
 }
 
+// A trade never names an order its owner has withdrawn (the clearing
+// leaves it out too; this names the reason).
+Status check_not_cancelled(const StateReader& st, const Hash32& id, const char* what) {
+    SETM_TRY(auto c, st.cancellation(id));
+    if (!c) return ok_status();
+    return invalid("cancelled order", std::string(what) + " " + to_hex(id) +
+                                          " was withdrawn by its owner in block " +
+                                          std::to_string(c->height));
+}
+
 Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& ctx) {
     const Trade& tr = s.body;
     const std::int64_t t = ctx.t;
@@ -322,6 +332,8 @@ Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& c
         return invalid("unknown offer", to_hex(tr.offer) + " is not an offer on the chain");
     if (!re || !std::holds_alternative<Signed<Request>>(re->order))
         return invalid("unknown request", to_hex(tr.request) + " is not a request on the chain");
+    SETM_CHECK(check_not_cancelled(st, tr.offer, "offer"));
+    SETM_CHECK(check_not_cancelled(st, tr.request, "request"));
     const Offer& of = std::get<Signed<Offer>>(oe->order).body;
     const Request& rq = std::get<Signed<Request>>(re->order).body;
     if (tr.seller != of.producer || tr.buyer != rq.consumer)
@@ -372,6 +384,53 @@ Status apply_kind(StateDelta& st, const Signed<Trade>& s, const RecordContext& c
     re->filled_wh = rq_filled;
     st.orders[tr.offer] = *oe;
     st.orders[tr.request] = *re;
+    return ok_status();
+}
+
+// Why an order can no longer be withdrawn at a block of time t, if it
+// cannot: its slot has begun, it has expired, or its book is closed (the
+// gate has passed or the slot is cleared: the book the clearing runs on is
+// fixed at the gate).
+Status check_withdrawable(const StateReader& st, const OrderFacts& f, const std::string& which,
+                          std::int64_t t) {
+    if (f.slot <= t)
+        return invalid("slot begun", which + " is for " + format_utc(f.slot) +
+                                         ", which has begun at " + format_utc(t));
+    if (f.expires <= t)
+        return invalid("expired", which + " expired at " + format_utc(f.expires) +
+                                      ": nothing of it can trade any more");
+    if (const Genesis& g = st.genesis(); has_gate(g)) {
+        SETM_TRY(auto cleared, st.cleared(f.slot));
+        if (t >= gate_closure(g, f.slot) || cleared)
+            return invalid("book closed", which + " is in the book of " + format_utc(f.slot) +
+                                              ", which closed at " +
+                                              format_utc(gate_closure(g, f.slot)));
+    }
+    return ok_status();
+}
+
+// The owner of an order withdraws what is left of it.
+Status apply_kind(StateDelta& st, const Signed<Cancel>& s, const RecordContext& ctx) {
+    const Cancel& c = s.body;
+    const std::string which = "order " + to_hex(c.order);
+    if (c.time > ctx.t + kMaxFutureSeconds)
+        return invalid("bad time",
+                       "a cancel signed at " + format_utc(c.time) + ", after its block's time");
+    SETM_TRY(auto e, st.order(c.order));
+    if (!e) return invalid("unknown order", which + " is not an offer or a request on the chain");
+    const OrderFacts f = order_facts(e->order);
+    if (f.owner != c.owner)
+        return invalid("not the owner", which + " belongs to " + participant_hex(f.owner) +
+                                            ", not to " + participant_hex(c.owner));
+    SETM_TRY(auto done, st.cancellation(c.order));
+    if (done)
+        return invalid("already cancelled",
+                       which + " was withdrawn in block " + std::to_string(done->height));
+    if (e->filled_wh >= f.energy_wh)
+        return invalid("filled", which + " is filled: all " + format_energy(f.energy_wh) +
+                                     " of it has traded, nothing is left to withdraw");
+    SETM_CHECK(check_withdrawable(st, f, which, ctx.t));
+    st.cancelled[c.order] = CancelEntry{ctx.id, f.energy_wh - e->filled_wh, ctx.height};
     return ok_status();
 }
 

@@ -80,6 +80,11 @@ Result<std::optional<std::uint64_t>> StateTables::cleared(std::int64_t slot) con
     return base_->cleared(slot);
 }
 
+Result<std::optional<CancelEntry>> StateTables::cancellation(const Hash32& order) const {
+    if (auto v = find_opt(cancelled, order); v || !base_) return v;
+    return base_->cancellation(order);
+}
+
 namespace {
 
 Error not_active(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
@@ -148,6 +153,7 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.orders) orders[k] = v;
     for (const auto& [k, v] : d.slot_orders) slot_orders[k] = v;
     for (const auto& [k, v] : d.cleared_slots) cleared_slots[k] = v;
+    for (const auto& [k, v] : d.cancelled) cancelled[k] = v;
     for (const auto& [k, v] : d.records) {
         (void)v;
         records[k] = height;

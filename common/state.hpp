@@ -52,6 +52,21 @@ struct OrderEntry {
     }
 };
 
+// An order withdrawn by its owner (a cancel record): from the block that
+// holds the cancel on, the clearing and the open book leave it out.
+struct CancelEntry {
+    Hash32 cancel{};               // the cancel record's id
+    std::int64_t withdrawn_wh = 0; // what was left of the order: its energy less its trades
+    std::uint64_t height = 0;      // the block that holds the cancel
+    template <class A>
+    void serialize(A& ar) {
+        ar(cancel, withdrawn_wh, height);
+    }
+    friend bool operator==(const CancelEntry& a, const CancelEntry& b) {
+        return a.cancel == b.cancel && a.withdrawn_wh == b.withdrawn_wh && a.height == b.height;
+    }
+};
+
 // The slot index: one entry per order on the chain, keyed so that a slot's
 // book is one range and a participant's total on one side of a slot is a
 // narrower one.
@@ -99,6 +114,8 @@ public:
     // The height of the block that cleared a slot whose book has a gate
     // (clearing.hpp); nullopt while it is open.
     virtual Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const = 0;
+    // The cancel of an order, if its owner has withdrawn it.
+    virtual Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const = 0;
 };
 
 // The credential that decides for participant p at time t (setm(7),
@@ -135,6 +152,7 @@ public:
     Result<std::int64_t> slot_energy(std::int64_t slot, Side side,
                                      const ParticipantId& owner) const override;
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
+    Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
     // The state these tables change (nullptr: they are the whole state).
     const StateReader* base() const { return base_; }
 
@@ -146,6 +164,7 @@ public:
     std::map<Hash32, std::uint64_t> records;             // id -> height of its block
     std::map<SlotOrderKey, std::int64_t> slot_orders;    // -> the order's energy
     std::map<std::int64_t, std::uint64_t> cleared_slots; // slot -> height
+    std::map<Hash32, CancelEntry> cancelled;             // order id -> its cancel
 
 protected:
     explicit StateTables(const StateReader& base) : base_(&base) {}

@@ -65,7 +65,8 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
                                                       {&d.meters, "meters"},
                                                       {&d.orders, "orders"},
                                                       {&d.slot_orders, "slot_orders"},
-                                                      {&d.cleared, "cleared"}};
+                                                      {&d.cleared, "cleared"},
+                                                      {&d.cancelled, "cancelled"}};
     for (const auto& [dbi, name] : all) {
         SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
     }
@@ -174,6 +175,8 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
         const auto v = be64(h);
         SETM_CHECK(lmdb::put(txn, d.cleared, key_of(key), as_val(v.data(), 8)));
     }
+    for (const auto& [id, entry] : delta.cancelled)
+        SETM_CHECK(lmdb::put(txn, d.cancelled, key_of(id), as_val(seal(entry))));
     return ok_status();
 }
 
@@ -301,6 +304,13 @@ Result<std::optional<std::uint64_t>> TxnState::cleared(std::int64_t slot) const 
     return std::optional<std::uint64_t>(h);
 }
 
+Result<std::optional<CancelEntry>> TxnState::cancellation(const Hash32& order) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.cancelled, key_of(order)));
+    if (!v) return std::optional<CancelEntry>{};
+    SETM_TRY(CancelEntry e, unseal<CancelEntry>(*v, "cancel of order " + to_hex(order)));
+    return std::optional<CancelEntry>(e);
+}
+
 Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
     if (!v) return std::optional<std::uint64_t>{};
@@ -426,40 +436,45 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis, bool a
 
 namespace {
 
-// Version 2 stores lack the holders index: it is derived from the
-// credentials table (each entry names its participant), in one write
-// transaction that also sets the version, so a store is either upgraded or
-// left as it was. A read-only open cannot write it: it is refused with the
-// way out.
-Result<bool> is_version_2(lmdb::Env& env) {
+// Older stores lack tables: version 2 the holders index, derived from the
+// credentials table (each entry names its participant); versions 2 and 3
+// the cancelled table, empty in them (no setm that wrote them knew the
+// cancel record). Both in one write transaction that also sets the
+// version, so a store is either upgraded or left as it was. A read-only
+// open cannot write: it is refused with the way out.
+Result<std::string> old_version(lmdb::Env& env) {
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(env, false));
     auto meta = lmdb::Dbi::open(txn, "meta", false);
-    if (!meta) return false; // not a store: open() says so
+    if (!meta) return std::string(); // not a store: open() says so
     SETM_TRY(auto v, lmdb::get(txn, *meta, as_val(std::string_view("version"))));
-    return v && std::string(v->begin(), v->end()) == "2";
+    const std::string version = v ? std::string(v->begin(), v->end()) : "";
+    return version == "2" || version == "3" ? version : std::string();
 }
 
-Status upgrade_from_2(lmdb::Env& env, const std::string& dir, bool read_only) {
-    SETM_TRY(bool old, is_version_2(env));
-    if (!old) return ok_status();
+Status derive_holders(lmdb::Txn& txn, const StoreDbs& d) {
+    return each_entry(txn, d.credentials, [&](std::string_view k, std::string_view v) -> Status {
+        SETM_TRY(auto e, unseal<RegistryEntry>(Bytes(v.begin(), v.end()),
+                                               "credential " + to_hex(Bytes(k.begin(), k.end()))));
+        const auto key = holder_key(e.credential.body.participant, e.credential.body.serial);
+        return lmdb::put(txn, d.holders, key_of(key), as_val(std::string_view()));
+    });
+}
+
+Status upgrade_old(lmdb::Env& env, const std::string& dir, bool read_only) {
+    SETM_TRY(std::string old, old_version(env));
+    if (old.empty()) return ok_status();
     if (read_only)
-        return make_error(Exit::io, "store version", dir + " is version 2; this setm reads 3")
+        return make_error(Exit::io, "store version",
+                          dir + " is version " + old + "; this setm reads " + kStoreVersion)
             .with_hint(
                 "any tool that writes the store (setm-mine, setm-settle) upgrades it in "
-                "place: it adds the index of each participant's credentials");
+                "place: it adds the index of each participant's credentials and the table "
+                "of cancelled orders");
     return lmdb::write_txn(env, [&](lmdb::Txn& txn) -> Status {
-        SETM_TRY(StoreDbs d, open_dbs(txn, true));
+        SETM_TRY(StoreDbs d, open_dbs(txn, true)); // creates the missing tables
         SETM_TRY(std::string version, meta_get(txn, d, "version"));
-        if (version != "2") return ok_status(); // another process upgraded it
-        SETM_CHECK(
-            each_entry(txn, d.credentials, [&](std::string_view k, std::string_view v) -> Status {
-                SETM_TRY(auto e,
-                         unseal<RegistryEntry>(Bytes(v.begin(), v.end()),
-                                               "credential " + to_hex(Bytes(k.begin(), k.end()))));
-                const auto key =
-                    holder_key(e.credential.body.participant, e.credential.body.serial);
-                return lmdb::put(txn, d.holders, key_of(key), as_val(std::string_view()));
-            }));
+        if (version != "2" && version != "3") return ok_status(); // upgraded by another process
+        if (version == "2") SETM_CHECK(derive_holders(txn, d));
         return meta_put(txn, d, "version", kStoreVersion);
     });
 }
@@ -473,7 +488,7 @@ Result<Store> Store::open(const std::string& dir, bool read_only) {
     Store s;
     s.dir_ = dir;
     s.env_ = std::make_unique<lmdb::Env>(std::move(env));
-    SETM_CHECK(upgrade_from_2(*s.env_, dir, read_only));
+    SETM_CHECK(upgrade_old(*s.env_, dir, read_only));
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(*s.env_, false));
     auto d = open_dbs(txn, false);
     if (!d) {
@@ -739,7 +754,7 @@ Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries&
 Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
     const StoreDbs& d = st.dbs_;
-    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared;
+    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared, cancelled;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
         hdr[key] = str_of(serialize_header(headers[h]));
@@ -756,6 +771,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
         slots[str_of(slot_order_key(k))] = str_of(be64(static_cast<std::uint64_t>(energy)));
     for (const auto& [slot, h] : replay.cleared_slots)
         cleared[str_of(slot_key(slot))] = str_of(be64(h));
+    for (const auto& [id, e] : replay.cancelled) cancelled[str_of(id)] = str_of(seal(e));
     std::size_t blocks = 0;
     SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
         if (!hdr.count(std::string(k)))
@@ -776,6 +792,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     SETM_CHECK(compare_db(st.txn_, d.orders, "orders", orders));
     SETM_CHECK(compare_db(st.txn_, d.slot_orders, "slot_orders", slots));
     SETM_CHECK(compare_db(st.txn_, d.cleared, "cleared", cleared));
+    SETM_CHECK(compare_db(st.txn_, d.cancelled, "cancelled", cancelled));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index",

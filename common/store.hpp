@@ -21,6 +21,8 @@
 //   slot_orders   slot (8 bytes BE, sign bit flipped) || side (1: 0 offer,
 //                 1 request) || owner (16) || order id (32) -> energy (8 BE)
 //   cleared       slot (8 bytes BE, sign bit flipped) -> height (8 BE)
+//   cancelled     order id -> SHA-256 || cereal CancelEntry (version 4; a
+//                 version 2 or 3 store gains it, empty, like holders)
 // Stored values carry their own SHA-256 so that a changed byte is reported
 // as such before cereal ever reads a length from it.
 //
@@ -41,7 +43,7 @@
 namespace setm {
 
 inline constexpr const char* kStoreFormat = "setm-store";
-inline constexpr const char* kStoreVersion = "3";
+inline constexpr const char* kStoreVersion = "4";
 
 struct Tip {
     std::uint64_t height = 0;
@@ -54,7 +56,7 @@ class Store;
 // The named databases of one environment.
 struct StoreDbs {
     lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, holders,
-        meters, orders, slot_orders, cleared;
+        meters, orders, slot_orders, cleared, cancelled;
 };
 
 // The chain state as one transaction sees it.
@@ -75,6 +77,7 @@ public:
     Result<std::int64_t> slot_energy(std::int64_t slot, Side side,
                                      const ParticipantId& owner) const override;
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
+    Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
 
     Result<Tip> tip() const;
     Result<Block> block(std::uint64_t height) const;

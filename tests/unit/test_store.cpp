@@ -291,7 +291,36 @@ TEST_CASE("store: a version 2 store gains the holders index when opened for writ
         CHECK(must(snap->state().serials_of_holder(key_of(9, "x").id())).empty());
     }
     CHECK(verify_store(f.path));
-    Store again = must(Store::open(f.path, true)); // version 3 now
+    Store again = must(Store::open(f.path, true)); // version 4 now
+}
+
+TEST_CASE("store: a version 3 store gains the cancelled table when opened for writing",
+          "[store][cancel]") {
+    Fixture f;
+    {
+        Store s = must(Store::create(f.path, f.c.genesis_block));
+        build_market(s, f.c);
+    }
+    // What setm before cancels wrote: no cancelled database, version 3.
+    tamper(f.path, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(lmdb::Dbi cancelled, lmdb::Dbi::open(txn, "cancelled", false));
+        if (int rc = mdb_drop(txn.get(), cancelled.id, 1); rc != 0)
+            return make_error(Exit::io, "drop", mdb_strerror(rc));
+        SETM_TRY(lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", false));
+        return lmdb::put(txn, meta, lmdb::as_val(std::string_view("version")),
+                         lmdb::as_val(std::string_view("3")));
+    });
+    const Error e = must_fail(Store::open(f.path, true));
+    CHECK(e.reason == "store version");
+    CHECK(e.detail.find("is version 3") != std::string::npos);
+    {
+        Store s = must(Store::open(f.path, false));
+        const auto snap = must(s.snapshot());
+        const Hash32 offer_id = f.c.sign(f.c.offer_body(f.c.producer), f.c.producer).id();
+        CHECK_FALSE(must(snap->state().cancellation(offer_id)));
+    }
+    CHECK(verify_store(f.path));
+    Store again = must(Store::open(f.path, true)); // version 4 now
 }
 
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {
