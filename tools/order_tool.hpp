@@ -19,7 +19,7 @@ enum class Side { offer, request };
 
 struct OrderOptions {
     std::string key, passphrase_file, store, chain, slot, energy, price, opening, zone, expires,
-        csv, now;
+        csv, now, cancel;
     std::optional<std::uint64_t> nonce;
     unsigned slot_minutes = 30;
     std::vector<std::string> from;
@@ -161,6 +161,28 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
     return ok_status();
 }
 
+// --cancel ORDER_ID: the owner's signed withdrawal of what is left of one
+// of its orders, checked against the chain when there is a store.
+inline Status run_cancel_tool(const char* tool, Side side, const OrderOptions& o) {
+    report_damaged_store(tool, Exit::io);
+    SETM_TRY(std::int64_t now, now_or(o.now));
+    auto order = from_hex_fixed<32>(o.cancel);
+    if (!order) return make_error(Exit::usage, "bad --cancel", order.error().detail);
+    std::optional<std::string> pass_file;
+    if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
+    SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
+    SETM_TRY(SecretKey key, read_key_file(o.key, pass));
+    SETM_TRY(OrderContext ctx, order_context(o, key));
+    const Signed<Cancel> c = make_cancel(key, ctx.chain, *order, now);
+    const setm::Side chain_side = side == Side::offer ? setm::Side::offer : setm::Side::request;
+    if (ctx.snap) SETM_CHECK(check_cancel(ctx.snap->state(), c, chain_side, now));
+    SETM_CHECK(print(to_json(Record(c)) + "\n"));
+    if (person_watching())
+        std::cerr << tool << ": cancel of " << (side == Side::offer ? "offer " : "request ")
+                  << o.cancel.substr(0, 16) << "…: " << to_hex(c.id()).substr(0, 16) << "…\n";
+    return ok_status();
+}
+
 inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     const bool offer = side == Side::offer;
     app.add_option("-k,--key", o.key, offer ? "The producer's key" : "The consumer's key")
@@ -211,6 +233,14 @@ inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     if (!offer)
         app.add_option("--from", o.from, "Accept only this offer id or producer id (repeatable)")
             ->option_text("ID");
+    auto* cancel =
+        app.add_option("--cancel", o.cancel,
+                       offer ? "Withdraw what is left of this offer of yours (its id) instead"
+                             : "Withdraw what is left of this request of yours (its id) instead")
+            ->option_text("ID");
+    for (const char* other : {"--slot", "--energy", "--price", "--opening", "--zone", "--expires",
+                              "--nonce", "--csv", "--from"})
+        if (auto* opt = app.get_option_no_throw(other)) cancel->excludes(opt);
     nats_flags(&app, o.nats);
     quiet_flag(&app);
     app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")

@@ -10,11 +10,13 @@ static int tool_main(int argc, char** argv) {
     tool::OrderOptions o;
     tool::add_order_options(app, o, tool::Side::request);
     app.footer(
-        std::string("Examples:\n"
-                    "  setm-request --key home.key --store chain --slot 2026-11-25T10:00:00Z "
-                    "--energy 2kWh --price 46 --opening 34\n"
-                    "  setm-request --key home.key --store chain --csv day.csv --from "
-                    "PRODUCER_ID >> orders.jsonl\n\n") +
+        std::string(
+            "Examples:\n"
+            "  setm-request --key home.key --store chain --slot 2026-11-25T10:00:00Z "
+            "--energy 2kWh --price 46 --opening 34\n"
+            "  setm-request --key home.key --store chain --csv day.csv --from "
+            "PRODUCER_ID >> orders.jsonl\n"
+            "  setm-request --key home.key --store chain --cancel REQUEST_ID >> orders.jsonl\n\n") +
         tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::store_from_env(o.store, o.chain);
@@ -22,7 +24,9 @@ static int tool_main(int argc, char** argv) {
         return tool::fail("setm-request",
                           make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
     return tool::finish("setm-request",
-                        tool::run_order_tool("setm-request", tool::Side::request, o));
+                        o.cancel.empty()
+                            ? tool::run_order_tool("setm-request", tool::Side::request, o)
+                            : tool::run_cancel_tool("setm-request", tool::Side::request, o));
 }
 
 int main(int argc, char** argv) {

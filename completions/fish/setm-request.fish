@@ -14,6 +14,7 @@ complete -c setm-request -l expires -x -d 'The order lapses at TIME (default: wh
 complete -c setm-request -l nonce -x -d 'First nonce (default: random)'
 complete -c setm-request -l csv -r -F -d 'One request per row of a CSV profile (- for stdin)'
 complete -c setm-request -l from -x -d 'Accept only this offer id or producer id (repeatable)'
+complete -c setm-request -l cancel -x -d 'Withdraw what is left of this request of yours (its id) instead'
 complete -c setm-request -l now -x -d 'Use TIME (UTC) instead of the clock when checking'
 complete -c setm-request -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'
 complete -c setm-request -l timeout -x -d 'With --nats: give up on an unavailable network after SECONDS'
