@@ -119,6 +119,8 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     const auto rev =
         sign_record(Revocation{1, c.producer.id(), kT0, "meter removed", c.authority.id()}, id,
                     c.authority.seed);
+    const auto cancel = sign_record(Cancel{c.producer.id(), o1.id(), kT0}, id, c.producer.seed);
+    const auto foreign = sign_record(Cancel{c.consumer.id(), o1.id(), kT0}, id, c.consumer.seed);
     const std::vector<Record> admit{cp, cc, ca};
 
     out.write("batch", "admit", lines(admit));
@@ -128,10 +130,13 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     out.write("batch", "order-first", lines({o1, cp, cc, ca, r1, t1}));
     out.write("batch", "twice", lines({cp, cc, ca, o1, o1, r1, t1, t1}));
     out.write("batch", "genesis-again", lines({c.genesis, cp}));
+    out.write("batch", "cancel", lines({cp, cc, ca, o1, r1, o2, cancel, t3}));
+    out.write("batch", "cancel-after-trade", lines({cp, cc, ca, o1, r1, t1, cancel}));
+    out.write("batch", "cancel-foreign", lines({cp, cc, ca, o1, r1, foreign}));
 
     const std::vector<std::pair<std::string, Record>> one{
-        {"genesis", c.genesis}, {"credential", cp}, {"revocation", rev},
-        {"offer", o1},          {"request", r1},    {"trade", t1}};
+        {"genesis", c.genesis}, {"credential", cp}, {"revocation", rev}, {"offer", o1},
+        {"request", r1},        {"trade", t1},      {"cancel", cancel}};
     for (const auto& [name, r] : one) out.write("json_record", name, to_json(r));
 
     for (const auto* k : {&c.authority, &c.producer, &c.consumer})
@@ -153,6 +158,7 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     stored(1, "registry-revoked", encode_binary(RegistryEntry{cp, true, kT0, kT0 + 60, 1}));
     stored(2, "order-offer", encode_binary(OrderEntry{o1, 3000, 1}));
     stored(2, "order-request", encode_binary(OrderEntry{r1, 0, 1}));
+    stored(3, "cancelled", encode_binary(CancelEntry{cancel.id(), 2000, 2}));
 
     auto header = [&](const std::string& name, const BlockHeader& h) {
         const auto raw = serialize_header(h);

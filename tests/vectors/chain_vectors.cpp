@@ -246,11 +246,20 @@ Result<Chain> build_chain(const Keys& keys) {
     SETM_CHECK(append(chain, st, std::move(creds), kBlock1Time,
                       "five credentials: an odd number of leaves"));
     SETM_TRY(std::vector<Record> market, market_block(keys, st));
+    Hash32 solar_offer{}; // kOrders[0], which the clearing leaves partly open
+    for (const Record& r : market)
+        if (auto* o = std::get_if<Signed<Offer>>(&r);
+            o && o->body.producer == keys.at("solar").id())
+            solar_offer = o->id();
     SETM_CHECK(append(chain, st, std::move(market), kBlock2Time,
                       "orders and the trades of their clearing (pay-as-clear, fee between zones)"));
     SETM_TRY(Signed<Revocation> rev,
              issue_revocation(st, authority, 5, utc(kRevokeTime), "meter tampered"));
-    SETM_CHECK(append(chain, st, {Record(rev)}, kBlock3Time, "one revocation: a single leaf"));
+    // solar withdraws what the clearing left of its offer.
+    const Signed<Cancel> cancel =
+        make_cancel(keys.at("solar"), chain_id, solar_offer, utc(kRevokeTime));
+    SETM_CHECK(append(chain, st, {Record(rev), Record(cancel)}, kBlock3Time,
+                      "a revocation and a cancel: two leaves"));
     return chain;
 }
 

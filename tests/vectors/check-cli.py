@@ -4,7 +4,7 @@
 Reads testdata/vectors (DIR) and types, for every record of blocks.json, the
 command that makes it: setm-keygen --seed for the keys, setm-auth init for
 the genesis, setm-auth register and revoke, setm-offer and setm-request for
-the orders, setm-negotiate for the trades, setm-mine for each block at its
+the orders and their --cancel, setm-negotiate for the trades, setm-mine for each block at its
 time. Every identity, record and block the tools print must be the vectors'
 byte for byte (Ed25519 is deterministic, and setm-mine takes the lowest
 nonce that meets the target), and setm-verify must accept the chain.
@@ -96,6 +96,12 @@ def make_revocation(t, r, keys):
                  "--serial", str(r["serial"]), "--reason", r["reason"], "--now", r["time"])
 
 
+def make_cancel(t, c, records, keys):
+    tool = "setm-offer" if records[c["order"]]["type"] == "offer" else "setm-request"
+    return t.run(tool, "--key", t.key(keys[c["owner"]]), "--store", t.store, "--cancel", c["order"],
+                 "--now", c["time"])
+
+
 def make_order(t, o, keys, now):
     offer = o["type"] == "offer"
     owner = keys[o["producer" if offer else "consumer"]]
@@ -122,6 +128,8 @@ def block_input(t, block, records, keys):
             out += make_revocation(t, r, keys)
         elif kind in ("offer", "request"):
             out += make_order(t, r, keys, block["time_utc"])
+        elif kind == "cancel":
+            out += make_cancel(t, r, records, keys)
         elif kind != "trade":
             fail(f"block {block['height']}: check-cli.py knows no tool that makes a {kind}")
     if trades:  # the agent clears the orders: its output is the orders, then the trades
