@@ -405,6 +405,57 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "clearing: property: with random cancels, the clearing is the clearing of the book without "
+    "the withdrawn orders",
+    "[clearing][property][cancel]") {
+    std::mt19937_64 rng(20261214);
+    std::size_t withdrawn = 0, changed = 0;
+    for (void (*m)(Genesis&) : {set_clear_fee, set_bid_fee, set_negotiate_fee}) {
+        const RandomMarket market(m);
+        for (int round = 0; round < 100; ++round) {
+            const std::vector<Record> orders = market.orders(rng);
+            // Each order withdrawn by its owner with probability 1/3, in a
+            // block after the orders' (or, every other round, in the block
+            // that clears).
+            std::vector<Record> cancels, kept;
+            for (const Record& o : orders) {
+                const OrderFacts f = order_facts(o);
+                if (rng() % 3 == 0) {
+                    const auto& who =
+                        *std::find_if(market.people.begin(), market.people.end(),
+                                      [&](const SecretKey& k) { return k.id() == f.owner; });
+                    cancels.push_back(market.c.sign(Cancel{f.owner, record_id(o), kT0}, who));
+                } else {
+                    kept.push_back(o);
+                }
+            }
+            INFO("round " << round << ", " << orders.size() << " orders, " << cancels.size()
+                          << " withdrawn");
+            MemoryState st = market.st, without = market.st;
+            TestChain::apply(st, orders, kT0, 3);
+            TestChain::apply(without, kept, kT0, 3);
+            const bool same_block = round % 2;
+            if (!same_block) TestChain::apply(st, cancels, kT0 + kMinute, 4);
+            // The block that clears, with the cancels when same_block.
+            StateDelta d =
+                must(apply_records(st, same_block ? cancels : std::vector<Record>{}, kAt, 5));
+            std::vector<Record> trades;
+            for (const Trade& t : must(clearing_trades(d, kSlot, kAt, market.c.agent.id())))
+                trades.push_back(market.c.sign(t, market.c.agent));
+            const std::vector<Record> plain = market.c.clearing_trades(without, kSlot, kAt);
+            CHECK(ids(trades) == ids(plain));
+            std::vector<Record> block = same_block ? cancels : std::vector<Record>{};
+            block.insert(block.end(), trades.begin(), trades.end());
+            CHECK(apply_records(st, block, kAt, 5));
+            withdrawn += cancels.size();
+            changed += ids(market.c.clearing_trades(st, kSlot, kAt)) != ids(trades);
+        }
+    }
+    CHECK(withdrawn > 100); // the property was exercised, and cancels changed clearings
+    CHECK(changed > 10);
+}
+
 TEST_CASE("clearing: the fee table, by zone pair, within a zone too", "[clearing]") {
     const std::vector<ZoneFee> table = test::must(
         parse_zone_fees({"south:north=7", "north:north=1.5", "north:south=0", ":north=2"}));

@@ -1,7 +1,7 @@
 // The open book (open_book.hpp): the orders on the chain still open at a
 // time, checked against a brute-force recomputation from the chain's
 // records alone, over random markets with partial fills, expiries,
-// revocations, credentials that lapse, several clearings and a gate.
+// cancels, revocations, credentials that lapse, several clearings and a gate.
 #include <algorithm>
 #include <map>
 #include <random>
@@ -58,12 +58,15 @@ std::optional<std::string> brute_active(const Log& log, const ParticipantId& p, 
 std::vector<Seen> brute_open(const Log& log, const Genesis& g, const OpenBookQuery& q) {
     std::map<Hash32, std::int64_t> filled;
     std::map<std::int64_t, bool> traded; // slots with a trade
-    for (const auto& [t, r] : log.records)
+    std::map<Hash32, bool> cancelled;
+    for (const auto& [t, r] : log.records) {
         if (auto* tr = std::get_if<Signed<Trade>>(&r)) {
             filled[tr->body.offer] += tr->body.energy_wh;
             filled[tr->body.request] += tr->body.energy_wh;
             traded[tr->body.slot] = true;
         }
+        if (auto* c = std::get_if<Signed<Cancel>>(&r)) cancelled[c->body.order] = true;
+    }
     std::vector<Seen> out;
     for (const auto& [t, r] : log.records) {
         if (!std::holds_alternative<Signed<Offer>>(r) &&
@@ -74,7 +77,7 @@ std::vector<Seen> brute_open(const Log& log, const Genesis& g, const OpenBookQue
         if (f.slot <= q.now || f.expires <= q.now) continue;
         if ((q.slot && f.slot != *q.slot) || (q.side && f.side != *q.side)) continue;
         if (g.gate_minutes > 0 && traded[f.slot]) continue;
-        if (f.energy_wh - filled[id] <= 0) continue;
+        if (f.energy_wh - filled[id] <= 0 || cancelled[id]) continue;
         auto name = brute_active(log, f.owner, q.now);
         if (!name) continue;
         const bool closed = g.gate_minutes > 0 && q.now >= gate_closure(g, f.slot);
@@ -159,6 +162,16 @@ struct Market {
         }
         return out;
     }
+    // Cancels, by their owners, of about a quarter of the orders open at t.
+    std::vector<Record> cancels(std::mt19937_64& rng, std::int64_t t) const {
+        std::vector<Record> out;
+        for (const OpenOrder& o : must(open_book(st, OpenBookQuery{t, {}, {}}))) {
+            if (rng() % 4 != 0) continue;
+            for (const SecretKey& p : people)
+                if (p.id() == o.owner) out.push_back(c.sign(Cancel{o.owner, o.id, t}, p));
+        }
+        return out;
+    }
     // The open book at `now` against the brute force, for every slot and
     // side filter.
     void check(std::int64_t now, const std::vector<std::int64_t>& slots) const {
@@ -186,7 +199,7 @@ TEST_CASE("open book: property: the open orders are what a brute force over the 
     std::mt19937_64 rng(20261203);
     const std::vector<std::int64_t> slots{kSlot, kSlot + 30 * kMinute, kSlot + kHour};
     std::uint64_t nonce = 0;
-    std::size_t seen_open = 0, seen_partial = 0;
+    std::size_t seen_open = 0, seen_partial = 0, seen_cancels = 0;
     for (int round = 0; round < 40; ++round) {
         INFO("round " << round);
         Market m(no_gate);
@@ -197,6 +210,10 @@ TEST_CASE("open book: property: the open orders are what a brute force over the 
         for (auto s : slots)
             for (auto& t : m.c.clearing_trades(m.st, s, kT0 + 10 * kMinute)) trades.push_back(t);
         m.apply(trades, kT0 + 10 * kMinute);
+        const auto cancels = m.cancels(rng, kT0 + 15 * kMinute);
+        seen_cancels += cancels.size();
+        m.apply(cancels, kT0 + 15 * kMinute);
+        m.check(kT0 + 15 * kMinute, slots);
         m.apply(m.orders(rng, kT0 + 20 * kMinute, slots, nonce), kT0 + 20 * kMinute);
         m.apply({m.c.revoke(m.people[0], 10, kT0 + 60 * kMinute)}, kT0 + 30 * kMinute);
         for (auto s : slots)
@@ -212,6 +229,7 @@ TEST_CASE("open book: property: the open orders are what a brute force over the 
     // The property was exercised: open orders, some of them partly filled.
     CHECK(seen_open > 40);
     CHECK(seen_partial > 0);
+    CHECK(seen_cancels > 10);
 }
 
 TEST_CASE("open book: with a gate, a closed book stays open until cleared, then nothing",
