@@ -25,6 +25,23 @@ Status check_identity(const Signed<Identity>& id) {
     return ok_status();
 }
 
+Status check_authority_key(const StateReader& st, const SecretKey& key) {
+    SETM_TRY(const AuthorityState a, st.authority());
+    if (key.ed25519 == a.current().ed25519) return ok_status();
+    for (std::size_t i = 0; i + 1 < a.terms.size(); ++i)
+        if (key.ed25519 == a.terms[i].ed25519)
+            return make_error(Exit::rejected, "not the authority",
+                              "this key is a former authority: " + a.terms[i].name +
+                                  " handed over to " + a.terms[i + 1].name + " in block " +
+                                  std::to_string(a.terms[i + 1].from_height))
+                .with_hint("sign with the key of the authority in office");
+    if (a.terms.size() == 1)
+        return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
+    return make_error(Exit::rejected, "not the authority",
+                      "this key is not the authority in office, " + a.current().name +
+                          " since block " + std::to_string(a.current().from_height));
+}
+
 namespace {
 
 // The authority's intent, beside the chain's rule: a registration of a
@@ -55,8 +72,7 @@ Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretK
                                             const Signed<Identity>& id,
                                             const CredentialTerms& terms, std::uint64_t serial) {
     SETM_CHECK(check_identity(id));
-    if (authority.ed25519 != st.genesis().authority_ed25519)
-        return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
+    SETM_CHECK(check_authority_key(st, authority));
     Credential c;
     c.serial = serial;
     c.participant = id.body.signer();
@@ -82,8 +98,7 @@ Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretK
 Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
                                             std::uint64_t serial, std::int64_t time,
                                             const std::string& reason) {
-    if (authority.ed25519 != st.genesis().authority_ed25519)
-        return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
+    SETM_CHECK(check_authority_key(st, authority));
     SETM_TRY(auto entry, st.credential(serial));
     if (!entry)
         return make_error(Exit::bad_input, "unknown serial",
@@ -92,6 +107,66 @@ Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretK
         return make_error(Exit::bad_input, "already revoked", "serial " + std::to_string(serial));
     Revocation r{serial, entry->credential.body.participant, time, reason, authority.id()};
     return sign_record(r, st.chain_id(), authority.seed);
+}
+
+namespace {
+
+// Which key signs a rotation: the authority in office, or with
+// terms.recovery the recovery key.
+Status check_rotation_signer(const StateReader& st, const SecretKey& key,
+                             const RotationTerms& terms) {
+    SETM_TRY(const AuthorityState a, st.authority());
+    if (terms.new_recovery && !terms.recovery)
+        return make_error(Exit::usage, "recovery key kept",
+                          "only the recovery key may name a new recovery key")
+            .with_hint("sign with the recovery key: --recovery --key RECOVERY.key");
+    if (!terms.recovery) return check_authority_key(st, key);
+    if (a.recovery == PublicKey{})
+        return make_error(Exit::rejected, "no recovery key",
+                          "the chain was started without one (setm-auth init --recovery-key)")
+            .with_hint("sign with the key of the authority in office, without --recovery");
+    if (key.ed25519 != a.recovery)
+        return make_error(Exit::rejected, "not the recovery key",
+                          "this key is not the chain's recovery key " +
+                              participant_hex(participant_id(a.recovery)));
+    return ok_status();
+}
+
+} // namespace
+
+Result<Signed<Authority>> issue_rotation(const StateReader& st, const SecretKey& key,
+                                         const Signed<Identity>& successor,
+                                         const RotationTerms& terms) {
+    SETM_CHECK(check_identity(successor));
+    if (terms.new_recovery) SETM_CHECK(check_identity(*terms.new_recovery));
+    SETM_CHECK(check_rotation_signer(st, key, terms));
+    SETM_TRY(const AuthorityState a, st.authority());
+    Authority b;
+    b.signed_by = key.id();
+    b.name = successor.body.name;
+    b.ed25519 = successor.body.ed25519;
+    b.x25519 = successor.body.x25519;
+    b.recovery = terms.new_recovery ? terms.new_recovery->body.ed25519 : a.recovery;
+    b.time = terms.time;
+    b.reason = terms.reason;
+    Signed<Authority> s = sign_record(b, st.chain_id(), key.seed);
+    StateDelta trial(st); // the chain's own rules decide; run them now
+    Status ok = apply_record(trial, s, terms.time, 0);
+    if (!ok) return ok.error();
+    return s;
+}
+
+Signed<Authority> genesis_recovery(const Genesis& g, const SecretKey& authority,
+                                   const PublicKey& recovery) {
+    Authority b;
+    b.signed_by = authority.id();
+    b.name = g.authority_name;
+    b.ed25519 = g.authority_ed25519;
+    b.x25519 = g.authority_x25519;
+    b.recovery = recovery;
+    b.time = g.created;
+    b.reason = "the recovery key, set at init";
+    return sign_record(b, kNoChain, authority.seed);
 }
 
 const char* status_name(CredentialStatus s) {

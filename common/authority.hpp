@@ -40,6 +40,30 @@ Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretK
                                             const Signed<Identity>& id,
                                             const CredentialTerms& terms, std::uint64_t serial);
 
+// The key signs for the chain's authority in office (st.authority()).
+// Exit::rejected "not the authority" naming a former authority as such.
+Status check_authority_key(const StateReader& st, const SecretKey& key);
+
+// A hand-over of the authority (setm(7), AUTHORITY ROTATION).
+struct RotationTerms {
+    bool recovery = false; // signed by the recovery key, not the authority in office
+    std::optional<Signed<Identity>> new_recovery; // the recovery key's successor (recovery only)
+    std::int64_t time = 0;
+    std::string reason;
+};
+
+// The authority record naming `successor` (its identity, with proof of
+// possession) as the authority, signed by `key`: the authority in office, or
+// with terms.recovery the chain's recovery key; checked by the chain's own
+// rules first ("key in use", "no recovery key", ...).
+Result<Signed<Authority>> issue_rotation(const StateReader& st, const SecretKey& key,
+                                         const Signed<Identity>& successor,
+                                         const RotationTerms& terms);
+
+// Block 0's authority record: the genesis authority sets the recovery key.
+Signed<Authority> genesis_recovery(const Genesis& g, const SecretKey& authority,
+                                   const PublicKey& recovery);
+
 Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
                                             std::uint64_t serial, std::int64_t time,
                                             const std::string& reason);

@@ -27,10 +27,25 @@ Result<std::string> name_of(const StateReader& st, const ParticipantId& p) {
     return c.value() ? c.value()->name : participant_hex(p);
 }
 
+// The authority's records: which of its keys signed (the authority valid
+// at the record's place in the chain).
+Result<std::string> authority_signer_words(const Record& r, const StateReader& st) {
+    SETM_TRY(const AuthorityState a, st.authority());
+    const ParticipantId p = record_signer(r);
+    if (a.recovery != PublicKey{} && p == participant_id(a.recovery) &&
+        record_signer_role(r) == kAuthorityOrRecovery)
+        return std::string("signed by the recovery key: signature valid");
+    for (const AuthorityTerm& t : a.terms)
+        if (p == participant_id(t.ed25519))
+            return "signed by the authority " + t.name + ": signature valid";
+    return "signed by " + participant_hex(p);
+}
+
 // Algorithm 1 for one record: who signed it and what was checked.
 Result<std::string> signer_words(const Record& r, const StateReader& st) {
-    if (record_signer_role(r) == kAuthoritySigns)
-        return "signed by the authority " + st.genesis().authority_name + ": signature valid";
+    const std::uint8_t role = record_signer_role(r);
+    if (role == kAuthoritySigns || role == kAuthorityOrRecovery)
+        return authority_signer_words(r, st);
     const ParticipantId p = record_signer(r);
     auto got = credential_of(st, p);
     if (!got) return got.error();
@@ -170,6 +185,28 @@ struct Rest {
     }
 };
 
+// An authority record: the hand-over it made (or block 0's recovery key).
+Result<std::vector<std::string>> authority_lines(const Signed<Authority>& s, const Hash32& id,
+                                                 const StateReader& st) {
+    SETM_TRY(const AuthorityState a, st.authority());
+    const std::string recovery =
+        s.body.recovery == PublicKey{}
+            ? std::string("no recovery key")
+            : "recovery key " + participant_hex(participant_id(s.body.recovery));
+    for (std::size_t i = 1; i < a.terms.size(); ++i)
+        if (a.terms[i].record == id)
+            return std::vector<std::string>{
+                "     the authority hands over from " + a.terms[i - 1].name + " to " +
+                a.terms[i].name + " (" + participant_hex(participant_id(a.terms[i].ed25519)) +
+                "): from this record on only its key signs credentials and revocations, " +
+                a.terms[i - 1].name + "'s are refused; " + recovery +
+                (s.body.reason.empty() ? std::string() : "; reason: " + s.body.reason)};
+    return std::vector<std::string>{"     the genesis authority " + s.body.name + " sets the " +
+                                    recovery +
+                                    ", which alone may sign a hand-over when the "
+                                    "authority's key is lost or leaked"};
+}
+
 } // namespace
 
 std::vector<std::string> explain_trade(const TradeStory& s) {
@@ -215,6 +252,11 @@ Result<std::vector<std::string>> explain_block(const Block& b, std::uint64_t hei
         if (!who) return who.error();
         out.push_back("  " + std::to_string(i + 1) + ". " + record_type(r) + " " +
                       to_hex(record_id(r)).substr(0, 16) + "…: " + who.value());
+        if (const auto* a = std::get_if<Signed<Authority>>(&r)) {
+            auto lines = authority_lines(*a, record_id(r), after);
+            if (!lines) return lines.error();
+            for (auto& line : lines.value()) out.push_back(std::move(line));
+        }
         if (!t) continue;
         auto story = story_of(t->body, walk);
         if (!story) return story.error();

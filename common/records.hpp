@@ -56,6 +56,9 @@ inline constexpr std::uint8_t kAuthoritySigns = 0x80;
 // participant with an active credential passes authentication, and the
 // kind's rule checks that it owns the order (cancel).
 inline constexpr std::uint8_t kOrderOwner = 0x20;
+// Signed by the authority in office or by the chain's recovery key (the
+// authority record: a hand-over to a new authority key).
+inline constexpr std::uint8_t kAuthorityOrRecovery = 0x10;
 // "producer", "consumer", "prosumer" (= both), "agent", "operator"; error "bad role".
 Result<std::uint8_t> parse_role(std::string_view name);
 std::vector<std::string> role_names(std::uint8_t roles); // canonical order
@@ -386,6 +389,45 @@ struct Cancel {
     ParticipantId signer() const { return owner; }
 };
 
+// The authority hands over to a new key (setm(7), AUTHORITY ROTATION).
+// Signed by the authority in office, or by the recovery key when the
+// authority's key is lost or leaked (kAuthorityOrRecovery; `signed_by` names
+// which). From the block that holds it on, the new key signs credentials
+// and revocations, and the former key's records are refused. `recovery`
+// is the recovery key from then on (all zero: none); only the recovery key
+// may change it. In block 0, after the genesis record, one authority record
+// bound to kNoChain and naming the genesis authority's own keys sets the
+// chain's recovery key (setm-auth init --recovery-key): a chain without one
+// keeps the genesis block, and so the chain id, of before.
+struct Authority {
+    static constexpr const char* tag = "setm/authority/v1";
+    static constexpr const char* type = "authority";
+    ParticipantId signed_by{}; // the authority in office, or the recovery key
+    std::string name;          // the authority's name from this record on
+    PublicKey ed25519{};
+    PublicKey x25519{};
+    PublicKey recovery{}; // the recovery key from this record on; zero: none
+    std::int64_t time = 0;
+    std::string reason;
+    static constexpr std::uint8_t signer_role = kAuthorityOrRecovery;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("signed_by", b.signed_by);
+        f("name", b.name);
+        f("ed25519", b.ed25519);
+        f("x25519", b.x25519);
+        f("recovery", b.recovery);
+        f("time", as_time(b.time));
+        f("reason", b.reason);
+    }
+    template <class A>
+    void serialize(A& ar) {
+        fields(*this, CerealFields<A>{ar});
+    }
+
+    ParticipantId signer() const { return signed_by; }
+};
+
 template <class Body>
 struct Signed {
     Body body;
@@ -427,12 +469,13 @@ bool signature_valid(const Signed<Body>& s, const PublicKey& pub) {
 // go at the end; never reorder or remove one (old stores would read as
 // other kinds).
 using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>, Signed<Offer>,
-                            Signed<Request>, Signed<Trade>, Signed<Cancel>>;
+                            Signed<Request>, Signed<Trade>, Signed<Cancel>, Signed<Authority>>;
 
 const char* record_type(const Record& r);
 Hash32 record_id(const Record& r);
 ParticipantId record_signer(const Record& r);
-// The role its signer must hold, or kAuthoritySigns, or kOrderOwner.
+// The role its signer must hold, or kAuthoritySigns, kOrderOwner or
+// kAuthorityOrRecovery.
 std::uint8_t record_signer_role(const Record& r);
 const Hash32& record_chain(const Record& r);
 

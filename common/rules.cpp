@@ -1,8 +1,10 @@
 #include "rules.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "clearing.hpp"
+#include "crypto.hpp"
 #include "limits.hpp"
 #include "parallel.hpp"
 #include "units.hpp"
@@ -54,6 +56,35 @@ namespace {
 
 Error wrong_user(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
 
+// The authority's records (credential, revocation, authority): signed by
+// the authority in office, or for an authority record by the recovery key.
+// A former authority's key is named as such.
+Status authenticate_authority(const AuthorityState& a, const Record& r, const ParticipantId& signer,
+                              const std::function<bool(const PublicKey&)>& check_sig) {
+    const std::string who = participant_hex(signer);
+    const bool may_recover = record_signer_role(r) == kAuthorityOrRecovery;
+    const bool is_recovery = a.recovery != PublicKey{} && signer == participant_id(a.recovery);
+    if (signer == participant_id(a.current().ed25519)) {
+        if (!check_sig(a.current().ed25519)) return wrong_user("bad signature by the authority");
+        return ok_status();
+    }
+    if (is_recovery && may_recover) {
+        if (!check_sig(a.recovery)) return wrong_user("bad signature by the recovery key");
+        return ok_status();
+    }
+    for (std::size_t i = 0; i + 1 < a.terms.size(); ++i)
+        if (signer == participant_id(a.terms[i].ed25519))
+            return wrong_user("signed by a former authority: " + who + " (" + a.terms[i].name +
+                              ") handed over to " + a.terms[i + 1].name + " in block " +
+                              std::to_string(a.terms[i + 1].from_height));
+    if (is_recovery)
+        return wrong_user(who + " is the chain's recovery key, which signs authority records only");
+    if (may_recover && a.recovery == PublicKey{})
+        return wrong_user(who +
+                          " is not this chain's authority, and the chain has no recovery key");
+    return wrong_user(who + " is not this chain's authority");
+}
+
 } // namespace
 
 Status authenticate(const StateReader& st, const Record& r, std::int64_t t, SignatureSink* deferred,
@@ -74,12 +105,9 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t, Sign
     if (std::holds_alternative<Signed<Genesis>>(r))
         return make_error(Exit::rejected, "misplaced genesis", "a genesis record outside block 0");
     const std::uint8_t need = record_signer_role(r);
-    if (need == kAuthoritySigns) { // credential, revocation
-        if (signer != participant_id(st.genesis().authority_ed25519))
-            return wrong_user(who + " is not this chain's authority");
-        if (!check_sig(st.genesis().authority_ed25519))
-            return wrong_user("bad signature by the authority");
-        return ok_status();
+    if (need == kAuthoritySigns || need == kAuthorityOrRecovery) {
+        SETM_TRY(const AuthorityState a, st.authority());
+        return authenticate_authority(a, r, signer, check_sig);
     }
     SETM_TRY(const Credential c, active_credential(st, signer, t));
     if (need != kOrderOwner && (c.roles & need) != need)
@@ -434,6 +462,69 @@ Status apply_kind(StateDelta& st, const Signed<Cancel>& s, const RecordContext& 
     return ok_status();
 }
 
+// Whether a key is in use on the chain: the authority's (in office or
+// former), the recovery key, or a participant's. Names whose, else "".
+Result<std::string> key_in_use(const StateReader& st, const AuthorityState& a,
+                               const PublicKey& key) {
+    for (std::size_t i = 0; i < a.terms.size(); ++i)
+        if (a.terms[i].ed25519 == key)
+            return std::string(i + 1 == a.terms.size() ? "the authority in office"
+                                                       : "a former authority") +
+                   " (" + a.terms[i].name + ")";
+    if (a.recovery != PublicKey{} && a.recovery == key) return std::string("the recovery key");
+    SETM_TRY(const auto serials, st.serials_of_holder(participant_id(key)));
+    if (!serials.empty())
+        return "participant " + participant_hex(participant_id(key)) + " (credential serial " +
+               std::to_string(serials.back()) + ")";
+    return std::string();
+}
+
+// A key an authority record names is acceptable and new to the chain.
+Status check_new_key(const StateReader& st, const AuthorityState& a, const PublicKey& key,
+                     const char* what) {
+    if (!ed25519_public_key_acceptable(key))
+        return invalid("weak key", std::string("the ") + what +
+                                       " Ed25519 key is of small order or not canonical");
+    SETM_TRY(const std::string used, key_in_use(st, a, key));
+    if (!used.empty())
+        return invalid("key in use", std::string("the ") + what + " key is " + used +
+                                         "'s: a new authority key is one the chain has never seen");
+    return ok_status();
+}
+
+// The hand-over (setm(7), AUTHORITY ROTATION): the authority in office
+// names its successor and keeps the recovery key; the recovery key names a
+// successor and may name a new recovery key, never none.
+Status apply_kind(StateDelta& st, const Signed<Authority>& s, const RecordContext& ctx) {
+    const Authority& b = s.body;
+    SETM_TRY(AuthorityState a, st.authority());
+    const bool by_recovery = b.signed_by != participant_id(a.current().ed25519);
+    if (b.time > ctx.t + kMaxFutureSeconds)
+        return invalid("bad time", "an authority record signed at " + format_utc(b.time) +
+                                       ", after its block's time");
+    SETM_CHECK(check_new_key(st, a, b.ed25519, "new authority's"));
+    std::array<std::uint8_t, 32> probe{};
+    probe[0] = 1;
+    if (!x25519_agree(probe, b.x25519))
+        return invalid("weak key", "the new authority's X25519 key is of small order");
+    if (!by_recovery && b.recovery != a.recovery)
+        return invalid("recovery key kept",
+                       "the authority in office may not change the recovery key; only the "
+                       "recovery key itself can");
+    if (by_recovery && b.recovery != a.recovery) {
+        if (b.recovery == PublicKey{})
+            return invalid("recovery key kept",
+                           "a chain started with a recovery key keeps one: name a new one");
+        if (b.recovery == b.ed25519)
+            return invalid("key in use", "the new recovery key is the new authority's key");
+        SETM_CHECK(check_new_key(st, a, b.recovery, "new recovery"));
+    }
+    a.terms.push_back(AuthorityTerm{b.name, b.ed25519, b.x25519, ctx.height, ctx.id});
+    a.recovery = b.recovery;
+    st.authority_state = std::move(a);
+    return ok_status();
+}
+
 } // namespace
 
 Status apply_record(StateDelta& st, const Record& r, std::int64_t t, std::uint64_t height,
@@ -520,16 +611,43 @@ Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record
 
 // ---- genesis --------------------------------------------------------------------
 
+namespace {
+
+// The authority record of block 0 after the genesis: the genesis authority
+// names its own keys and sets the chain's recovery key.
+Status check_genesis_recovery(const Genesis& g, const Record& r) {
+    auto fail = [](const std::string& why) {
+        return make_error(Exit::verify_failed, "bad genesis", why);
+    };
+    const auto* s = std::get_if<Signed<Authority>>(&r);
+    if (!s) return fail("block 0 holds the genesis record and at most one authority record");
+    const Authority& a = s->body;
+    if (s->chain != kNoChain) return fail("block 0's authority record is bound to a chain");
+    if (a.signed_by != g.signer() || a.name != g.authority_name ||
+        a.ed25519 != g.authority_ed25519 || a.x25519 != g.authority_x25519 || a.time != g.created)
+        return fail("block 0's authority record must name the genesis authority and its time");
+    if (a.recovery == PublicKey{} || a.recovery == g.authority_ed25519 ||
+        !ed25519_public_key_acceptable(a.recovery))
+        return fail("block 0's recovery key is none, the authority's own or weak");
+    if (!signature_valid(*s, g.authority_ed25519))
+        return fail("the authority's signature on the recovery key does not verify");
+    return ok_status();
+}
+
+} // namespace
+
 Result<Hash32> check_genesis_block(const Block& b) {
-    if (b.records.size() != 1 || !std::holds_alternative<Signed<Genesis>>(b.records[0]))
+    if (b.records.empty() || b.records.size() > 2 ||
+        !std::holds_alternative<Signed<Genesis>>(b.records[0]))
         return make_error(Exit::verify_failed, "bad genesis",
-                          "block 0 must hold exactly the genesis record");
+                          "block 0 must hold the genesis record first");
     const auto& g = std::get<Signed<Genesis>>(b.records[0]);
     if (g.chain != kNoChain)
         return make_error(Exit::verify_failed, "bad genesis", "genesis bound to a chain");
     if (!signature_valid(g, g.body.authority_ed25519))
         return make_error(Exit::verify_failed, "bad genesis",
                           "the authority's signature does not verify");
+    if (b.records.size() == 2) SETM_CHECK(check_genesis_recovery(g.body, b.records[1]));
     if (!valid_slot_minutes(static_cast<int>(g.body.slot_minutes)))
         return make_error(Exit::verify_failed, "bad genesis",
                           "slot length must be 15, 30 or 60 minutes");
@@ -540,6 +658,17 @@ Result<Hash32> check_genesis_block(const Block& b) {
     SETM_CHECK(
         check_header(b, Hash32{}, g.body.bits, {}, static_cast<std::int64_t>(b.header.time)));
     return block_hash(b.header);
+}
+
+Status apply_genesis_records(StateDelta& st, const Block& genesis) {
+    SETM_CHECK(check_genesis_block(genesis));
+    for (const Record& r : genesis.records) st.records[record_id(r)] = 0;
+    if (genesis.records.size() == 2) {
+        AuthorityState a = genesis_authority(st.genesis());
+        a.recovery = std::get<Signed<Authority>>(genesis.records[1]).body.recovery;
+        st.authority_state = std::move(a);
+    }
+    return ok_status();
 }
 
 } // namespace setm

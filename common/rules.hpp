@@ -30,7 +30,9 @@ inline constexpr std::size_t kMedianTimeSpan = 11;
 // authenticate it at time t: known, credential valid at t and not revoked,
 // holding the role r needs, signature valid. Exit::rejected "wrong user:
 // ..." otherwise. For credential and revocation records the signer must be
-// the chain's authority.
+// the chain's authority in office at this point of the chain (st.authority()),
+// for an authority record that or the recovery key; a former authority's
+// record is refused ("signed by a former authority").
 // With `deferred`, the signature is queued there (at `index`) instead of
 // checked now.
 Status authenticate(const StateReader& st, const Record& r, std::int64_t t,
@@ -75,6 +77,12 @@ Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
 std::uint32_t median_time(const std::vector<std::uint32_t>& last_times);
 
 // Checks a genesis block on its own and returns its chain id (its hash).
+// Block 0 holds the genesis record, then optionally the authority record
+// that sets the chain's recovery key (records.hpp, Authority).
 Result<Hash32> check_genesis_block(const Block& b);
+
+// What block 0 puts in the state (st over the genesis's empty state): its
+// records' ids and, with a recovery key, the authority state.
+Status apply_genesis_records(StateDelta& st, const Block& genesis);
 
 } // namespace setm

@@ -85,6 +85,19 @@ Result<std::optional<CancelEntry>> StateTables::cancellation(const Hash32& order
     return base_->cancellation(order);
 }
 
+AuthorityState genesis_authority(const Genesis& g) {
+    AuthorityState a;
+    a.terms.push_back(
+        AuthorityTerm{g.authority_name, g.authority_ed25519, g.authority_x25519, 0, {}});
+    return a;
+}
+
+Result<AuthorityState> StateTables::authority() const {
+    if (authority_state) return *authority_state;
+    if (base_) return base_->authority();
+    return genesis_authority(genesis_);
+}
+
 namespace {
 
 Error not_active(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
@@ -154,6 +167,7 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.slot_orders) slot_orders[k] = v;
     for (const auto& [k, v] : d.cleared_slots) cleared_slots[k] = v;
     for (const auto& [k, v] : d.cancelled) cancelled[k] = v;
+    if (d.authority_state) authority_state = d.authority_state;
     for (const auto& [k, v] : d.records) {
         (void)v;
         records[k] = height;

@@ -67,6 +67,44 @@ struct CancelEntry {
     }
 };
 
+// One term of office of the chain's authority: its keys from the block
+// that installed it (0: the genesis) until the next term's.
+struct AuthorityTerm {
+    std::string name;
+    PublicKey ed25519{};
+    PublicKey x25519{};
+    std::uint64_t from_height = 0;
+    Hash32 record{}; // the authority record that installed it; zero: the genesis
+    template <class A>
+    void serialize(A& ar) {
+        ar(name, ed25519, x25519, from_height, record);
+    }
+    friend bool operator==(const AuthorityTerm& a, const AuthorityTerm& b) {
+        return a.name == b.name && a.ed25519 == b.ed25519 && a.x25519 == b.x25519 &&
+               a.from_height == b.from_height && a.record == b.record;
+    }
+};
+
+// Who speaks for the chain at a height: every term so far (the last in
+// office, the others former authorities, whose records are refused from
+// the next term on) and the recovery key (zero: none).
+struct AuthorityState {
+    std::vector<AuthorityTerm> terms; // oldest first, never empty
+    PublicKey recovery{};
+    const AuthorityTerm& current() const { return terms.back(); }
+    template <class A>
+    void serialize(A& ar) {
+        ar(terms, recovery);
+    }
+    friend bool operator==(const AuthorityState& a, const AuthorityState& b) {
+        return a.terms == b.terms && a.recovery == b.recovery;
+    }
+};
+
+// The authority of a chain before any authority record: the genesis's keys,
+// no recovery key.
+AuthorityState genesis_authority(const Genesis& g);
+
 // The slot index: one entry per order on the chain, keyed so that a slot's
 // book is one range and a participant's total on one side of a slot is a
 // narrower one.
@@ -116,6 +154,9 @@ public:
     virtual Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const = 0;
     // The cancel of an order, if its owner has withdrawn it.
     virtual Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const = 0;
+    // The authority in office, its predecessors and the recovery key, as
+    // the records so far left them (setm(7), AUTHORITY ROTATION).
+    virtual Result<AuthorityState> authority() const = 0;
 };
 
 // The credential that decides for participant p at time t (setm(7),
@@ -153,6 +194,7 @@ public:
                                      const ParticipantId& owner) const override;
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
     Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
+    Result<AuthorityState> authority() const override;
     // The state these tables change (nullptr: they are the whole state).
     const StateReader* base() const { return base_; }
 
@@ -165,6 +207,7 @@ public:
     std::map<SlotOrderKey, std::int64_t> slot_orders;    // -> the order's energy
     std::map<std::int64_t, std::uint64_t> cleared_slots; // slot -> height
     std::map<Hash32, CancelEntry> cancelled;             // order id -> its cancel
+    std::optional<AuthorityState> authority_state;       // set: changed here
 
 protected:
     explicit StateTables(const StateReader& base) : base_(&base) {}

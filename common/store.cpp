@@ -177,6 +177,9 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     }
     for (const auto& [id, entry] : delta.cancelled)
         SETM_CHECK(lmdb::put(txn, d.cancelled, key_of(id), as_val(seal(entry))));
+    if (delta.authority_state)
+        SETM_CHECK(lmdb::put(txn, d.meta, as_val(std::string_view("authority")),
+                             as_val(seal(*delta.authority_state))));
     return ok_status();
 }
 
@@ -192,7 +195,7 @@ Status set_tip(lmdb::Txn& txn, const StoreDbs& d, std::uint64_t height, const Ha
 // Genesis of an opened store: block 0, checked on its own.
 Result<Genesis> read_genesis(TxnState& st) {
     SETM_TRY(Block b, st.block(0));
-    if (b.records.size() != 1 || !std::holds_alternative<Signed<Genesis>>(b.records[0]))
+    if (b.records.empty() || !std::holds_alternative<Signed<Genesis>>(b.records[0]))
         return make_error(Exit::io, "not a setm store", "block 0 holds no genesis record");
     return std::get<Signed<Genesis>>(b.records[0]).body;
 }
@@ -311,6 +314,12 @@ Result<std::optional<CancelEntry>> TxnState::cancellation(const Hash32& order) c
     return std::optional<CancelEntry>(e);
 }
 
+Result<AuthorityState> TxnState::authority() const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.meta, as_val(std::string_view("authority"))));
+    if (!v) return genesis_authority(genesis_);
+    return unseal<AuthorityState>(*v, "the authority");
+}
+
 Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
     if (!v) return std::optional<std::uint64_t>{};
@@ -424,7 +433,7 @@ Result<Store> Store::create(const std::string& dir, const Block& genesis, bool a
                             std::string_view(reinterpret_cast<const char*>(chain.data()), 32)));
         TxnState base(txn, d, s.genesis_, s.chain_id_);
         StateDelta delta(base);
-        delta.records[record_id(genesis.records[0])] = 0;
+        SETM_CHECK(apply_genesis_records(delta, genesis));
         SETM_CHECK(write_block(txn, d, genesis, 0, delta));
         SETM_CHECK(set_tip(txn, d, 0, chain));
         s.dbs_ = d;
@@ -793,6 +802,11 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     SETM_CHECK(compare_db(st.txn_, d.slot_orders, "slot_orders", slots));
     SETM_CHECK(compare_db(st.txn_, d.cleared, "cleared", cleared));
     SETM_CHECK(compare_db(st.txn_, d.cancelled, "cancelled", cancelled));
+    SETM_TRY(auto auth, lmdb::get(st.txn_, d.meta, as_val(std::string_view("authority"))));
+    if (auth.has_value() != replay.authority_state.has_value() ||
+        (auth && str_of(*auth) != str_of(seal(*replay.authority_state))))
+        return make_error(Exit::verify_failed, "bad index",
+                          "meta authority differs from the replay");
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index",

@@ -5,7 +5,11 @@
 //                 "chain" -> chain id (32 bytes), "height" -> tip (8 bytes BE),
 //                 "tip" -> tip block hash,
 //                 "serials_reserved" -> highest serial handed out by
-//                 reserve_serials (8 bytes BE; absent until the first)
+//                 reserve_serials (8 bytes BE; absent until the first),
+//                 "authority" -> SHA-256 || cereal AuthorityState, once a
+//                 recovery key or an authority record changed it (absent:
+//                 the genesis's authority, no recovery key; no table and no
+//                 version: a store of before reads as it always did)
 //   blocks        height (8 bytes BE) -> SHA-256(value) || cereal StoredBlock
 //   headers       height -> the 80-byte header (for tip and median time)
 //   block_index   block hash -> height
@@ -78,6 +82,7 @@ public:
                                      const ParticipantId& owner) const override;
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
     Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
+    Result<AuthorityState> authority() const override;
 
     Result<Tip> tip() const;
     Result<Block> block(std::uint64_t height) const;

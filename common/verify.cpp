@@ -35,11 +35,12 @@ Result<VerifiedChain> verify_chain(const TxnState& snap, std::int64_t now, unsig
     out.state = std::make_unique<MemoryState>(g, chain.value());
     MemoryState& state = *out.state;
     StateDelta genesis_delta(state);
-    genesis_delta.records[record_id(genesis_block->records[0])] = 0;
+    if (Status s = apply_genesis_records(genesis_delta, genesis_block.value()); !s)
+        return at_height(s.error(), 0);
     state.merge(genesis_delta, 0);
-    rep.records = 1;
-    rep.by_type["genesis"] = 1;
-    rep.signatures = 1;
+    for (const auto& r : genesis_block->records) ++rep.by_type[record_type(r)];
+    rep.records = genesis_block->records.size();
+    rep.signatures = genesis_block->records.size();
     if (observer) observer(genesis_block.value(), 0, state);
 
     std::vector<BlockHeader> headers{genesis_block->header};

@@ -31,6 +31,10 @@ struct Options {
     unsigned rounds = 10, gate_minutes = 0, auction_minutes = 0;
     std::vector<std::string> zone_fees;
     std::string grid_operator;
+    std::string recovery_key;
+    // rotate
+    std::string new_key, new_recovery_key, rotate_reason = "hand-over";
+    bool recovery = false;
     // register
     std::vector<std::string> roles;
     std::string zone, meter, max_energy, valid_from, valid_until;
@@ -53,6 +57,28 @@ Result<SecretKey> load_key(const Options& o) {
 }
 
 Result<std::unique_ptr<Input>> open_input(const std::string& path) { return Input::open(path); }
+
+// The one identity (setm-keygen's output) in FILE, its proof of
+// possession checked: the public half of a key another tool is given.
+Result<Signed<Identity>> read_identity_file(const std::string& path, const char* flag) {
+    SETM_TRY(auto in, open_input(path));
+    std::optional<Signed<Identity>> id;
+    SETM_CHECK(each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
+        if (id)
+            return make_error(Exit::bad_input, std::string("bad ") + flag,
+                              path + " holds more than one identity");
+        auto got = identity_from_json(obj);
+        if (!got)
+            return got.error().with_hint(std::string(flag) +
+                                         " takes the identity setm-keygen prints (setm-keygen "
+                                         "--show KEYFILE prints it again), not the key file");
+        id = std::move(got.value());
+        return ok_status();
+    }));
+    if (!id) return make_error(Exit::bad_input, std::string("bad ") + flag, path + " is empty");
+    SETM_CHECK(check_identity(*id));
+    return *id;
+}
 
 // ---- init -------------------------------------------------------------------------
 
@@ -109,10 +135,19 @@ Status cmd_init(const Options& o) {
     g.max_records = o.max_records;
     g.created = now;
     SETM_CHECK(set_market(o, g));
+    std::vector<Record> records{sign_record(g, kNoChain, key.seed)};
+    if (!o.recovery_key.empty()) { // block 0's second record: the recovery key
+        SETM_TRY(Signed<Identity> r, read_identity_file(o.recovery_key, "--recovery-key"));
+        if (r.body.ed25519 == key.ed25519)
+            return make_error(Exit::usage, "bad --recovery-key",
+                              "the recovery key is the authority's own key")
+                .with_hint("make a second key with setm-keygen and keep it offline");
+        records.push_back(genesis_recovery(g, key, r.body.ed25519));
+    }
     // make_genesis_block's proof of work, with progress on a terminal
     const auto meter = tool::mining_meter(kTool);
-    auto mined = mine_block({sign_record(g, kNoChain, key.seed)}, Hash32{},
-                            static_cast<std::uint32_t>(now), g.bits, o.threads, meter.tick);
+    auto mined = mine_block(std::move(records), Hash32{}, static_cast<std::uint32_t>(now), g.bits,
+                            o.threads, meter.tick);
     meter.done();
     SETM_TRY(Block b, std::move(mined));
     SETM_CHECK(publish_genesis(o, b));
@@ -241,6 +276,28 @@ Status cmd_revoke(const Options& o) {
     SETM_TRY(auto snap, store.snapshot());
     SETM_TRY(Signed<Revocation> r, issue_revocation(snap->state(), key, o.serial, now, o.reason));
     SETM_CHECK(tool::print(to_json(Record(r)) + "\n"));
+    return ok_status();
+}
+
+// ---- rotate ---------------------------------------------------------------------------
+Status cmd_rotate(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(SecretKey key, load_key(o));
+    SETM_TRY(Signed<Identity> successor, read_identity_file(o.new_key, "--new-key"));
+    RotationTerms terms;
+    terms.recovery = o.recovery;
+    terms.time = now;
+    terms.reason = o.rotate_reason;
+    if (!o.new_recovery_key.empty()) {
+        SETM_TRY(terms.new_recovery, read_identity_file(o.new_recovery_key, "--new-recovery-key"));
+    }
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    SETM_TRY(Signed<Authority> r, issue_rotation(snap->state(), key, successor, terms));
+    SETM_CHECK(tool::print(to_json(Record(r)) + "\n"));
+    if (tool::person_watching())
+        std::cerr << kTool << ": signed the hand-over to " << successor.body.name
+                  << "; mine it with setm-mine, then sign with the new key\n";
     return ok_status();
 }
 
@@ -476,6 +533,11 @@ CLI::App* add_init(CLI::App& app, Options& o) {
                      "Auction period from UTC midnight that the gate counts from: 1440 for a "
                      "day-ahead market (default 0: each slot)")
         ->option_text("N");
+    init->add_option("--recovery-key", o.recovery_key,
+                     "Identity (setm-keygen's output) of a second key, kept offline, that may "
+                     "hand the authority over when its key is lost or leaked (setm-auth rotate "
+                     "--recovery)")
+        ->option_text("FILE");
     init->add_option("--threads", o.threads,
                      "Threads mining the genesis block (default: every core)")
         ->check(CLI::Range(1u, 256u))
@@ -528,6 +590,28 @@ CLI::App* add_revoke(CLI::App& app, Options& o) {
     return rev;
 }
 
+CLI::App* add_rotate(CLI::App& app, Options& o) {
+    auto* rot = app.add_subcommand(
+        "rotate",
+        "Print a signed hand-over of the authority to a new key (mine it with setm-mine)");
+    store_opt(rot, o);
+    key_opt(rot, o, "The authority's key in office (with --recovery: the recovery key)");
+    rot->add_option("--new-key", o.new_key,
+                    "Identity (setm-keygen's output) of the new authority key")
+        ->required()
+        ->option_text("FILE");
+    rot->add_flag("--recovery", o.recovery,
+                  "Emergency: --key is the chain's recovery key, set at init, for an authority "
+                  "key that is lost or leaked");
+    rot->add_option("--new-recovery-key", o.new_recovery_key,
+                    "With --recovery: identity of a new recovery key (default: keep it)")
+        ->option_text("FILE");
+    rot->add_option("--reason", o.rotate_reason, "Why, in words (default hand-over)")
+        ->option_text("TEXT");
+    now_opt(rot, o);
+    return rot;
+}
+
 CLI::App* add_check(CLI::App& app, Options& o) {
     auto* check = app.add_subcommand(
         "check", "Identify and authenticate the signer of every record on the input (Algorithm 1)");
@@ -568,6 +652,7 @@ std::vector<std::pair<CLI::App*, Command>> add_commands(CLI::App& app, Options& 
     commands.emplace_back(add_init(app, o), cmd_init);
     commands.emplace_back(add_register(app, o), cmd_register);
     commands.emplace_back(add_revoke(app, o), cmd_revoke);
+    commands.emplace_back(add_rotate(app, o), cmd_rotate);
     commands.emplace_back(add_check(app, o), cmd_check);
     commands.emplace_back(add_list(app, o), cmd_list);
     auto* mutual = add_peer_command(app, o, "mutual",

@@ -37,7 +37,20 @@ struct Options {
     std::string slot, side;
 };
 
-std::string report_json(const VerifyReport& r) {
+// The authority in office at the tip, and its hand-overs (setm(7),
+// AUTHORITY ROTATION).
+void authority_json(JsonOut& o, const AuthorityState& a) {
+    const AuthorityTerm& now = a.current();
+    o.key("authority").begin_object();
+    o.field("name", now.name).field("id", participant_hex(participant_id(now.ed25519)));
+    o.field("since", now.from_height)
+        .field("handovers", static_cast<std::uint64_t>(a.terms.size() - 1));
+    o.field("recovery", a.recovery == PublicKey{} ? std::string()
+                                                  : participant_hex(participant_id(a.recovery)));
+    o.end_object();
+}
+
+std::string report_json(const VerifyReport& r, const AuthorityState& a) {
     JsonOut o;
     o.begin_object().field("type", "verify-report").field("ok", true);
     o.field("chain", hash_to_hex(r.chain))
@@ -46,7 +59,9 @@ std::string report_json(const VerifyReport& r) {
     o.field("records", r.records).field("signatures", r.signatures);
     o.key("by_type").begin_object();
     for (const auto& [t, n] : r.by_type) o.field(t, n);
-    o.end_object().end_object();
+    o.end_object();
+    authority_json(o, a);
+    o.end_object();
     return o.str();
 }
 
@@ -348,7 +363,8 @@ Status run(const Options& o) {
     if (meter) meter->done();
     if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
-    if (o.json) SETM_CHECK(tool::print(report_json(r) + "\n"));
+    SETM_TRY(const AuthorityState authority, v->state->authority());
+    if (o.json) SETM_CHECK(tool::print(report_json(r, authority) + "\n"));
     if (o.open_book) SETM_CHECK(print_open_book(o, *v->state, now));
     if (o.statement) {
         SETM_CHECK(collected);
@@ -367,6 +383,10 @@ Status run(const Options& o) {
         std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16)
                   << "… verified: " << r.height + 1 << " block(s), " << r.records
                   << " record(s), tip " << hash_to_hex(r.tip) << "\n";
+    if (tool::person_watching() && authority.terms.size() > 1)
+        std::cerr << kTool << ": authority " << authority.current().name << " since block "
+                  << authority.current().from_height << " (" << authority.terms.size() - 1
+                  << " hand-over(s))\n";
     return ok_status();
 }
 

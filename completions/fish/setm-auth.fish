@@ -1,13 +1,14 @@
 # fish completion for setm-auth
-set -l subcommands init register revoke check list mutual seal open
-set -l keyed init register revoke mutual seal open
-set -l timed init register revoke check list mutual seal open
+set -l subcommands init register revoke rotate check list mutual seal open
+set -l keyed init register revoke rotate mutual seal open
+set -l timed init register revoke rotate check list mutual seal open
 set -l peered mutual seal open
 
 complete -c setm-auth -f
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a init -d 'Create a new store and its genesis block'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a register -d 'Admit the participants whose identities are on the input'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a revoke -d 'Print a signed revocation of a credential'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a rotate -d 'Print a signed hand-over of the authority to a new key'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a check -d 'Identify and authenticate signers (Algorithm 1)'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a list -d 'Print the registry at the tip'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a mutual -d 'Print the mutual key shared with a peer'
@@ -38,6 +39,7 @@ complete -c setm-auth -n '__fish_seen_subcommand_from init' -l zone-fee -x -d 'F
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l grid-operator -x -d 'Participant id of the grid operator receiving the fees'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l gate-minutes -x -d 'A slot\'s book closes N minutes before its auction period (default 0: no gate)'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l auction-minutes -x -a '0 1440' -d 'Auction period the gate counts from (1440: day-ahead; default 0: each slot)'
+complete -c setm-auth -n '__fish_seen_subcommand_from init' -l recovery-key -r -F -d 'Identity of a second key, kept offline, that may hand the authority over'
 complete -c setm-auth -n '__fish_seen_subcommand_from init' -l threads -x -d 'Threads mining the genesis block'
 
 # register
@@ -51,8 +53,13 @@ complete -c setm-auth -n '__fish_seen_subcommand_from register' -l days -x -d 'D
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l renew -d 'Renew a credential that lasts past the start, ahead of its end'
 complete -c setm-auth -n '__fish_seen_subcommand_from register revoke' -l serial -x -d 'Serial number'
 
-# revoke
-complete -c setm-auth -n '__fish_seen_subcommand_from revoke' -l reason -x -d 'Why, in words'
+# revoke, rotate
+complete -c setm-auth -n '__fish_seen_subcommand_from revoke rotate' -l reason -x -d 'Why, in words'
+
+# rotate
+complete -c setm-auth -n '__fish_seen_subcommand_from rotate' -l new-key -r -F -d 'Identity of the new authority key'
+complete -c setm-auth -n '__fish_seen_subcommand_from rotate' -l recovery -d 'Emergency: --key is the chain\'s recovery key'
+complete -c setm-auth -n '__fish_seen_subcommand_from rotate' -l new-recovery-key -r -F -d 'With --recovery: identity of a new recovery key'
 
 # mutual, seal, open
 complete -c setm-auth -n "__fish_seen_subcommand_from $peered" -s p -l peer -r -F -d 'The other party\'s identity or credential'
