@@ -52,6 +52,8 @@ const KeySpec kKeySpecs[] = {
      "a producer of the market books"},
     {"school", "0808080808080808080808080808080808080808080808080808080808080808",
      "a consumer of the market books"},
+    {"authority-2027", "0909090909090909090909090909090909090909090909090909090909090909",
+     "the authority's successor: a hand-over names it in block 4"},
     {"rfc8032-test1", "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
      "RFC 8032 section 7.1 TEST 1"},
 };
@@ -116,6 +118,8 @@ constexpr const char* kNegotiateTime = "2026-11-25T09:30:00Z";
 constexpr const char* kBlock2Time = "2026-11-25T09:31:00Z";
 constexpr const char* kRevokeTime = "2026-11-25T10:00:00Z";
 constexpr const char* kBlock3Time = "2026-11-25T10:01:00Z";
+constexpr const char* kRotateTime = "2026-11-25T10:30:00Z";
+constexpr const char* kBlock4Time = "2026-11-25T10:31:00Z";
 constexpr const char* kSlot = "2026-11-26T12:00:00Z";
 
 struct Registration {
@@ -260,6 +264,13 @@ Result<Chain> build_chain(const Keys& keys) {
         make_cancel(keys.at("solar"), chain_id, solar_offer, utc(kRevokeTime));
     SETM_CHECK(append(chain, st, {Record(rev), Record(cancel)}, kBlock3Time,
                       "a revocation and a cancel: two leaves"));
+    RotationTerms rotation;
+    rotation.time = utc(kRotateTime);
+    rotation.reason = "yearly rotation";
+    SETM_TRY(Signed<Authority> handover,
+             issue_rotation(st, authority, identity_of(keys.at("authority-2027")), rotation));
+    SETM_CHECK(append(chain, st, {Record(handover)}, kBlock4Time,
+                      "the authority hands over to a new key: one leaf"));
     return chain;
 }
 

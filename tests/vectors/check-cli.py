@@ -96,6 +96,12 @@ def make_revocation(t, r, keys):
                  "--serial", str(r["serial"]), "--reason", r["reason"], "--now", r["time"])
 
 
+def make_authority(t, a, keys):
+    return t.run("setm-auth", "rotate", "--store", t.store, "--key", t.key(keys[a["signed_by"]]),
+                 "--new-key", os.path.join(t.work, a["name"] + ".id.json"),
+                 "--reason", a["reason"], "--now", a["time"])
+
+
 def make_cancel(t, c, records, keys):
     tool = "setm-offer" if records[c["order"]]["type"] == "offer" else "setm-request"
     return t.run(tool, "--key", t.key(keys[c["owner"]]), "--store", t.store, "--cancel", c["order"],
@@ -130,6 +136,8 @@ def block_input(t, block, records, keys):
             out += make_order(t, r, keys, block["time_utc"])
         elif kind == "cancel":
             out += make_cancel(t, r, records, keys)
+        elif kind == "authority":
+            out += make_authority(t, r, keys)
         elif kind != "trade":
             fail(f"block {block['height']}: check-cli.py knows no tool that makes a {kind}")
     if trades:  # the agent clears the orders: its output is the orders, then the trades
