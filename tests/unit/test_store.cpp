@@ -545,6 +545,15 @@ TEST_CASE("store: verify_chain detects a tampered index", "[store][verify]") {
         });
         expect_bad_index("participants");
     }
+    SECTION("a meta authority the chain does not explain (no recovery key, no hand-over)") {
+        on_db("meta", [&](lmdb::Txn& txn, lmdb::Dbi d) {
+            return lmdb::put(txn, d, lmdb::as_val(std::string_view("authority")),
+                             lmdb::as_val(std::string_view("a forged authority")));
+        });
+        const Error e = must_fail(verify_store(f.path));
+        CHECK(e.reason == "bad index");
+        CHECK(e.detail == "block 3: meta authority differs from the replay");
+    }
     SECTION("meta height") {
         on_db("meta", [&](lmdb::Txn& txn, lmdb::Dbi d) {
             const auto h = be64(2);
