@@ -121,6 +121,13 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
                     c.authority.seed);
     const auto cancel = sign_record(Cancel{c.producer.id(), o1.id(), kT0}, id, c.producer.seed);
     const auto foreign = sign_record(Cancel{c.consumer.id(), o1.id(), kT0}, id, c.consumer.seed);
+    const SecretKey successor = key_from_seed(fuzz::seed_of(6), "authority-2");
+    Authority hand{c.authority.id(), successor.name, successor.ed25519, successor.x25519, {}, kT0,
+                   "hand-over"};
+    const auto handover = sign_record(hand, id, c.authority.seed);
+    Credential late_body = credential(c, c.consumer, role_consumer, 2);
+    late_body.authority = successor.id();
+    const auto late = sign_record(late_body, id, successor.seed);
     const std::vector<Record> admit{cp, cc, ca};
 
     out.write("batch", "admit", lines(admit));
@@ -133,10 +140,11 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     out.write("batch", "cancel", lines({cp, cc, ca, o1, r1, o2, cancel, t3}));
     out.write("batch", "cancel-after-trade", lines({cp, cc, ca, o1, r1, t1, cancel}));
     out.write("batch", "cancel-foreign", lines({cp, cc, ca, o1, r1, foreign}));
+    out.write("batch", "handover", lines({cp, handover, late, cc, ca, o1, r1, t1}));
 
     const std::vector<std::pair<std::string, Record>> one{
         {"genesis", c.genesis}, {"credential", cp}, {"revocation", rev}, {"offer", o1},
-        {"request", r1},        {"trade", t1},      {"cancel", cancel}};
+        {"request", r1},        {"trade", t1},      {"cancel", cancel},  {"authority", handover}};
     for (const auto& [name, r] : one) out.write("json_record", name, to_json(r));
 
     for (const auto* k : {&c.authority, &c.producer, &c.consumer})
@@ -159,6 +167,10 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     stored(2, "order-offer", encode_binary(OrderEntry{o1, 3000, 1}));
     stored(2, "order-request", encode_binary(OrderEntry{r1, 0, 1}));
     stored(3, "cancelled", encode_binary(CancelEntry{cancel.id(), 2000, 2}));
+    AuthorityState after = genesis_authority(c.genesis.body);
+    after.terms.push_back(
+        AuthorityTerm{successor.name, successor.ed25519, successor.x25519, 2, handover.id()});
+    stored(4, "authority", encode_binary(after));
 
     auto header = [&](const std::string& name, const BlockHeader& h) {
         const auto raw = serialize_header(h);
