@@ -94,6 +94,18 @@ Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretK
     return sign_record(r, st.chain_id(), authority.seed);
 }
 
+Result<Signed<Tariff>> issue_tariff(const StateReader& st, const SecretKey& authority,
+                                    std::int64_t imbalance_price, std::int64_t valid_from,
+                                    std::int64_t now) {
+    if (authority.ed25519 != st.genesis().authority_ed25519)
+        return make_error(Exit::rejected, "not the authority", "this key did not start the chain");
+    const Signed<Tariff> t = sign_record(Tariff{imbalance_price, valid_from, now, authority.id()},
+                                         st.chain_id(), authority.seed);
+    StateDelta trial(st);
+    SETM_CHECK(apply_record(trial, t, now, 0));
+    return t;
+}
+
 const char* status_name(CredentialStatus s) {
     switch (s) {
     case CredentialStatus::active: return "active";

@@ -85,6 +85,12 @@ Result<std::optional<CancelEntry>> StateTables::cancellation(const Hash32& order
     return base_->cancellation(order);
 }
 
+Result<std::optional<Hash32>> StateTables::reading(const std::string& meter,
+                                                   std::int64_t slot) const {
+    if (auto v = find_opt(readings, std::make_pair(meter, slot)); v || !base_) return v;
+    return base_->reading(meter, slot);
+}
+
 namespace {
 
 Error not_active(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
@@ -154,6 +160,7 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.slot_orders) slot_orders[k] = v;
     for (const auto& [k, v] : d.cleared_slots) cleared_slots[k] = v;
     for (const auto& [k, v] : d.cancelled) cancelled[k] = v;
+    for (const auto& [k, v] : d.readings) readings[k] = v;
     for (const auto& [k, v] : d.records) {
         (void)v;
         records[k] = height;

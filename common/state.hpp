@@ -116,6 +116,9 @@ public:
     virtual Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const = 0;
     // The cancel of an order, if its owner has withdrawn it.
     virtual Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const = 0;
+    // The id of the reading of a meter for a slot, if there is one.
+    virtual Result<std::optional<Hash32>> reading(const std::string& meter,
+                                                  std::int64_t slot) const = 0;
 };
 
 // The credential that decides for participant p at time t (setm(7),
@@ -153,6 +156,8 @@ public:
                                      const ParticipantId& owner) const override;
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
     Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
+    Result<std::optional<Hash32>> reading(const std::string& meter,
+                                          std::int64_t slot) const override;
     // The state these tables change (nullptr: they are the whole state).
     const StateReader* base() const { return base_; }
 
@@ -161,10 +166,11 @@ public:
     std::set<std::pair<ParticipantId, std::uint64_t>> holders; // every (participant, serial)
     std::map<std::string, std::uint64_t> meters;
     std::map<Hash32, OrderEntry> orders;
-    std::map<Hash32, std::uint64_t> records;             // id -> height of its block
-    std::map<SlotOrderKey, std::int64_t> slot_orders;    // -> the order's energy
-    std::map<std::int64_t, std::uint64_t> cleared_slots; // slot -> height
-    std::map<Hash32, CancelEntry> cancelled;             // order id -> its cancel
+    std::map<Hash32, std::uint64_t> records;                         // id -> height of its block
+    std::map<SlotOrderKey, std::int64_t> slot_orders;                // -> the order's energy
+    std::map<std::int64_t, std::uint64_t> cleared_slots;             // slot -> height
+    std::map<Hash32, CancelEntry> cancelled;                         // order id -> its cancel
+    std::map<std::pair<std::string, std::int64_t>, Hash32> readings; // (meter, slot) -> id
 
 protected:
     explicit StateTables(const StateReader& base) : base_(&base) {}

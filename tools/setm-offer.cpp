@@ -22,6 +22,8 @@ static int tool_main(int argc, char** argv) {
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-offer",
                           make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
+    if (!o.readings.empty())
+        return tool::finish("setm-offer", tool::run_readings_tool("setm-offer", o));
     return tool::finish(
         "setm-offer", o.cancel.empty() ? tool::run_order_tool("setm-offer", tool::Side::offer, o)
                                        : tool::run_cancel_tool("setm-offer", tool::Side::offer, o));

@@ -23,6 +23,8 @@ static int tool_main(int argc, char** argv) {
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-request",
                           make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
+    if (!o.readings.empty())
+        return tool::finish("setm-request", tool::run_readings_tool("setm-request", o));
     return tool::finish("setm-request",
                         o.cancel.empty()
                             ? tool::run_order_tool("setm-request", tool::Side::request, o)

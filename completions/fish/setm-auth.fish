@@ -1,13 +1,14 @@
 # fish completion for setm-auth
-set -l subcommands init register revoke check list mutual seal open
-set -l keyed init register revoke mutual seal open
-set -l timed init register revoke check list mutual seal open
+set -l subcommands init register revoke tariff check list mutual seal open
+set -l keyed init register revoke tariff mutual seal open
+set -l timed init register revoke tariff check list mutual seal open
 set -l peered mutual seal open
 
 complete -c setm-auth -f
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a init -d 'Create a new store and its genesis block'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a register -d 'Admit the participants whose identities are on the input'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a revoke -d 'Print a signed revocation of a credential'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a tariff -d 'Print the signed imbalance price of the metered settlement'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a check -d 'Identify and authenticate signers (Algorithm 1)'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a list -d 'Print the registry at the tip'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a mutual -d 'Print the mutual key shared with a peer'
@@ -53,6 +54,10 @@ complete -c setm-auth -n '__fish_seen_subcommand_from register revoke' -l serial
 
 # revoke
 complete -c setm-auth -n '__fish_seen_subcommand_from revoke' -l reason -x -d 'Why, in words'
+
+# tariff
+complete -c setm-auth -n '__fish_seen_subcommand_from tariff' -l imbalance-price -x -d 'EUR/MWh for energy drawn or delivered beyond the settled trades'
+complete -c setm-auth -n '__fish_seen_subcommand_from tariff' -l from -x -d 'The first slot it prices (default --now)'
 
 # mutual, seal, open
 complete -c setm-auth -n "__fish_seen_subcommand_from $peered" -s p -l peer -r -F -d 'The other party\'s identity or credential'
