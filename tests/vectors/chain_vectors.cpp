@@ -117,6 +117,8 @@ constexpr const char* kBlock2Time = "2026-11-25T09:31:00Z";
 constexpr const char* kRevokeTime = "2026-11-25T10:00:00Z";
 constexpr const char* kBlock3Time = "2026-11-25T10:01:00Z";
 constexpr const char* kSlot = "2026-11-26T12:00:00Z";
+constexpr const char* kReadTime = "2026-11-26T12:31:00Z"; // after the slot
+constexpr const char* kTariffFrom = "2026-11-27T00:00:00Z";
 
 struct Registration {
     const char* name;
@@ -260,6 +262,14 @@ Result<Chain> build_chain(const Keys& keys) {
         make_cancel(keys.at("solar"), chain_id, solar_offer, utc(kRevokeTime));
     SETM_CHECK(append(chain, st, {Record(rev), Record(cancel)}, kBlock3Time,
                       "a revocation and a cancel: two leaves"));
+    // After the slot: wind's meter reading, and the authority's imbalance
+    // price from the next day on.
+    const Signed<Reading> reading =
+        make_reading(keys.at("wind"), chain_id, "M-0005", utc(kSlot), 30, 2500, 120);
+    SETM_TRY(Signed<Tariff> tariff,
+             issue_tariff(st, authority, 12000, utc(kTariffFrom), utc(kReadTime)));
+    SETM_CHECK(append(chain, st, {Record(reading), Record(tariff)}, kReadTime,
+                      "a meter reading and a tariff"));
     return chain;
 }
 
