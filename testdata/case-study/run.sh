@@ -128,6 +128,13 @@ setm-mine --store chain --threads 1 --now "$T_ORDER" --quiet < stranger.jsonl > 
 [ "$rc" = 67 ] || { echo "run.sh: setm-mine took the stranger's offer (exit $rc): $(cat refused.txt)" >&2; exit 70; }
 $tty && sed 's/^/   /' refused.txt >&2
 
+say "4d. Mechanisms compared" "Before the agent clears it, anyone can ask what each mechanism would make" \
+    "of the same book (setm-negotiate --compare signs nothing): energy, prices, fees, each" \
+    "side's surplus against its limits, and the welfare."
+setm-negotiate --store chain --compare --now "$T_TRADE" --quiet < orders.jsonl > compare.jsonl
+$tty && jq -r 'select(.type == "compare-total") |
+    "   \(.mechanism|. + " " * (13 - length)) \(.traded_wh) Wh in \(.trades) trades, average \(.price_average / 100) EUR/MWh, welfare \(.welfare / 100000000) EUR"' compare.jsonl >&2
+
 say "5. The MiM agent negotiates" \
     "At the gate it clears each slot's book as the chain holds it ($MECHANISM):" \
     "buyers concede from their opening bid toward their ceiling, the seller from its opening" \
