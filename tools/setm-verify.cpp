@@ -405,23 +405,8 @@ void open_book_options(CLI::App& app, Options& o, CLI::Option* statement, CLI::O
         ->needs(book);
 }
 
-} // namespace
-
-static int tool_main(int argc, char** argv) {
-    CLI::App app{
-        "Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
-    tool::version_flag(app);
-    tool::quiet_flag(&app);
-    Options o;
-    tool::store_option(&app, o.store);
-    app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")
-        ->option_text("TIME");
-    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
-        ->check(CLI::Range(1u, 256u))
-        ->option_text("N");
-    app.add_flag("--json", o.json, "Print a machine-readable report on stdout");
-    app.add_flag("--explain", o.explain,
-                 "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
+// --statement and the options that go with it.
+CLI::Option* statement_options(CLI::App& app, Options& o) {
     app.add_flag("--statement", o.statement,
                  "Print the settlement statement of a chain that verifies");
     auto* statement = app.get_option("--statement");
@@ -450,6 +435,27 @@ static int tool_main(int argc, char** argv) {
         ->excludes("--from-height")
         ->excludes("--to-height")
         ->excludes("--format");
+    return statement;
+}
+
+} // namespace
+
+static int tool_main(int argc, char** argv) {
+    CLI::App app{
+        "Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
+    tool::version_flag(app);
+    tool::quiet_flag(&app);
+    Options o;
+    tool::store_option(&app, o.store);
+    app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")
+        ->option_text("TIME");
+    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
+        ->check(CLI::Range(1u, 256u))
+        ->option_text("N");
+    app.add_flag("--json", o.json, "Print a machine-readable report on stdout");
+    app.add_flag("--explain", o.explain,
+                 "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
+    auto* statement = statement_options(app, o);
     app.add_option(
            "--has-record", o.has_record,
            "Print where the record ID is on the chain (repeatable; looks it up, replays nothing)")
