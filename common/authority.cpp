@@ -169,6 +169,17 @@ Signed<Authority> genesis_recovery(const Genesis& g, const SecretKey& authority,
     return sign_record(b, kNoChain, authority.seed);
 }
 
+Result<Signed<Tariff>> issue_tariff(const StateReader& st, const SecretKey& authority,
+                                    std::int64_t imbalance_price, std::int64_t valid_from,
+                                    std::int64_t now) {
+    SETM_CHECK(check_authority_key(st, authority));
+    const Signed<Tariff> t = sign_record(Tariff{imbalance_price, valid_from, now, authority.id()},
+                                         st.chain_id(), authority.seed);
+    StateDelta trial(st);
+    SETM_CHECK(apply_record(trial, t, now, 0));
+    return t;
+}
+
 const char* status_name(CredentialStatus s) {
     switch (s) {
     case CredentialStatus::active: return "active";

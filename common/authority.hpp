@@ -68,6 +68,13 @@ Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretK
                                             std::uint64_t serial, std::int64_t time,
                                             const std::string& reason);
 
+// The imbalance price (cEUR/MWh) for the slots from valid_from on, signed
+// at `now`, checked against the chain's rules as of `now` (Tariff in
+// records.hpp): "not the authority", "retroactive tariff", "beyond limits".
+Result<Signed<Tariff>> issue_tariff(const StateReader& st, const SecretKey& authority,
+                                    std::int64_t imbalance_price, std::int64_t valid_from,
+                                    std::int64_t now);
+
 // Status of a registry entry at time t.
 enum class CredentialStatus { active, revoked, expired, not_yet_valid, renewed };
 const char* status_name(CredentialStatus s);

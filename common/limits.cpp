@@ -51,6 +51,15 @@ Status check(const Signed<Credential>& s) {
     return energy_ok("max_energy_wh", s.body.max_energy_wh);
 }
 
+Status check(const Signed<Reading>& s) {
+    SETM_CHECK(energy_ok("delivered_wh", s.body.delivered_wh));
+    return energy_ok("consumed_wh", s.body.consumed_wh);
+}
+
+Status check(const Signed<Tariff>& s) {
+    return prices_ok({{"imbalance_price", s.body.imbalance_price}});
+}
+
 template <class Other>
 Status check(const Other&) {
     return ok_status();

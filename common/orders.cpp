@@ -1,5 +1,7 @@
 #include "orders.hpp"
 
+#include <algorithm>
+#include <array>
 #include <sstream>
 
 #include "clearing.hpp"
@@ -170,6 +172,103 @@ Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
         rows.push_back(r);
     }
     if (col_slot < 0) return csv_error(n == 0 ? 1 : n, "bad CSV", "no header line");
+    return rows;
+}
+
+} // namespace setm
+
+namespace setm {
+
+Signed<Reading> make_reading(const SecretKey& key, const Hash32& chain, const std::string& meter,
+                             std::int64_t slot, std::uint32_t slot_minutes,
+                             std::int64_t delivered_wh, std::int64_t consumed_wh) {
+    return sign_record(Reading{key.id(), meter, slot, slot_minutes, delivered_wh, consumed_wh},
+                       chain, key.seed);
+}
+
+Status check_reading_alone(const Signed<Reading>& r) {
+    SETM_CHECK(check_record_limits(r));
+    if (!valid_slot_minutes(static_cast<int>(r.body.slot_minutes)))
+        return make_error(
+            Exit::bad_input, "bad slot",
+            "slots last 15, 30 or 60 minutes, not " + std::to_string(r.body.slot_minutes));
+    SETM_CHECK(check_slot_start(r.body.slot, static_cast<int>(r.body.slot_minutes)));
+    if (r.body.meter.empty())
+        return make_error(Exit::bad_input, "no meter", "a reading names no meter")
+            .with_hint("add a meter column, or give --store: the credential names the meter");
+    return ok_status();
+}
+
+namespace {
+
+// The readings CSV header: the column of each name (-1: absent).
+Result<std::array<int, 4>> reading_columns(const std::vector<std::string>& cells, std::size_t n) {
+    static const char* const names[] = {"slot", "delivered", "consumed", "meter"};
+    std::array<int, 4> col{-1, -1, -1, -1};
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+        const auto* at = std::find(std::begin(names), std::end(names), cells[i]);
+        if (at == std::end(names))
+            return csv_error(
+                n, "bad CSV",
+                "unknown column \"" + cells[i] + "\" (use slot, delivered, consumed, meter)");
+        int& c = col[static_cast<std::size_t>(at - std::begin(names))];
+        if (c >= 0) return csv_error(n, "bad CSV", "column \"" + cells[i] + "\" twice");
+        c = static_cast<int>(i);
+    }
+    if (col[0] < 0 || col[1] < 0 || col[2] < 0)
+        return csv_error(n, "bad CSV", "the header must name slot, delivered and consumed");
+    return col;
+}
+
+Result<ReadingRow> reading_row(const std::vector<std::string>& cells, const std::array<int, 4>& col,
+                               std::size_t n) {
+    auto cell = [&](int i) { return cells[static_cast<std::size_t>(i)]; };
+    auto fail = [&](const Error& e) { return csv_error(n, e.reason, e.detail); };
+    ReadingRow r;
+    r.line = n;
+    auto slot = parse_utc(cell(col[0]));
+    if (!slot) return fail(slot.error());
+    auto delivered = parse_energy(cell(col[1]));
+    if (!delivered) return fail(delivered.error());
+    auto consumed = parse_energy(cell(col[2]));
+    if (!consumed) return fail(consumed.error());
+    r.slot = slot.value();
+    r.delivered_wh = delivered.value();
+    r.consumed_wh = consumed.value();
+    if (col[3] >= 0) r.meter = cell(col[3]);
+    return r;
+}
+
+} // namespace
+
+Result<std::vector<ReadingRow>> read_readings_csv(std::istream& in) {
+    std::vector<ReadingRow> rows;
+    std::optional<std::array<int, 4>> col;
+    std::size_t width = 0, n = 0;
+    std::string line;
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.size() > 4096) return csv_error(n, "bad CSV", "line longer than 4096 bytes");
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string::npos || line[first] == '#') continue;
+        const auto cells = split_csv_line(line);
+        if (!col) {
+            SETM_TRY(col, reading_columns(cells, n));
+            width = cells.size();
+            continue;
+        }
+        if (cells.size() != width)
+            return csv_error(
+                n, "bad CSV",
+                std::to_string(cells.size()) + " cells, the header has " + std::to_string(width));
+        if (rows.size() == kMaxProfileRows)
+            return csv_error(n, "beyond limits",
+                             "more than " + std::to_string(kMaxProfileRows) + " rows in one file");
+        SETM_TRY(ReadingRow r, reading_row(cells, *col, n));
+        rows.push_back(std::move(r));
+    }
+    if (!col) return make_error(Exit::bad_input, "bad CSV", "no header and no readings");
     return rows;
 }
 

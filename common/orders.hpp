@@ -64,4 +64,26 @@ struct ProfileRow {
 };
 Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in);
 
+// A meter reading of one slot: what the participant's meter delivered to
+// the grid and consumed from it (records.hpp, Reading).
+Signed<Reading> make_reading(const SecretKey& key, const Hash32& chain, const std::string& meter,
+                             std::int64_t slot, std::uint32_t slot_minutes,
+                             std::int64_t delivered_wh, std::int64_t consumed_wh);
+
+// Readings as a CSV file: a header naming the columns slot, delivered and
+// consumed, and optionally meter (any order; without it the meter is the
+// credential's); '#' comments and blank lines are skipped. Energies parse
+// like --energy (5kWh, 800Wh). Errors name the line.
+struct ReadingRow {
+    std::int64_t slot = 0;
+    std::int64_t delivered_wh = 0, consumed_wh = 0;
+    std::string meter; // empty: the credential's
+    std::size_t line = 0;
+};
+Result<std::vector<ReadingRow>> read_readings_csv(std::istream& in);
+
+// What can be checked of a reading without a chain: slot length and
+// alignment, the bounds of limits.hpp, a meter named.
+Status check_reading_alone(const Signed<Reading>& r);
+
 } // namespace setm

@@ -59,6 +59,11 @@ inline constexpr std::uint8_t kOrderOwner = 0x20;
 // Signed by the authority in office or by the chain's recovery key (the
 // authority record: a hand-over to a new authority key).
 inline constexpr std::uint8_t kAuthorityOrRecovery = 0x10;
+// Signed by the holder of the meter it reads, whatever its roles: any
+// participant with an active credential passes authentication, and the
+// kind's rule checks that the credential names that meter (reading).
+// The signer values above the roles are compared whole, never as bits.
+inline constexpr std::uint8_t kMeterHolder = 0x30;
 // "producer", "consumer", "prosumer" (= both), "agent", "operator"; error "bad role".
 Result<std::uint8_t> parse_role(std::string_view name);
 std::vector<std::string> role_names(std::uint8_t roles); // canonical order
@@ -428,6 +433,70 @@ struct Authority {
     ParticipantId signer() const { return signed_by; }
 };
 
+// What a participant's meter measured in one slot, once the slot is over:
+// the energy it delivered to the grid and the energy it consumed from it.
+// Signed by the participant whose active credential names the meter
+// (kMeterHolder); one reading per meter and slot, none before the slot
+// ends, neither energy above the credential's max_energy_wh (the meter's
+// rating per slot, 0 = none). setm-verify --statement --metered settles the
+// trades of a slot against its readings (metering.hpp).
+struct Reading {
+    static constexpr const char* tag = "setm/reading/v1";
+    static constexpr const char* type = "reading";
+    ParticipantId participant{};
+    std::string meter;
+    std::int64_t slot = 0; // start, Unix seconds
+    std::uint32_t slot_minutes = 30;
+    std::int64_t delivered_wh = 0; // to the grid (export)
+    std::int64_t consumed_wh = 0;  // from the grid (import)
+    static constexpr std::uint8_t signer_role = kMeterHolder;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("participant", b.participant);
+        f("meter", b.meter);
+        f("slot", as_time(b.slot));
+        f("slot_minutes", b.slot_minutes);
+        f("delivered_wh", as_non_negative(b.delivered_wh));
+        f("consumed_wh", as_non_negative(b.consumed_wh));
+    }
+    template <class A>
+    void serialize(A& ar) {
+        fields(*this, CerealFields<A>{ar});
+    }
+
+    ParticipantId signer() const { return participant; }
+};
+
+// The authority's imbalance price, cEUR/MWh like every price: what a
+// participant receives per MWh it delivered beyond its settled sales, and
+// pays per MWh it consumed beyond its settled purchases, for the slots that
+// start at or after valid_from. The tariff in force for a slot is the one
+// with the latest valid_from at or before it (of two with the same
+// valid_from, the later on the chain); none: price 0. A tariff may not take
+// effect before the block that carries it.
+struct Tariff {
+    static constexpr const char* tag = "setm/tariff/v1";
+    static constexpr const char* type = "tariff";
+    std::int64_t imbalance_price = 0; // cEUR/MWh
+    std::int64_t valid_from = 0;      // first slot it prices
+    std::int64_t time = 0;            // when the authority signed it
+    ParticipantId authority{};
+    static constexpr std::uint8_t signer_role = kAuthoritySigns;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("imbalance_price", b.imbalance_price);
+        f("valid_from", as_time(b.valid_from));
+        f("time", as_time(b.time));
+        f("authority", b.authority);
+    }
+    template <class A>
+    void serialize(A& ar) {
+        fields(*this, CerealFields<A>{ar});
+    }
+
+    ParticipantId signer() const { return authority; }
+};
+
 template <class Body>
 struct Signed {
     Body body;
@@ -469,13 +538,14 @@ bool signature_valid(const Signed<Body>& s, const PublicKey& pub) {
 // go at the end; never reorder or remove one (old stores would read as
 // other kinds).
 using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>, Signed<Offer>,
-                            Signed<Request>, Signed<Trade>, Signed<Cancel>, Signed<Authority>>;
+                            Signed<Request>, Signed<Trade>, Signed<Cancel>, Signed<Reading>,
+                            Signed<Tariff>, Signed<Authority>>;
 
 const char* record_type(const Record& r);
 Hash32 record_id(const Record& r);
 ParticipantId record_signer(const Record& r);
-// The role its signer must hold, or kAuthoritySigns, kOrderOwner or
-// kAuthorityOrRecovery.
+// The role its signer must hold, or kAuthoritySigns, kOrderOwner,
+// kAuthorityOrRecovery or kMeterHolder.
 std::uint8_t record_signer_role(const Record& r);
 const Hash32& record_chain(const Record& r);
 

@@ -110,7 +110,7 @@ Status authenticate(const StateReader& st, const Record& r, std::int64_t t, Sign
         return authenticate_authority(a, r, signer, check_sig);
     }
     SETM_TRY(const Credential c, active_credential(st, signer, t));
-    if (need != kOrderOwner && (c.roles & need) != need)
+    if (need != kOrderOwner && need != kMeterHolder && (c.roles & need) != need)
         return wrong_user(who + " (" + c.name + ") may not sign " +
                           (need == role_producer ? "an " : "a ") + record_type(r) + ": no " +
                           role_names(need).front() + " role");
@@ -522,6 +522,65 @@ Status apply_kind(StateDelta& st, const Signed<Authority>& s, const RecordContex
     a.terms.push_back(AuthorityTerm{b.name, b.ed25519, b.x25519, ctx.height, ctx.id});
     a.recovery = b.recovery;
     st.authority_state = std::move(a);
+    return ok_status();
+}
+
+// Whose meter a reading names, when it is not the signer's: "unknown
+// meter" (no credential ever named it) or "foreign meter".
+Error not_your_meter(const StateReader& st, const Reading& r, const Credential& c) {
+    auto holder = st.serial_of_meter(r.meter);
+    if (!holder) return holder.error();
+    if (!holder.value())
+        return invalid("unknown meter",
+                       "no credential on the chain names meter \"" + r.meter + "\"");
+    return invalid("foreign meter", "meter \"" + r.meter + "\" is not on the credential of " +
+                                        participant_hex(r.participant) + " (" + c.name +
+                                        ", serial " + std::to_string(c.serial) + ", meter \"" +
+                                        c.meter + "\")");
+}
+
+// What a meter measured in a slot that is over, by the holder of the meter.
+Status apply_kind(StateDelta& st, const Signed<Reading>& s, const RecordContext& ctx) {
+    const Reading& r = s.body;
+    const Genesis& g = st.genesis();
+    if (r.slot_minutes != g.slot_minutes)
+        return invalid("bad slot", "a reading of " + std::to_string(r.slot_minutes) +
+                                       "-minute slots on a chain of " +
+                                       std::to_string(g.slot_minutes));
+    SETM_CHECK(check_slot_start(r.slot, static_cast<int>(r.slot_minutes)));
+    if (const std::int64_t end = r.slot + std::int64_t{r.slot_minutes} * 60; end > ctx.t)
+        return invalid("slot not over", "a reading of " + format_utc(r.slot) + ", which ends at " +
+                                            format_utc(end) + ", in a block of " +
+                                            format_utc(ctx.t));
+    if (r.delivered_wh < 0 || r.consumed_wh < 0)
+        return invalid("bad energy", "a reading of negative energy");
+    SETM_TRY(const Credential c, active_credential(st, r.participant, ctx.t));
+    if (r.meter.empty() || r.meter != c.meter) return not_your_meter(st, r, c);
+    if (const std::int64_t most = std::max(r.delivered_wh, r.consumed_wh);
+        c.max_energy_wh != 0 && most > c.max_energy_wh)
+        return invalid("over rating", "meter \"" + r.meter + "\" read " + format_energy(most) +
+                                          " in one slot; its rating (the credential's "
+                                          "max_energy_wh) is " +
+                                          format_energy(c.max_energy_wh));
+    SETM_TRY(auto earlier, st.reading(r.meter, r.slot));
+    if (earlier)
+        return invalid("duplicate reading", "meter \"" + r.meter + "\" was read for " +
+                                                format_utc(r.slot) + " by reading " +
+                                                to_hex(*earlier));
+    st.readings[{r.meter, r.slot}] = ctx.id;
+    return ok_status();
+}
+
+// The authority's imbalance price, from a slot on; never retroactive.
+Status apply_kind(StateDelta&, const Signed<Tariff>& s, const RecordContext& ctx) {
+    const Tariff& f = s.body;
+    if (f.time > ctx.t + kMaxFutureSeconds)
+        return invalid("bad time",
+                       "a tariff signed at " + format_utc(f.time) + ", after its block's time");
+    if (f.valid_from < ctx.t)
+        return invalid("retroactive tariff", "a tariff valid from " + format_utc(f.valid_from) +
+                                                 " in a block of " + format_utc(ctx.t) +
+                                                 ": it may only price slots to come");
     return ok_status();
 }
 

@@ -98,6 +98,12 @@ Result<AuthorityState> StateTables::authority() const {
     return genesis_authority(genesis_);
 }
 
+Result<std::optional<Hash32>> StateTables::reading(const std::string& meter,
+                                                   std::int64_t slot) const {
+    if (auto v = find_opt(readings, std::make_pair(meter, slot)); v || !base_) return v;
+    return base_->reading(meter, slot);
+}
+
 namespace {
 
 Error not_active(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
@@ -168,6 +174,7 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.cleared_slots) cleared_slots[k] = v;
     for (const auto& [k, v] : d.cancelled) cancelled[k] = v;
     if (d.authority_state) authority_state = d.authority_state;
+    for (const auto& [k, v] : d.readings) readings[k] = v;
     for (const auto& [k, v] : d.records) {
         (void)v;
         records[k] = height;

@@ -157,6 +157,9 @@ public:
     // The authority in office, its predecessors and the recovery key, as
     // the records so far left them (setm(7), AUTHORITY ROTATION).
     virtual Result<AuthorityState> authority() const = 0;
+    // The id of the reading of a meter for a slot, if there is one.
+    virtual Result<std::optional<Hash32>> reading(const std::string& meter,
+                                                  std::int64_t slot) const = 0;
 };
 
 // The credential that decides for participant p at time t (setm(7),
@@ -195,6 +198,8 @@ public:
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
     Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
     Result<AuthorityState> authority() const override;
+    Result<std::optional<Hash32>> reading(const std::string& meter,
+                                          std::int64_t slot) const override;
     // The state these tables change (nullptr: they are the whole state).
     const StateReader* base() const { return base_; }
 
@@ -203,11 +208,12 @@ public:
     std::set<std::pair<ParticipantId, std::uint64_t>> holders; // every (participant, serial)
     std::map<std::string, std::uint64_t> meters;
     std::map<Hash32, OrderEntry> orders;
-    std::map<Hash32, std::uint64_t> records;             // id -> height of its block
-    std::map<SlotOrderKey, std::int64_t> slot_orders;    // -> the order's energy
-    std::map<std::int64_t, std::uint64_t> cleared_slots; // slot -> height
-    std::map<Hash32, CancelEntry> cancelled;             // order id -> its cancel
-    std::optional<AuthorityState> authority_state;       // set: changed here
+    std::map<Hash32, std::uint64_t> records;                         // id -> height of its block
+    std::map<SlotOrderKey, std::int64_t> slot_orders;                // -> the order's energy
+    std::map<std::int64_t, std::uint64_t> cleared_slots;             // slot -> height
+    std::map<Hash32, CancelEntry> cancelled;                         // order id -> its cancel
+    std::map<std::pair<std::string, std::int64_t>, Hash32> readings; // (meter, slot) -> id
+    std::optional<AuthorityState> authority_state;                   // set: changed here
 
 protected:
     explicit StateTables(const StateReader& base) : base_(&base) {}

@@ -66,7 +66,8 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
                                                       {&d.orders, "orders"},
                                                       {&d.slot_orders, "slot_orders"},
                                                       {&d.cleared, "cleared"},
-                                                      {&d.cancelled, "cancelled"}};
+                                                      {&d.cancelled, "cancelled"},
+                                                      {&d.readings, "readings"}};
     for (const auto& [dbi, name] : all) {
         SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
     }
@@ -76,6 +77,12 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
 // Slots sort as signed numbers: big-endian with the sign bit flipped.
 std::array<std::uint8_t, 8> slot_key(std::int64_t slot) {
     return be64(static_cast<std::uint64_t>(slot) ^ (std::uint64_t{1} << 63));
+}
+
+// readings: the slot first, then the meter id (any length).
+std::string reading_key(const std::string& meter, std::int64_t slot) {
+    const auto s = slot_key(slot);
+    return std::string(s.begin(), s.end()) + meter;
 }
 
 constexpr std::size_t kSlotOrderKeySize = 8 + 1 + 16 + 32;
@@ -180,6 +187,10 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     if (delta.authority_state)
         SETM_CHECK(lmdb::put(txn, d.meta, as_val(std::string_view("authority")),
                              as_val(seal(*delta.authority_state))));
+    for (const auto& [k, id] : delta.readings) {
+        const std::string key = reading_key(k.first, k.second);
+        SETM_CHECK(lmdb::put(txn, d.readings, as_val(std::string_view(key)), key_of(id)));
+    }
     return ok_status();
 }
 
@@ -320,6 +331,14 @@ Result<AuthorityState> TxnState::authority() const {
     return unseal<AuthorityState>(*v, "the authority");
 }
 
+Result<std::optional<Hash32>> TxnState::reading(const std::string& meter, std::int64_t slot) const {
+    const std::string key = reading_key(meter, slot);
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.readings, as_val(std::string_view(key))));
+    if (!v) return std::optional<Hash32>{};
+    SETM_TRY(Hash32 id, to_hash32(std::string(v->begin(), v->end()), "reading id"));
+    return std::optional<Hash32>(id);
+}
+
 Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
     if (!v) return std::optional<std::uint64_t>{};
@@ -448,16 +467,16 @@ namespace {
 // Older stores lack tables: version 2 the holders index, derived from the
 // credentials table (each entry names its participant); versions 2 and 3
 // the cancelled table, empty in them (no setm that wrote them knew the
-// cancel record). Both in one write transaction that also sets the
-// version, so a store is either upgraded or left as it was. A read-only
-// open cannot write: it is refused with the way out.
+// cancel record); versions 2 to 4 the readings table, empty likewise. Both in one write transaction
+// that also sets the version, so a store is either upgraded or left as it was. A read-only open
+// cannot write: it is refused with the way out.
 Result<std::string> old_version(lmdb::Env& env) {
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(env, false));
     auto meta = lmdb::Dbi::open(txn, "meta", false);
     if (!meta) return std::string(); // not a store: open() says so
     SETM_TRY(auto v, lmdb::get(txn, *meta, as_val(std::string_view("version"))));
     const std::string version = v ? std::string(v->begin(), v->end()) : "";
-    return version == "2" || version == "3" ? version : std::string();
+    return version == "2" || version == "3" || version == "4" ? version : std::string();
 }
 
 Status derive_holders(lmdb::Txn& txn, const StoreDbs& d) {
@@ -477,12 +496,13 @@ Status upgrade_old(lmdb::Env& env, const std::string& dir, bool read_only) {
                           dir + " is version " + old + "; this setm reads " + kStoreVersion)
             .with_hint(
                 "any tool that writes the store (setm-mine, setm-settle) upgrades it in "
-                "place: it adds the index of each participant's credentials and the table "
-                "of cancelled orders");
+                "place: it adds the index of each participant's credentials and the tables "
+                "of cancelled orders and of meter readings");
     return lmdb::write_txn(env, [&](lmdb::Txn& txn) -> Status {
         SETM_TRY(StoreDbs d, open_dbs(txn, true)); // creates the missing tables
         SETM_TRY(std::string version, meta_get(txn, d, "version"));
-        if (version != "2" && version != "3") return ok_status(); // upgraded by another process
+        if (version != "2" && version != "3" && version != "4")
+            return ok_status(); // upgraded by another process
         if (version == "2") SETM_CHECK(derive_holders(txn, d));
         return meta_put(txn, d, "version", kStoreVersion);
     });
@@ -763,7 +783,8 @@ Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries&
 Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
     const StoreDbs& d = st.dbs_;
-    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared, cancelled;
+    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared, cancelled,
+        readings;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
         hdr[key] = str_of(serialize_header(headers[h]));
@@ -781,6 +802,8 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     for (const auto& [slot, h] : replay.cleared_slots)
         cleared[str_of(slot_key(slot))] = str_of(be64(h));
     for (const auto& [id, e] : replay.cancelled) cancelled[str_of(id)] = str_of(seal(e));
+    for (const auto& [k, id] : replay.readings)
+        readings[reading_key(k.first, k.second)] = str_of(id);
     std::size_t blocks = 0;
     SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
         if (!hdr.count(std::string(k)))
@@ -807,6 +830,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
         (auth && str_of(*auth) != str_of(seal(*replay.authority_state))))
         return make_error(Exit::verify_failed, "bad index",
                           "meta authority differs from the replay");
+    SETM_CHECK(compare_db(st.txn_, d.readings, "readings", readings));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index",

@@ -27,6 +27,9 @@
 //   cleared       slot (8 bytes BE, sign bit flipped) -> height (8 BE)
 //   cancelled     order id -> SHA-256 || cereal CancelEntry (version 4; a
 //                 version 2 or 3 store gains it, empty, like holders)
+//   readings      slot (8 bytes BE, sign bit flipped) || meter id ->
+//                 the reading's id (32): one reading per meter and slot
+//                 (version 5; an older store gains it, empty, like cancelled)
 // Stored values carry their own SHA-256 so that a changed byte is reported
 // as such before cereal ever reads a length from it.
 //
@@ -47,7 +50,7 @@
 namespace setm {
 
 inline constexpr const char* kStoreFormat = "setm-store";
-inline constexpr const char* kStoreVersion = "4";
+inline constexpr const char* kStoreVersion = "5";
 
 struct Tip {
     std::uint64_t height = 0;
@@ -60,7 +63,7 @@ class Store;
 // The named databases of one environment.
 struct StoreDbs {
     lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, holders,
-        meters, orders, slot_orders, cleared, cancelled;
+        meters, orders, slot_orders, cleared, cancelled, readings;
 };
 
 // The chain state as one transaction sees it.
@@ -83,6 +86,8 @@ public:
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
     Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
     Result<AuthorityState> authority() const override;
+    Result<std::optional<Hash32>> reading(const std::string& meter,
+                                          std::int64_t slot) const override;
 
     Result<Tip> tip() const;
     Result<Block> block(std::uint64_t height) const;

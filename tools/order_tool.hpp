@@ -19,7 +19,7 @@ enum class Side { offer, request };
 
 struct OrderOptions {
     std::string key, passphrase_file, store, chain, slot, energy, price, opening, zone, expires,
-        csv, now, cancel;
+        csv, now, cancel, readings;
     std::optional<std::uint64_t> nonce;
     unsigned slot_minutes = 30;
     std::vector<std::string> from;
@@ -32,6 +32,7 @@ struct OrderContext {
     Hash32 chain{};
     std::uint32_t slot_minutes = 30;
     std::string zone;
+    std::string meter; // the credential's, with a store
     std::optional<Store> store;
     std::unique_ptr<Snapshot> snap;
 };
@@ -56,6 +57,7 @@ inline Result<OrderContext> order_context(const OrderOptions& o, const SecretKey
                 .with_hint("ask the authority: setm-auth register");
         SETM_TRY(auto entry, c.snap->state().credential(*serial));
         if (entry) c.zone = entry->credential.body.zone;
+        if (entry) c.meter = entry->credential.body.meter;
     } else {
         auto h = hash_from_hex(o.chain);
         if (!h) return make_error(Exit::usage, "bad --chain", h.error().detail);
@@ -183,6 +185,36 @@ inline Status run_cancel_tool(const char* tool, Side side, const OrderOptions& o
     return ok_status();
 }
 
+// --readings FILE: the participant's signed meter readings, one per row,
+// checked against the chain when there is a store; all or nothing.
+inline Status run_readings_tool(const char* tool, const OrderOptions& o) {
+    report_damaged_store(tool, Exit::io);
+    SETM_TRY(std::int64_t now, now_or(o.now));
+    SETM_TRY(auto in, Input::open(o.readings));
+    SETM_TRY(std::vector<ReadingRow> rows, read_readings_csv(in->stream()));
+    std::optional<std::string> pass_file;
+    if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
+    SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
+    SETM_TRY(SecretKey key, read_key_file(o.key, pass));
+    SETM_TRY(OrderContext ctx, order_context(o, key));
+    std::string out;
+    for (const ReadingRow& r : rows) {
+        const std::string& meter = r.meter.empty() ? ctx.meter : r.meter;
+        const Signed<Reading> rec = make_reading(key, ctx.chain, meter, r.slot, ctx.slot_minutes,
+                                                 r.delivered_wh, r.consumed_wh);
+        Status s = check_reading_alone(rec);
+        if (s && ctx.snap) s = check_order(ctx.snap->state(), rec, now);
+        if (!s) {
+            Error e = s.error();
+            return e.at_line(r.line);
+        }
+        out += to_json(Record(rec)) + "\n";
+    }
+    SETM_CHECK(print(out));
+    if (person_watching()) std::cerr << tool << ": signed " << rows.size() << " meter reading(s)\n";
+    return ok_status();
+}
+
 inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
     const bool offer = side == Side::offer;
     app.add_option("-k,--key", o.key, offer ? "The producer's key" : "The consumer's key")
@@ -238,9 +270,18 @@ inline void add_order_options(CLI::App& app, OrderOptions& o, Side side) {
                        offer ? "Withdraw what is left of this offer of yours (its id) instead"
                              : "Withdraw what is left of this request of yours (its id) instead")
             ->option_text("ID");
+    auto* readings =
+        app.add_option("--readings", o.readings,
+                       "Sign the meter readings of a CSV file instead: slot,delivered,consumed"
+                       "[,meter] (- for stdin)")
+            ->option_text("FILE");
     for (const char* other : {"--slot", "--energy", "--price", "--opening", "--zone", "--expires",
                               "--nonce", "--csv", "--from"})
-        if (auto* opt = app.get_option_no_throw(other)) cancel->excludes(opt);
+        if (auto* opt = app.get_option_no_throw(other)) {
+            cancel->excludes(opt);
+            readings->excludes(opt);
+        }
+    readings->excludes(cancel);
     nats_flags(&app, o.nats);
     quiet_flag(&app);
     app.add_option("--now", o.now, "Use TIME (UTC) instead of the clock when checking the order")

@@ -43,6 +43,8 @@ struct Options {
     std::uint64_t serial = 0;
     // revoke
     std::string reason = "revoked by the authority";
+    // tariff
+    std::string imbalance_price, tariff_from;
     // mutual, seal, open
     std::string peer, context;
     std::string note;
@@ -298,6 +300,28 @@ Status cmd_rotate(const Options& o) {
     if (tool::person_watching())
         std::cerr << kTool << ": signed the hand-over to " << successor.body.name
                   << "; mine it with setm-mine, then sign with the new key\n";
+    return ok_status();
+}
+
+// ---- tariff --------------------------------------------------------------------------
+Status cmd_tariff(const Options& o) {
+    SETM_TRY(std::int64_t now, tool::now_or(o.now));
+    SETM_TRY(std::int64_t price, tool::price_arg(o.imbalance_price, "--imbalance-price"));
+    std::int64_t from = now;
+    if (!o.tariff_from.empty()) {
+        auto t = parse_utc(o.tariff_from);
+        if (!t) return make_error(Exit::usage, "bad --from", t.error().detail);
+        from = t.value();
+    }
+    SETM_TRY(SecretKey key, load_key(o));
+    SETM_TRY(Store store, Store::open(o.store, true));
+    SETM_TRY(auto snap, store.snapshot());
+    SETM_TRY(Signed<Tariff> t, issue_tariff(snap->state(), key, price, from, now));
+    SETM_CHECK(tool::print(to_json(Record(t)) + "\n"));
+    if (tool::person_watching())
+        std::cerr << kTool << ": imbalance price " << format_price(price)
+                  << " EUR/MWh for the slots from " << format_utc(from)
+                  << "; mine it with setm-mine\n";
     return ok_status();
 }
 
@@ -612,6 +636,22 @@ CLI::App* add_rotate(CLI::App& app, Options& o) {
     return rot;
 }
 
+CLI::App* add_tariff(CLI::App& app, Options& o) {
+    auto* t = app.add_subcommand(
+        "tariff", "Print the signed imbalance price of the metered settlement, from a slot on");
+    store_opt(t, o);
+    key_opt(t, o, "The authority's key");
+    t->add_option("--imbalance-price", o.imbalance_price,
+                  "EUR/MWh paid for energy drawn beyond the settled trades, and received for "
+                  "energy delivered beyond them")
+        ->required()
+        ->option_text("EUR/MWH");
+    t->add_option("--from", o.tariff_from, "The first slot it prices (default: --now)")
+        ->option_text("TIME");
+    now_opt(t, o);
+    return t;
+}
+
 CLI::App* add_check(CLI::App& app, Options& o) {
     auto* check = app.add_subcommand(
         "check", "Identify and authenticate the signer of every record on the input (Algorithm 1)");
@@ -653,6 +693,7 @@ std::vector<std::pair<CLI::App*, Command>> add_commands(CLI::App& app, Options& 
     commands.emplace_back(add_register(app, o), cmd_register);
     commands.emplace_back(add_revoke(app, o), cmd_revoke);
     commands.emplace_back(add_rotate(app, o), cmd_rotate);
+    commands.emplace_back(add_tariff(app, o), cmd_tariff);
     commands.emplace_back(add_check(app, o), cmd_check);
     commands.emplace_back(add_list(app, o), cmd_list);
     auto* mutual = add_peer_command(app, o, "mutual",

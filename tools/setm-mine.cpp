@@ -107,9 +107,10 @@ static int tool_main(int argc, char** argv) {
     tool::nats_flags(&app, o.nats);
     app.footer(
         std::string(
-            "Reads records (credentials, revocations, offers, requests, trades) and either\n"
-            "appends one block holding all of them or appends nothing and names the first\n"
-            "bad record. Prints the block as one JSON line after the commit.\n\n"
+            "Reads records (credentials, revocations, tariffs, offers, requests, trades,\n"
+            "cancels, meter readings) and either appends one block holding all of them or\n"
+            "appends nothing and names the first bad record. Prints the block as one JSON\n"
+            "line after the commit.\n\n"
             "Examples:\n"
             "  setm-auth register --store chain --key authority.key --role consumer < "
             "bob.id.json | setm-mine --store chain\n"

@@ -16,13 +16,17 @@ static int tool_main(int argc, char** argv) {
             "--energy 2kWh --price 46 --opening 34\n"
             "  setm-request --key home.key --store chain --csv day.csv --from "
             "PRODUCER_ID >> orders.jsonl\n"
-            "  setm-request --key home.key --store chain --cancel REQUEST_ID >> orders.jsonl\n\n") +
+            "  setm-request --key home.key --store chain --cancel REQUEST_ID >> orders.jsonl\n"
+            "  setm-request --key home.key --store chain --readings meter.csv | setm-mine --store "
+            "chain\n\n") +
         tool::exit_codes_footer());
     if (auto rc = tool::parse(app, argc, argv)) return *rc;
     tool::store_from_env(o.store, o.chain);
     if (o.store.empty() && o.chain.empty())
         return tool::fail("setm-request",
                           make_error(Exit::usage, "usage", "give --store DIR or --chain HASH"));
+    if (!o.readings.empty())
+        return tool::finish("setm-request", tool::run_readings_tool("setm-request", o));
     return tool::finish("setm-request",
                         o.cancel.empty()
                             ? tool::run_order_tool("setm-request", tool::Side::request, o)

@@ -9,6 +9,7 @@
 
 #include "backup.hpp"
 #include "explain.hpp"
+#include "metering.hpp"
 #include "nats_flags.hpp"
 #include "open_book.hpp"
 #include "statement.hpp"
@@ -25,7 +26,7 @@ const char* kTool = "setm-verify";
 struct Options {
     std::string store, now;
     unsigned threads = tool::default_threads();
-    bool json = false, explain = false, statement = false;
+    bool json = false, explain = false, statement = false, metered = false;
     std::string from, to, format = "json";
     std::optional<std::string> from_height, to_height;
     std::vector<std::string> has_record;
@@ -296,6 +297,28 @@ Result<StatementRange> statement_range(const Options& o) {
     return r;
 }
 
+// The statement of the trades as promised, or (--metered) as delivered.
+Status print_statement(const Options& o, const StatementBuilder& statement,
+                       const MeteredBuilder& metered) {
+    std::string out;
+    if (o.metered) {
+        SETM_TRY(MeteredStatement m, metered.finish());
+        for (const auto& l : m.lines) out += metered_line_json(l, "metered-line") + "\n";
+        for (const auto& t : m.totals) out += metered_line_json(t, "metered-total") + "\n";
+        out += metered_balance_json(m) + "\n";
+        return tool::print(out);
+    }
+    SETM_TRY(Statement st, statement.finish());
+    if (o.format == "csv") {
+        out = statement_csv(st);
+    } else {
+        for (const auto& l : st.lines) out += statement_line_json(l, "statement-line") + "\n";
+        for (const auto& t : st.totals) out += statement_line_json(t, "statement-total") + "\n";
+        out += statement_balance_json(st) + "\n";
+    }
+    return tool::print(out);
+}
+
 // --backup DEST: a verified hot copy of the store, and one line about it.
 Status backup(const Options& o, std::int64_t now) {
     const auto meter = o.explain ? nullptr : tool::progress_meter(ProgressTiming{});
@@ -348,6 +371,7 @@ Status run(const Options& o) {
     auto snap = store->snapshot();
     if (!snap) return fail(snap.error());
     StatementBuilder statement(range);
+    MeteredBuilder metered(range);
     Status collected = ok_status();
     ProgressTiming quiet_start; // a chain that replays in a moment shows no meter
     quiet_start.delay = 0.2;
@@ -355,7 +379,8 @@ Status run(const Options& o) {
     BlockObserver observer = o.explain ? narrator({}) : progress(meter);
     if (o.statement) {
         observer = [&, inner = observer](const Block& b, std::uint64_t h, const MemoryState& st) {
-            if (collected) collected = statement.add_block(b, h, st);
+            if (collected)
+                collected = o.metered ? metered.add_block(b, h, st) : statement.add_block(b, h, st);
             if (inner) inner(b, h, st);
         };
     }
@@ -368,16 +393,7 @@ Status run(const Options& o) {
     if (o.open_book) SETM_CHECK(print_open_book(o, *v->state, now));
     if (o.statement) {
         SETM_CHECK(collected);
-        SETM_TRY(Statement st, statement.finish());
-        std::string out;
-        if (o.format == "csv") {
-            out = statement_csv(st);
-        } else {
-            for (const auto& l : st.lines) out += statement_line_json(l, "statement-line") + "\n";
-            for (const auto& t : st.totals) out += statement_line_json(t, "statement-total") + "\n";
-            out += statement_balance_json(st) + "\n";
-        }
-        SETM_CHECK(tool::print(out));
+        SETM_CHECK(print_statement(o, statement, metered));
     }
     if (tool::person_watching())
         std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16)
@@ -409,23 +425,8 @@ void open_book_options(CLI::App& app, Options& o, CLI::Option* statement, CLI::O
         ->needs(book);
 }
 
-} // namespace
-
-static int tool_main(int argc, char** argv) {
-    CLI::App app{
-        "Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
-    tool::version_flag(app);
-    tool::quiet_flag(&app);
-    Options o;
-    tool::store_option(&app, o.store);
-    app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")
-        ->option_text("TIME");
-    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
-        ->check(CLI::Range(1u, 256u))
-        ->option_text("N");
-    app.add_flag("--json", o.json, "Print a machine-readable report on stdout");
-    app.add_flag("--explain", o.explain,
-                 "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
+// --statement and the options that go with it.
+CLI::Option* statement_options(CLI::App& app, Options& o) {
     app.add_flag("--statement", o.statement,
                  "Print the settlement statement of a chain that verifies");
     auto* statement = app.get_option("--statement");
@@ -447,6 +448,34 @@ static int tool_main(int argc, char** argv) {
         ->check(CLI::IsMember({"json", "csv"}))
         ->option_text("FORMAT")
         ->needs(statement);
+    app.add_flag("--metered", o.metered,
+                 "With --statement: settle what the meters read, not what was traded, with "
+                 "each participant's imbalance")
+        ->needs(statement)
+        ->excludes("--from-height")
+        ->excludes("--to-height")
+        ->excludes("--format");
+    return statement;
+}
+
+} // namespace
+
+static int tool_main(int argc, char** argv) {
+    CLI::App app{
+        "Replay a setm chain from genesis, trusting no stored index, and check every rule.", kTool};
+    tool::version_flag(app);
+    tool::quiet_flag(&app);
+    Options o;
+    tool::store_option(&app, o.store);
+    app.add_option("--now", o.now, "Check block times against TIME (UTC) instead of the clock")
+        ->option_text("TIME");
+    app.add_option("-j,--threads", o.threads, "Signature-checking threads (default: every core)")
+        ->check(CLI::Range(1u, 256u))
+        ->option_text("N");
+    app.add_flag("--json", o.json, "Print a machine-readable report on stdout");
+    app.add_flag("--explain", o.explain,
+                 "Narrate the checks of every block on stderr (Algorithm 1 for each signer)");
+    auto* statement = statement_options(app, o);
     app.add_option(
            "--has-record", o.has_record,
            "Print where the record ID is on the chain (repeatable; looks it up, replays nothing)")

@@ -1,7 +1,7 @@
 # fish completion for setm-auth
-set -l subcommands init register revoke rotate check list mutual seal open
-set -l keyed init register revoke rotate mutual seal open
-set -l timed init register revoke rotate check list mutual seal open
+set -l subcommands init register revoke rotate tariff check list mutual seal open
+set -l keyed init register revoke rotate tariff mutual seal open
+set -l timed init register revoke rotate tariff check list mutual seal open
 set -l peered mutual seal open
 
 complete -c setm-auth -f
@@ -9,6 +9,7 @@ complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a init 
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a register -d 'Admit the participants whose identities are on the input'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a revoke -d 'Print a signed revocation of a credential'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a rotate -d 'Print a signed hand-over of the authority to a new key'
+complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a tariff -d 'Print the signed imbalance price of the metered settlement'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a check -d 'Identify and authenticate signers (Algorithm 1)'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a list -d 'Print the registry at the tip'
 complete -c setm-auth -n "not __fish_seen_subcommand_from $subcommands" -a mutual -d 'Print the mutual key shared with a peer'
@@ -60,6 +61,10 @@ complete -c setm-auth -n '__fish_seen_subcommand_from revoke rotate' -l reason -
 complete -c setm-auth -n '__fish_seen_subcommand_from rotate' -l new-key -r -F -d 'Identity of the new authority key'
 complete -c setm-auth -n '__fish_seen_subcommand_from rotate' -l recovery -d 'Emergency: --key is the chain\'s recovery key'
 complete -c setm-auth -n '__fish_seen_subcommand_from rotate' -l new-recovery-key -r -F -d 'With --recovery: identity of a new recovery key'
+
+# tariff
+complete -c setm-auth -n '__fish_seen_subcommand_from tariff' -l imbalance-price -x -d 'EUR/MWh for energy drawn or delivered beyond the settled trades'
+complete -c setm-auth -n '__fish_seen_subcommand_from tariff' -l from -x -d 'The first slot it prices (default --now)'
 
 # mutual, seal, open
 complete -c setm-auth -n "__fish_seen_subcommand_from $peered" -s p -l peer -r -F -d 'The other party\'s identity or credential'

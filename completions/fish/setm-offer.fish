@@ -14,6 +14,7 @@ complete -c setm-offer -l expires -x -d 'The order lapses at TIME (default: when
 complete -c setm-offer -l nonce -x -d 'First nonce (default: random)'
 complete -c setm-offer -l csv -r -F -d 'One offer per row of a CSV profile (- for stdin)'
 complete -c setm-offer -l cancel -x -d 'Withdraw what is left of this offer of yours (its id) instead'
+complete -c setm-offer -l readings -r -F -d 'Sign the meter readings of a CSV file instead: slot,delivered,consumed[,meter]'
 complete -c setm-offer -l now -x -d 'Use TIME (UTC) instead of the clock when checking'
 complete -c setm-offer -l nats -x -d 'The NATS JetStream servers of the chain network (default: $SETM_NATS)'
 complete -c setm-offer -l timeout -x -d 'With --nats: give up on an unavailable network after SECONDS'

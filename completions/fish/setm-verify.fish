@@ -6,6 +6,7 @@ complete -c setm-verify -s j -l threads -x -d 'Signature-checking threads (defau
 complete -c setm-verify -l json -d 'Print a machine-readable report on stdout'
 complete -c setm-verify -l explain -d 'Narrate the checks of every block on stderr'
 complete -c setm-verify -l statement -d 'Print the settlement statement of a chain that verifies'
+complete -c setm-verify -l metered -d 'With --statement: settle what the meters read, with each imbalance'
 complete -c setm-verify -l from -x -d 'With --statement: only slots from TIME on'
 complete -c setm-verify -l to -x -d 'With --statement: only slots before TIME'
 complete -c setm-verify -l from-height -x -d 'With --statement: only trades in blocks at height H or above'

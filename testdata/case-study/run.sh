@@ -31,6 +31,9 @@ T_ADMIT=2026-11-25T18:05:00Z     # credentials are mined
 T_ORDER=2026-11-25T20:00:00Z     # stakeholders sign their orders for tomorrow
 T_TRADE=2026-11-25T21:00:00Z     # the market agent negotiates; trades are mined
 T_CHECK=2026-11-25T22:00:00Z     # anyone verifies
+T_READ=2026-11-27T00:30:00Z      # the meters' readings of the day are signed and mined
+T_METER=2026-11-27T01:00:00Z     # the metered settlement
+IMBALANCE=60                  # EUR/MWh: the authority's imbalance price for the day
 FEE=5                         # EUR/MWh network fee between zones
 GATE=180                      # the books of a day close 3 hours before it (at T_TRADE)
 MECHANISM=${SETM_MECHANISM:-negotiate}
@@ -73,11 +76,18 @@ say "3. Identification and authentication (Algorithm 1)" \
 reg() { setm-auth register --store chain --key authority.key --now "$T_INIT" "$@"; }
 {
     reg --serial 1 --role agent < agent.id.json
-    reg --serial 2 --role producer --zone north --max-energy 50kWh < g1.id.json
-    reg --serial 3 --role prosumer --zone north --max-energy 10kWh < pc1.id.json
-    cat pc2.id.json pc3.id.json pc4.id.json pc5.id.json | reg --serial 4 --role consumer --zone north --max-energy 10kWh
-    reg --serial 8 --role consumer --zone south --max-energy 50kWh < ic1.id.json
-    if kept g2; then reg --serial 9 --role producer --zone north --max-energy 50kWh < g2.id.json; fi
+    reg --serial 2 --role producer --zone north --meter M-g1 --max-energy 50kWh < g1.id.json
+    reg --serial 3 --role prosumer --zone north --meter M-pc1 --max-energy 10kWh < pc1.id.json
+    serial=4
+    for pc in pc2 pc3 pc4 pc5; do
+        reg --serial $serial --role consumer --zone north --meter "M-$pc" --max-energy 10kWh < $pc.id.json
+        serial=$((serial + 1))
+    done
+    reg --serial 8 --role consumer --zone south --meter M-ic1 --max-energy 50kWh < ic1.id.json
+    if kept g2; then reg --serial 9 --role producer --zone north --meter M-g2 --max-energy 50kWh < g2.id.json; fi
+    # The imbalance price of the metered settlement (step 9), for the day traded.
+    setm-auth tariff --store chain --key authority.key --imbalance-price "$IMBALANCE" \
+        --from "${DAY}T00:00:00Z" --now "$T_INIT"
 } > credentials.jsonl
 setm-mine --store chain --threads 1 --now "$T_ADMIT" < credentials.jsonl > block-credentials.json
 $tty && setm-auth list --store chain --now "$T_ADMIT" | jq -r '"   \(.serial)  \(.name|.[0:24])  \(.roles|join("+"))  zone \(.zone)  \(.status)"' >&2
@@ -118,6 +128,13 @@ setm-mine --store chain --threads 1 --now "$T_ORDER" --quiet < stranger.jsonl > 
 [ "$rc" = 67 ] || { echo "run.sh: setm-mine took the stranger's offer (exit $rc): $(cat refused.txt)" >&2; exit 70; }
 $tty && sed 's/^/   /' refused.txt >&2
 
+say "4d. Mechanisms compared" "Before the agent clears it, anyone can ask what each mechanism would make" \
+    "of the same book (setm-negotiate --compare signs nothing): energy, prices, fees, each" \
+    "side's surplus against its limits, and the welfare."
+setm-negotiate --store chain --compare --now "$T_TRADE" --quiet < orders.jsonl > compare.jsonl
+$tty && jq -r 'select(.type == "compare-total") |
+    "   \(.mechanism|. + " " * (13 - length)) \(.traded_wh) Wh in \(.trades) trades, average \(.price_average / 100) EUR/MWh, welfare \(.welfare / 100000000) EUR"' compare.jsonl >&2
+
 say "5. The MiM agent negotiates" \
     "At the gate it clears each slot's book as the chain holds it ($MECHANISM):" \
     "buyers concede from their opening bid toward their ceiling, the seller from its opening" \
@@ -155,4 +172,34 @@ if [ -t 1 ]; then
         "average price: \($c / 100 | floor).\($c % 100 + 100 | tostring | .[1:]) EUR/MWh (what sellers received / energy)"' statement.jsonl
 else
     cat statement.jsonl
+fi
+
+say "9. Meters: settling what was delivered" \
+    "After the day, every stakeholder's meter signs what it measured per slot (here: the same" \
+    "weekday a week before, from its history; the forecast was a 4-week mean, so they differ)." \
+    "Each trade settles at most what its seller delivered and its buyer consumed, shared pro rata;" \
+    "the rest is each participant's imbalance, at the authority's $IMBALANCE EUR/MWh."
+: > readings.jsonl
+week_before=$(date -u -d "$DAY - 7 days" +%Y-%m-%d)
+while IFS=, read -r name label kind days min max zone scale rngseed profile; do
+    [ "$name" = name ] && continue
+    kept "$name" || continue
+    # The history's slots of a week before, moved to the day traded: delivered for a
+    # generation, consumed for a consumer.
+    awk -F, -v from="$week_before" -v to="$DAY" -v gen="$([ "$kind" = generation ] && echo 1 || echo 0)" '
+        BEGIN { print "slot,delivered,consumed" }
+        NR > 1 && substr($1, 1, 10) == from {
+            slot = to substr($1, 11)
+            if (gen) print slot "," $2 ",0Wh"; else print slot ",0Wh," $2
+        }' "$here/history/$name.csv" > "$name.readings.csv"
+    tool=setm-request; [ "$kind" = generation ] && tool=setm-offer
+    $tool --key "$name.key" --store chain --readings "$name.readings.csv" --now "$T_READ" --quiet >> readings.jsonl
+done < "$here/stakeholders.csv"
+setm-mine --store chain --threads 1 --now "$T_READ" < readings.jsonl > block-readings.json
+setm-verify --store chain --now "$T_METER" --statement --metered > metered.jsonl
+if $tty; then
+    jq -r 'select(.type == "metered-total") |
+        "\(.name|.[0:6]|. + " " * (6 - length)) traded \(.bought_wh + .sold_wh) Wh, settled \(.settled_bought_wh + .settled_sold_wh) Wh, imbalance \(.imbalance_wh) Wh = \(.imbalance_eur) EUR"' metered.jsonl | sed 's/^/   /' >&2
+    jq -r 'select(.type == "metered-balance") |
+        "   metered balance: \(.settled_wh) of \(.traded_wh) Wh settled; paid \(.paid_eur) = received \(.received_eur) + fees \(.fees_eur) EUR; imbalances \(.imbalance_eur) EUR against the grid: \(if .balanced then "balanced" else "NOT BALANCED" end)"' metered.jsonl >&2
 fi

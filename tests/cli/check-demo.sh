@@ -4,7 +4,10 @@
 # (`./setup demo --bin BINDIR`: no install, no build, so CTest never
 # rebuilds): it exits 0, its first line on stderr names the new work
 # directory, and every line on stdout is a JSON object with a "type": the
-# statement that the work directory holds, and nothing else.
+# statement that the work directory holds, and nothing else. The work
+# directory also holds what the demo shows on a terminal beside it: the
+# mechanisms compared on the day's book (compare.jsonl: a compare-total per
+# mechanism) and the metered statement (metered.jsonl: balanced).
 #
 # check-demo.sh --self-test - the check refuses what it is there for: make's
 # lines in stdout, a line that is not an object or has no "type", an empty
@@ -34,6 +37,11 @@ check() {
     cmp -s "$out" "$dir/statement.jsonl" || { echo "stdout is not $dir/statement.jsonl"; return 1; }
     jq -se 'any(.type == "statement-balance" and .balanced == true)' "$out" > /dev/null ||
         { echo "stdout has no balanced statement-balance line"; return 1; }
+    jq -se '[.[] | select(.type == "compare-total") | .mechanism] == ["pay-as-clear", "pay-as-bid", "negotiate"]' \
+        "$dir/compare.jsonl" > /dev/null 2>&1 ||
+        { echo "$dir/compare.jsonl does not compare the three mechanisms"; return 1; }
+    jq -se 'any(.type == "metered-balance" and .balanced == true)' "$dir/metered.jsonl" > /dev/null 2>&1 ||
+        { echo "$dir/metered.jsonl holds no balanced metered statement"; return 1; }
 }
 
 if [ "${1:-}" = --self-test ]; then
@@ -42,6 +50,10 @@ if [ "${1:-}" = --self-test ]; then
     mkdir "$root/cs"
     printf '%s\n' '{"type":"statement-total","name":"a"}' \
         '{"type":"statement-balance","balanced":true}' > "$root/cs/statement.jsonl"
+    for m in pay-as-clear pay-as-bid negotiate; do
+        printf '{"type":"compare-total","mechanism":"%s"}\n' $m
+    done > "$root/cs/compare.jsonl"
+    echo '{"type":"metered-balance","balanced":true}' > "$root/cs/metered.jsonl"
     named="run.sh: working in $root/cs (the keys, the store and every file stay there)"
     # case NAME OUT ERR: the check must refuse OUT and ERR (one line each, \n between).
     refused() {
@@ -63,6 +75,13 @@ if [ "${1:-}" = --self-test ]; then
     refused "no directory named" "$good" "setup: done"
     refused "a directory not under the root" "$good" "run.sh: working in /elsewhere/cs (the keys, the store and every file stay there)"
     refused "a stdout that is not the statement" "{\"type\":\"statement-balance\",\"balanced\":true}" "$named"
+    echo '{"type":"metered-balance","balanced":false}' > "$root/cs/metered.jsonl"
+    refused "an unbalanced metered statement" "$good" "$named"
+    rm "$root/cs/metered.jsonl"
+    refused "no metered statement" "$good" "$named"
+    echo '{"type":"metered-balance","balanced":true}' > "$root/cs/metered.jsonl"
+    echo '{"type":"compare-total","mechanism":"negotiate"}' > "$root/cs/compare.jsonl"
+    refused "a comparison of one mechanism" "$good" "$named"
     echo "self-test: the check refuses every fault it is for"
     exit 0
 fi

@@ -291,7 +291,7 @@ TEST_CASE("store: a version 2 store gains the holders index when opened for writ
         CHECK(must(snap->state().serials_of_holder(key_of(9, "x").id())).empty());
     }
     CHECK(verify_store(f.path));
-    Store again = must(Store::open(f.path, true)); // version 4 now
+    Store again = must(Store::open(f.path, true)); // version 5 now
 }
 
 TEST_CASE("store: a version 3 store gains the cancelled table when opened for writing",
@@ -320,7 +320,36 @@ TEST_CASE("store: a version 3 store gains the cancelled table when opened for wr
         CHECK_FALSE(must(snap->state().cancellation(offer_id)));
     }
     CHECK(verify_store(f.path));
-    Store again = must(Store::open(f.path, true)); // version 4 now
+    Store again = must(Store::open(f.path, true)); // version 5 now
+}
+
+TEST_CASE("store: a version 4 store gains the readings table when opened for writing",
+          "[store][metering]") {
+    Fixture f;
+    {
+        Store s = must(Store::create(f.path, f.c.genesis_block));
+        build_market(s, f.c);
+    }
+    // What setm before meter readings wrote: no readings database, version 4.
+    tamper(f.path, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(lmdb::Dbi readings, lmdb::Dbi::open(txn, "readings", false));
+        if (int rc = mdb_drop(txn.get(), readings.id, 1); rc != 0)
+            return make_error(Exit::io, "drop", mdb_strerror(rc));
+        SETM_TRY(lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", false));
+        return lmdb::put(txn, meta, lmdb::as_val(std::string_view("version")),
+                         lmdb::as_val(std::string_view("4")));
+    });
+    const Error e = must_fail(Store::open(f.path, true));
+    CHECK(e.reason == "store version");
+    CHECK(e.detail.find("is version 4") != std::string::npos);
+    CHECK(e.hint.find("meter readings") != std::string::npos);
+    {
+        Store s = must(Store::open(f.path, false));
+        const auto snap = must(s.snapshot());
+        CHECK_FALSE(must(snap->state().reading("m", kT0)));
+    }
+    CHECK(verify_store(f.path));
+    Store again = must(Store::open(f.path, true)); // version 5 now
 }
 
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {

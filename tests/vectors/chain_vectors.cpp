@@ -118,9 +118,11 @@ constexpr const char* kNegotiateTime = "2026-11-25T09:30:00Z";
 constexpr const char* kBlock2Time = "2026-11-25T09:31:00Z";
 constexpr const char* kRevokeTime = "2026-11-25T10:00:00Z";
 constexpr const char* kBlock3Time = "2026-11-25T10:01:00Z";
-constexpr const char* kRotateTime = "2026-11-25T10:30:00Z";
-constexpr const char* kBlock4Time = "2026-11-25T10:31:00Z";
 constexpr const char* kSlot = "2026-11-26T12:00:00Z";
+constexpr const char* kReadTime = "2026-11-26T12:31:00Z"; // after the slot
+constexpr const char* kTariffFrom = "2026-11-27T00:00:00Z";
+constexpr const char* kRotateTime = "2026-11-26T13:00:00Z";
+constexpr const char* kBlock5Time = "2026-11-26T13:01:00Z";
 
 struct Registration {
     const char* name;
@@ -264,12 +266,20 @@ Result<Chain> build_chain(const Keys& keys) {
         make_cancel(keys.at("solar"), chain_id, solar_offer, utc(kRevokeTime));
     SETM_CHECK(append(chain, st, {Record(rev), Record(cancel)}, kBlock3Time,
                       "a revocation and a cancel: two leaves"));
+    // After the slot: wind's meter reading, and the authority's imbalance
+    // price from the next day on.
+    const Signed<Reading> reading =
+        make_reading(keys.at("wind"), chain_id, "M-0005", utc(kSlot), 30, 2500, 120);
+    SETM_TRY(Signed<Tariff> tariff,
+             issue_tariff(st, authority, 12000, utc(kTariffFrom), utc(kReadTime)));
+    SETM_CHECK(append(chain, st, {Record(reading), Record(tariff)}, kReadTime,
+                      "a meter reading and a tariff"));
     RotationTerms rotation;
     rotation.time = utc(kRotateTime);
     rotation.reason = "yearly rotation";
     SETM_TRY(Signed<Authority> handover,
              issue_rotation(st, authority, identity_of(keys.at("authority-2027")), rotation));
-    SETM_CHECK(append(chain, st, {Record(handover)}, kBlock4Time,
+    SETM_CHECK(append(chain, st, {Record(handover)}, kBlock5Time,
                       "the authority hands over to a new key: one leaf"));
     return chain;
 }

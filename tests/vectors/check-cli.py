@@ -108,6 +108,22 @@ def make_cancel(t, c, records, keys):
                  "--now", c["time"])
 
 
+def make_reading(t, r, keys, now):
+    """setm-offer --readings (any participant's tool signs its readings)."""
+    csv = f"slot,delivered,consumed,meter\n{r['slot']},{r['delivered_wh']}Wh,{r['consumed_wh']}Wh,{r['meter']}\n"
+    path = os.path.join(t.work, "readings.csv")
+    with open(path, "w") as f:
+        f.write(csv)
+    return t.run("setm-offer", "--key", t.key(keys[r["participant"]]), "--store", t.store,
+                 "--readings", path, "--now", now)
+
+
+def make_tariff(t, f, keys):
+    return t.run("setm-auth", "tariff", "--store", t.store, "--key", t.key("authority"),
+                 "--imbalance-price", eur(f["imbalance_price"]), "--from", f["valid_from"],
+                 "--now", f["time"])
+
+
 def make_order(t, o, keys, now):
     offer = o["type"] == "offer"
     owner = keys[o["producer" if offer else "consumer"]]
@@ -138,6 +154,10 @@ def block_input(t, block, records, keys):
             out += make_cancel(t, r, records, keys)
         elif kind == "authority":
             out += make_authority(t, r, keys)
+        elif kind == "reading":
+            out += make_reading(t, r, keys, block["time_utc"])
+        elif kind == "tariff":
+            out += make_tariff(t, r, keys)
         elif kind != "trade":
             fail(f"block {block['height']}: check-cli.py knows no tool that makes a {kind}")
     if trades:  # the agent clears the orders: its output is the orders, then the trades
