@@ -66,7 +66,8 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
                                                       {&d.orders, "orders"},
                                                       {&d.slot_orders, "slot_orders"},
                                                       {&d.cleared, "cleared"},
-                                                      {&d.cancelled, "cancelled"}};
+                                                      {&d.cancelled, "cancelled"},
+                                                      {&d.keys, "keys"}};
     for (const auto& [dbi, name] : all) {
         SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
     }
@@ -177,6 +178,8 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
     }
     for (const auto& [id, entry] : delta.cancelled)
         SETM_CHECK(lmdb::put(txn, d.cancelled, key_of(id), as_val(seal(entry))));
+    for (const auto& [key, link] : delta.key_links)
+        SETM_CHECK(lmdb::put(txn, d.keys, key_of(key), as_val(seal(link))));
     return ok_status();
 }
 
@@ -311,6 +314,13 @@ Result<std::optional<CancelEntry>> TxnState::cancellation(const Hash32& order) c
     return std::optional<CancelEntry>(e);
 }
 
+Result<std::optional<KeyLink>> TxnState::key_link(const ParticipantId& key) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.keys, key_of(key)));
+    if (!v) return std::optional<KeyLink>{};
+    SETM_TRY(KeyLink l, unseal<KeyLink>(*v, "key link of " + participant_hex(key)));
+    return std::optional<KeyLink>(l);
+}
+
 Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
     if (!v) return std::optional<std::uint64_t>{};
@@ -439,7 +449,8 @@ namespace {
 // Older stores lack tables: version 2 the holders index, derived from the
 // credentials table (each entry names its participant); versions 2 and 3
 // the cancelled table, empty in them (no setm that wrote them knew the
-// cancel record). Both in one write transaction that also sets the
+// cancel record); versions 2 to 4 the keys table, empty likewise (no
+// hand-over record). Both in one write transaction that also sets the
 // version, so a store is either upgraded or left as it was. A read-only
 // open cannot write: it is refused with the way out.
 Result<std::string> old_version(lmdb::Env& env) {
@@ -448,7 +459,7 @@ Result<std::string> old_version(lmdb::Env& env) {
     if (!meta) return std::string(); // not a store: open() says so
     SETM_TRY(auto v, lmdb::get(txn, *meta, as_val(std::string_view("version"))));
     const std::string version = v ? std::string(v->begin(), v->end()) : "";
-    return version == "2" || version == "3" ? version : std::string();
+    return version == "2" || version == "3" || version == "4" ? version : std::string();
 }
 
 Status derive_holders(lmdb::Txn& txn, const StoreDbs& d) {
@@ -468,12 +479,13 @@ Status upgrade_old(lmdb::Env& env, const std::string& dir, bool read_only) {
                           dir + " is version " + old + "; this setm reads " + kStoreVersion)
             .with_hint(
                 "any tool that writes the store (setm-mine, setm-settle) upgrades it in "
-                "place: it adds the index of each participant's credentials and the table "
-                "of cancelled orders");
+                "place: it adds the index of each participant's credentials, the table "
+                "of cancelled orders and the table of handed-over keys");
     return lmdb::write_txn(env, [&](lmdb::Txn& txn) -> Status {
         SETM_TRY(StoreDbs d, open_dbs(txn, true)); // creates the missing tables
         SETM_TRY(std::string version, meta_get(txn, d, "version"));
-        if (version != "2" && version != "3") return ok_status(); // upgraded by another process
+        if (version != "2" && version != "3" && version != "4")
+            return ok_status(); // upgraded by another process
         if (version == "2") SETM_CHECK(derive_holders(txn, d));
         return meta_put(txn, d, "version", kStoreVersion);
     });
@@ -754,7 +766,7 @@ Status compare_db(lmdb::Txn& txn, lmdb::Dbi db, const char* name, const Entries&
 Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
     const StoreDbs& d = st.dbs_;
-    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared, cancelled;
+    Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared, cancelled, keys;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
         hdr[key] = str_of(serialize_header(headers[h]));
@@ -772,6 +784,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     for (const auto& [slot, h] : replay.cleared_slots)
         cleared[str_of(slot_key(slot))] = str_of(be64(h));
     for (const auto& [id, e] : replay.cancelled) cancelled[str_of(id)] = str_of(seal(e));
+    for (const auto& [k, l] : replay.key_links) keys[str_of(k)] = str_of(seal(l));
     std::size_t blocks = 0;
     SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
         if (!hdr.count(std::string(k)))
@@ -793,6 +806,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     SETM_CHECK(compare_db(st.txn_, d.slot_orders, "slot_orders", slots));
     SETM_CHECK(compare_db(st.txn_, d.cleared, "cleared", cleared));
     SETM_CHECK(compare_db(st.txn_, d.cancelled, "cancelled", cancelled));
+    SETM_CHECK(compare_db(st.txn_, d.keys, "keys", keys));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index",

@@ -23,6 +23,9 @@
 //   cleared       slot (8 bytes BE, sign bit flipped) -> height (8 BE)
 //   cancelled     order id -> SHA-256 || cereal CancelEntry (version 4; a
 //                 version 2 or 3 store gains it, empty, like holders)
+//   keys          participant id (of a key) -> SHA-256 || cereal KeyLink:
+//                 the keys hand-overs named (version 5; an older store
+//                 gains it, empty: no setm that wrote one knew hand-overs)
 // Stored values carry their own SHA-256 so that a changed byte is reported
 // as such before cereal ever reads a length from it.
 //
@@ -43,7 +46,7 @@
 namespace setm {
 
 inline constexpr const char* kStoreFormat = "setm-store";
-inline constexpr const char* kStoreVersion = "4";
+inline constexpr const char* kStoreVersion = "5";
 
 struct Tip {
     std::uint64_t height = 0;
@@ -56,7 +59,7 @@ class Store;
 // The named databases of one environment.
 struct StoreDbs {
     lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, holders,
-        meters, orders, slot_orders, cleared, cancelled;
+        meters, orders, slot_orders, cleared, cancelled, keys;
 };
 
 // The chain state as one transaction sees it.
@@ -78,6 +81,7 @@ public:
                                      const ParticipantId& owner) const override;
     Result<std::optional<std::uint64_t>> cleared(std::int64_t slot) const override;
     Result<std::optional<CancelEntry>> cancellation(const Hash32& order) const override;
+    Result<std::optional<KeyLink>> key_link(const ParticipantId& key) const override;
 
     Result<Tip> tip() const;
     Result<Block> block(std::uint64_t height) const;

@@ -352,7 +352,7 @@ Status run(const Options& o) {
     if (o.open_book) SETM_CHECK(print_open_book(o, *v->state, now));
     if (o.statement) {
         SETM_CHECK(collected);
-        SETM_TRY(Statement st, statement.finish());
+        SETM_TRY(Statement st, statement.finish(v->state.get()));
         std::string out;
         if (o.format == "csv") {
             out = statement_csv(st);

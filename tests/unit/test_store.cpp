@@ -291,7 +291,7 @@ TEST_CASE("store: a version 2 store gains the holders index when opened for writ
         CHECK(must(snap->state().serials_of_holder(key_of(9, "x").id())).empty());
     }
     CHECK(verify_store(f.path));
-    Store again = must(Store::open(f.path, true)); // version 4 now
+    Store again = must(Store::open(f.path, true)); // version 5 now
 }
 
 TEST_CASE("store: a version 3 store gains the cancelled table when opened for writing",
@@ -320,7 +320,44 @@ TEST_CASE("store: a version 3 store gains the cancelled table when opened for wr
         CHECK_FALSE(must(snap->state().cancellation(offer_id)));
     }
     CHECK(verify_store(f.path));
-    Store again = must(Store::open(f.path, true)); // version 4 now
+    Store again = must(Store::open(f.path, true)); // version 5 now
+}
+
+TEST_CASE("store: a version 4 store gains the keys table, and a hand-over is stored and verified",
+          "[store][handover]") {
+    Fixture f;
+    {
+        Store s = must(Store::create(f.path, f.c.genesis_block));
+        build_market(s, f.c);
+    }
+    // What setm before hand-overs wrote: no keys database, version 4.
+    tamper(f.path, [&](lmdb::Txn& txn) -> Status {
+        SETM_TRY(lmdb::Dbi keys, lmdb::Dbi::open(txn, "keys", false));
+        if (int rc = mdb_drop(txn.get(), keys.id, 1); rc != 0)
+            return make_error(Exit::io, "drop", mdb_strerror(rc));
+        SETM_TRY(lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", false));
+        return lmdb::put(txn, meta, lmdb::as_val(std::string_view("version")),
+                         lmdb::as_val(std::string_view("4")));
+    });
+    const Error e = must_fail(Store::open(f.path, true));
+    CHECK(e.reason == "store version");
+    CHECK(e.detail.find("is version 4") != std::string::npos);
+    const SecretKey p2 = key_of(9, "producer");
+    {
+        Store s = must(Store::open(f.path, false));
+        CHECK_FALSE(must(must(s.snapshot())->state().key_link(f.c.producer.id())));
+        const std::int64_t t = kT0 + 20 * kMinute;
+        auto cred = f.c.credential_body(p2, role_producer, 4);
+        cred.valid_from = t;
+        const Handover h{f.c.producer.id(), p2.id(), t, "key lost", f.c.authority.id()};
+        REQUIRE(append(s, f.c, {sign_record(h, f.c.id, f.c.authority.seed), f.c.admit(cred)}, t));
+        const auto snap = must(s.snapshot());
+        CHECK(must(holder_of(snap->state(), p2.id())) == f.c.producer.id());
+        CHECK(must(snap->state().key_link(f.c.producer.id()))->next == p2.id());
+    }
+    auto v = verify_store(f.path); // the keys table against the replay
+    REQUIRE(v);
+    CHECK(v->state->key_links.size() == 2);
 }
 
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {
