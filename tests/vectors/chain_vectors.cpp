@@ -52,6 +52,8 @@ const KeySpec kKeySpecs[] = {
      "a producer of the market books"},
     {"school", "0808080808080808080808080808080808080808080808080808080808080808",
      "a consumer of the market books"},
+    {"home2", "0909090909090909090909090909090909090909090909090909090909090909",
+     "home's second key, which a hand-over gives home's place"},
     {"rfc8032-test1", "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
      "RFC 8032 section 7.1 TEST 1"},
 };
@@ -116,6 +118,8 @@ constexpr const char* kNegotiateTime = "2026-11-25T09:30:00Z";
 constexpr const char* kBlock2Time = "2026-11-25T09:31:00Z";
 constexpr const char* kRevokeTime = "2026-11-25T10:00:00Z";
 constexpr const char* kBlock3Time = "2026-11-25T10:01:00Z";
+constexpr const char* kHandoverTime = "2026-11-25T10:30:00Z";
+constexpr const char* kBlock4Time = "2026-11-25T10:31:00Z";
 constexpr const char* kSlot = "2026-11-26T12:00:00Z";
 
 struct Registration {
@@ -260,6 +264,16 @@ Result<Chain> build_chain(const Keys& keys) {
         make_cancel(keys.at("solar"), chain_id, solar_offer, utc(kRevokeTime));
     SETM_CHECK(append(chain, st, {Record(rev), Record(cancel)}, kBlock3Time,
                       "a revocation and a cancel: two leaves"));
+    // home lost its key: the authority hands home over to home2 (serial 6).
+    CredentialTerms terms;
+    terms.valid_from = utc(kHandoverTime);
+    terms.valid_until = terms.valid_from + 365 * 86400;
+    SETM_TRY(std::vector<Record> handed,
+             issue_handover(st, authority, keys.at("home").id(), identity_of(keys.at("home2")),
+                            terms, 6, "key handed over"));
+    SETM_CHECK(append(chain, st, std::move(handed), kBlock4Time,
+                      "a hand-over, then the new key's credential: home's key revoked, home2 "
+                      "carries on"));
     return chain;
 }
 

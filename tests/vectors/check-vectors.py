@@ -195,7 +195,8 @@ def check_records(d, tmp, keys):
         check(keys[r["signer"]]["ed25519"] == r["public_key"], f"{what}: signer's key")
         check(ed25519_verifies(tmp, bytes.fromhex(r["public_key"]), data,
                                bytes.fromhex(r["signature"])), f"{what}: signature (openssl)")
-        if r["type"] in ("identity", "credential", "revocation", "offer", "request", "cancel"):
+        if r["type"] in ("identity", "credential", "revocation", "offer", "request", "cancel",
+                         "handover"):
             check(signer.canonical(j) == data, f"{what}: sign-record.py makes other bytes")
         ids[r["id"]] = r
     return ids
