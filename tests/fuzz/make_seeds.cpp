@@ -121,6 +121,14 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
                     c.authority.seed);
     const auto cancel = sign_record(Cancel{c.producer.id(), o1.id(), kT0}, id, c.producer.seed);
     const auto foreign = sign_record(Cancel{c.consumer.id(), o1.id(), kT0}, id, c.consumer.seed);
+    // A hand-over of the producer to a fresh key, then that key's credential.
+    const SecretKey next = key_from_seed(fuzz::seed_of(6), "producer");
+    const auto handover =
+        sign_record(Handover{c.producer.id(), next.id(), kT0, "key lost", c.authority.id()}, id,
+                    c.authority.seed);
+    Credential nc = credential(c, next, role_producer, 4);
+    nc.valid_from = kT0;
+    const auto cn = sign_record(nc, id, c.authority.seed);
     const std::vector<Record> admit{cp, cc, ca};
 
     out.write("batch", "admit", lines(admit));
@@ -133,10 +141,12 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     out.write("batch", "cancel", lines({cp, cc, ca, o1, r1, o2, cancel, t3}));
     out.write("batch", "cancel-after-trade", lines({cp, cc, ca, o1, r1, t1, cancel}));
     out.write("batch", "cancel-foreign", lines({cp, cc, ca, o1, r1, foreign}));
+    out.write("batch", "handover", lines({cp, cc, ca, handover, cn, o1}));
+    out.write("batch", "handover-alone", lines({cp, cc, ca, handover}));
 
     const std::vector<std::pair<std::string, Record>> one{
         {"genesis", c.genesis}, {"credential", cp}, {"revocation", rev}, {"offer", o1},
-        {"request", r1},        {"trade", t1},      {"cancel", cancel}};
+        {"request", r1},        {"trade", t1},      {"cancel", cancel},  {"handover", handover}};
     for (const auto& [name, r] : one) out.write("json_record", name, to_json(r));
 
     for (const auto* k : {&c.authority, &c.producer, &c.consumer})
@@ -159,6 +169,7 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     stored(2, "order-offer", encode_binary(OrderEntry{o1, 3000, 1}));
     stored(2, "order-request", encode_binary(OrderEntry{r1, 0, 1}));
     stored(3, "cancelled", encode_binary(CancelEntry{cancel.id(), 2000, 2}));
+    stored(4, "key-link", encode_binary(KeyLink{c.producer.id(), {}, next.id(), 0, 0, 2, kT0}));
 
     auto header = [&](const std::string& name, const BlockHeader& h) {
         const auto raw = serialize_header(h);
