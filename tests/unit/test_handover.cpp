@@ -8,6 +8,9 @@
 #include <map>
 #include <random>
 #include <set>
+#include <utility>
+
+#include "statement.hpp"
 
 using namespace setm;
 using namespace setm::test;
@@ -55,6 +58,37 @@ TEST_CASE("handover: the new key carries on the participant, the old one is revo
     CHECK(e.reason == "wrong user");
     CHECK(e.detail.find("was revoked at") != std::string::npos);
     CHECK(apply_records(st, {c.sign(c.offer_body(p2), p2)}, kT0 + 1, 3));
+}
+
+TEST_CASE("handover: a statement counts both keys' trades under the first key's id",
+          "[handover][statement]") {
+    TestChain c;
+    MemoryState st = c.market_state();
+    const SecretKey p2 = key_of(9, "producer");
+    TestChain::apply(st, {handover(c, c.producer, p2, kT0), successor(c, p2, 4, kT0)}, kT0, 2);
+    const auto request = c.sign(c.request_body(c.consumer), c.consumer);
+    Block b;
+    for (const SecretKey* k : {&std::as_const(c.producer), &p2}) { // one trade by each key
+        const auto offer = c.sign(c.offer_body(*k), *k);
+        b.records.push_back(c.sign(c.trade_body(offer, request, 1000, 4300), c.agent));
+    }
+    StatementBuilder sb({});
+    REQUIRE(sb.add_block(b, 3, st));
+    const Statement s = must(sb.finish(&st));
+    REQUIRE(s.totals.size() == 2); // the producer (both keys) and the consumer
+    const StatementLine& seller =
+        s.totals[0].participant == c.producer.id() ? s.totals[0] : s.totals[1];
+    CHECK(seller.participant == c.producer.id());
+    CHECK(seller.sold_wh == 2000);
+    CHECK(seller.trades == 2);
+    CHECK(seller.keys == std::vector<ParticipantId>{c.producer.id(), p2.id()});
+    CHECK(s.balanced());
+    CHECK(statement_line_json(seller, "statement-total").find("\"keys\":[") != std::string::npos);
+    // The consumer was never handed over: no keys listed, as before.
+    const StatementLine& buyer =
+        s.totals[0].participant == c.consumer.id() ? s.totals[0] : s.totals[1];
+    CHECK(buyer.keys.empty());
+    CHECK(statement_line_json(buyer, "statement-total").find("keys") == std::string::npos);
 }
 
 TEST_CASE("handover: refusals", "[handover][chain]") {
