@@ -95,6 +95,42 @@ Result<Signed<Credential>> issue_credential(const StateReader& st, const SecretK
     return s;
 }
 
+namespace {
+
+// What a hand-over's new credential keeps of the old key's latest one when
+// not given: the roles, the zone, the meter, the limit.
+Status inherit_terms(const StateReader& st, const ParticipantId& old, CredentialTerms& t) {
+    SETM_TRY(auto serial, st.serial_of(old));
+    if (!serial)
+        return make_error(Exit::bad_input, "unknown participant",
+                          participant_hex(old) + " holds no credential on this chain");
+    SETM_TRY(auto e, st.credential(*serial));
+    if (!e) return make_error(Exit::io, "store unreadable", "registry names a missing credential");
+    const Credential& c = e->credential.body;
+    if (t.roles == 0) t.roles = c.roles;
+    if (t.zone.empty()) t.zone = c.zone;
+    if (t.meter.empty()) t.meter = c.meter;
+    if (t.max_energy_wh == 0) t.max_energy_wh = c.max_energy_wh;
+    return ok_status();
+}
+
+} // namespace
+
+Result<std::vector<Record>> issue_handover(const StateReader& st, const SecretKey& authority,
+                                           const ParticipantId& old, const Signed<Identity>& id,
+                                           CredentialTerms terms, std::uint64_t serial,
+                                           const std::string& reason) {
+    SETM_CHECK(check_identity(id));
+    SETM_CHECK(check_authority_key(st, authority));
+    SETM_CHECK(inherit_terms(st, old, terms));
+    const Handover h{old, id.body.signer(), terms.valid_from, reason, authority.id()};
+    const Signed<Handover> handover = sign_record(h, st.chain_id(), authority.seed);
+    StateDelta trial(st); // the chain's rules, as the block will run them
+    SETM_CHECK(apply_record(trial, handover, terms.valid_from, 0));
+    SETM_TRY(Signed<Credential> c, issue_credential(trial, authority, id, terms, serial));
+    return std::vector<Record>{handover, c};
+}
+
 Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
                                             std::uint64_t serial, std::int64_t time,
                                             const std::string& reason) {

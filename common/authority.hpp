@@ -64,6 +64,17 @@ Result<Signed<Authority>> issue_rotation(const StateReader& st, const SecretKey&
 Signed<Authority> genesis_recovery(const Genesis& g, const SecretKey& authority,
                                    const PublicKey& recovery);
 
+// A hand-over (setm-auth register --replaces OLD, setm(7) HAND-OVERS): the
+// hand-over record from the key `old` to the identity's key, from
+// terms.valid_from, then the new key's credential, both checked by the
+// chain's rules in that order, as their block will be. Terms not given
+// (roles 0, zone, meter, limit empty) are the old key's latest
+// credential's. Exit::bad_input for a refused hand-over.
+Result<std::vector<Record>> issue_handover(const StateReader& st, const SecretKey& authority,
+                                           const ParticipantId& old, const Signed<Identity>& id,
+                                           CredentialTerms terms, std::uint64_t serial,
+                                           const std::string& reason);
+
 Result<Signed<Revocation>> issue_revocation(const StateReader& st, const SecretKey& authority,
                                             std::uint64_t serial, std::int64_t time,
                                             const std::string& reason);

@@ -53,10 +53,25 @@ Result<std::string> signer_words(const Record& r, const StateReader& st) {
     const Credential& c = *got.value();
     std::string roles;
     for (const auto& n : role_names(c.roles)) roles += (roles.empty() ? "" : "+") + n;
+    SETM_TRY(auto link, st.key_link(p));
+    std::string history;
+    if (link && link->previous != ParticipantId{})
+        history = "; participant " + participant_hex(link->holder) +
+                  ", its key since the hand-over in block " + std::to_string(link->since);
     return "identified " + c.name + " (uI: credential serial " + std::to_string(c.serial) + ", " +
-           roles +
+           roles + history +
            "), authenticated (uA: valid at the block's time, not revoked, role allowed, signature "
            "valid)";
+}
+
+// What a hand-over does, under its record line.
+Result<std::string> handover_words(const Handover& h, const StateReader& st) {
+    SETM_TRY(const std::string old, name_of(st, h.participant));
+    SETM_TRY(const ParticipantId holder, holder_of(st, h.successor));
+    return "     " + old + " hands over to a new key: " + participant_hex(h.participant) +
+           " revoked from " + format_utc(h.time) + ", " + participant_hex(h.successor) +
+           " carries on participant " + participant_hex(holder) + " (its credential follows " +
+           "in this block; \"" + h.reason + "\")";
 }
 
 std::string verdict(bool ok) { return ok ? "ok" : "NOT MET"; }
@@ -256,6 +271,10 @@ Result<std::vector<std::string>> explain_block(const Block& b, std::uint64_t hei
             auto lines = authority_lines(*a, record_id(r), after);
             if (!lines) return lines.error();
             for (auto& line : lines.value()) out.push_back(std::move(line));
+        }
+        if (const auto* h = std::get_if<Signed<Handover>>(&r)) {
+            SETM_TRY(std::string words, handover_words(h->body, after));
+            out.push_back(std::move(words));
         }
         if (!t) continue;
         auto story = story_of(t->body, walk);

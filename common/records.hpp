@@ -497,6 +497,36 @@ struct Tariff {
     ParticipantId signer() const { return authority; }
 };
 
+// The authority hands a participant over to a new key (the old one lost or
+// leaked): from `time` the old key is revoked (all its credentials, as a
+// revocation does), and the new key, whose credential must follow in the
+// same block and start at `time`, carries on the participant's history
+// (setm(7), HAND-OVERS). Signed by the authority.
+struct Handover {
+    static constexpr const char* tag = "setm/handover/v1";
+    static constexpr const char* type = "handover";
+    ParticipantId participant{}; // the old key's participant id
+    ParticipantId successor{};   // the new key's participant id
+    std::int64_t time = 0;       // the old key revoked from, the new one's credential starts
+    std::string reason;
+    ParticipantId authority{};
+    static constexpr std::uint8_t signer_role = kAuthoritySigns;
+    template <class Self, class Visit>
+    static void fields(Self& b, Visit&& f) {
+        f("participant", b.participant);
+        f("successor", b.successor);
+        f("time", as_time(b.time));
+        f("reason", b.reason);
+        f("authority", b.authority);
+    }
+    template <class A>
+    void serialize(A& ar) {
+        fields(*this, CerealFields<A>{ar});
+    }
+
+    ParticipantId signer() const { return authority; }
+};
+
 template <class Body>
 struct Signed {
     Body body;
@@ -539,7 +569,7 @@ bool signature_valid(const Signed<Body>& s, const PublicKey& pub) {
 // other kinds).
 using Record = std::variant<Signed<Genesis>, Signed<Credential>, Signed<Revocation>, Signed<Offer>,
                             Signed<Request>, Signed<Trade>, Signed<Cancel>, Signed<Reading>,
-                            Signed<Tariff>, Signed<Authority>>;
+                            Signed<Tariff>, Signed<Authority>, Signed<Handover>>;
 
 const char* record_type(const Record& r);
 Hash32 record_id(const Record& r);

@@ -173,17 +173,62 @@ Status check_renewal(const StateReader& st, const Credential& c) {
     return ok_status();
 }
 
+// Whether credential `e`'s holder has moved on from it by time t: a later
+// credential of the same key, not revoked, that starts after it and by t
+// (a renewal decides from its start, setm(7) RENEWALS).
+Result<bool> superseded_by(const StateReader& st, const RegistryEntry& e, std::int64_t t) {
+    const Credential& old = e.credential.body;
+    SETM_TRY(const auto held, holder_entries(st, old.participant));
+    for (const RegistryEntry& r : held) {
+        const Credential& c = r.credential.body;
+        if (!r.revoked && c.valid_from > old.valid_from && c.valid_from <= t) return true;
+    }
+    return false;
+}
+
 // One participant per meter: a meter is taken while its credential lasts,
-// unless the new credential is its holder's renewal.
+// unless the new credential is its holder's renewal. A meter is free from
+// the time its credential is revoked (a hand-over revokes the old key
+// first), ends, or is superseded by its holder's renewal with another meter
+// (a replaced meter, setm(7) HAND-OVERS).
 Status check_meter(const StateReader& st, const Credential& c) {
     if (c.meter.empty()) return ok_status();
     SETM_TRY(auto m, st.serial_of_meter(c.meter));
     if (!m) return ok_status();
     SETM_TRY(auto old, st.credential(*m));
-    if (old && !old->revoked && old->credential.body.valid_until > c.valid_from &&
-        old->credential.body.participant != c.participant)
-        return invalid("meter taken",
-                       "meter " + c.meter + " belongs to serial " + std::to_string(*m));
+    if (!old || old->revoked || old->credential.body.valid_until <= c.valid_from ||
+        old->credential.body.participant == c.participant)
+        return ok_status();
+    SETM_TRY(bool moved_on, superseded_by(st, *old, c.valid_from));
+    if (moved_on) return ok_status();
+    return invalid("meter taken", "meter " + c.meter + " belongs to serial " + std::to_string(*m));
+}
+
+// Keys and hand-overs (setm(7), HAND-OVERS): a key a hand-over replaced is
+// never admitted again; the first credential of a key a hand-over named as
+// its successor is in the hand-over's block and starts at its time (the
+// new key takes over when the old one is revoked, without a gap). Later
+// credentials of that key (renewals) follow the ordinary rules.
+Status check_key_history(const StateReader& st, const Credential& c, const RecordContext& ctx) {
+    SETM_TRY(auto link, st.key_link(c.participant));
+    if (link && link->next != ParticipantId{})
+        return invalid("replaced key", participant_hex(c.participant) + " was handed over to " +
+                                           participant_hex(link->next) + " in block " +
+                                           std::to_string(link->replaced) +
+                                           " and is never admitted again");
+    if (!link || link->previous == ParticipantId{}) return ok_status();
+    SETM_TRY(const auto serials, st.serials_of_holder(c.participant));
+    if (!serials.empty()) return ok_status();
+    const std::string who = participant_hex(c.participant);
+    if (link->since != ctx.height)
+        return invalid("stale hand-over", who + " was handed over to in block " +
+                                              std::to_string(link->since) +
+                                              "; its credential must be in that block");
+    if (c.valid_from != link->since_time)
+        return invalid("gap in hand-over",
+                       who + "'s credential starts at " + format_utc(c.valid_from) +
+                           ", the hand-over at " + format_utc(link->since_time) +
+                           ": the new key takes over when the old one is revoked");
     return ok_status();
 }
 
@@ -207,11 +252,26 @@ Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordConte
     if (same_serial)
         return invalid("duplicate serial", "serial " + std::to_string(c.serial) + " is taken");
     SETM_CHECK(check_renewal(st, c));
+    SETM_CHECK(check_key_history(st, c, ctx));
     SETM_CHECK(check_meter(st, c));
     if (!c.meter.empty()) st.meters[c.meter] = c.serial;
     st.credentials[c.serial] = RegistryEntry{s, false, 0, 0, ctx.height};
     st.participants[c.participant] = c.serial;
     st.holders.insert({c.participant, c.serial});
+    return ok_status();
+}
+
+// Revokes every credential of `p` that is not revoked yet, from `time`,
+// in a block of time `block_t` (a revocation, a hand-over).
+Status revoke_key(StateDelta& st, const ParticipantId& p, std::int64_t time, std::int64_t block_t) {
+    SETM_TRY(auto held, holder_entries(st, p));
+    for (RegistryEntry& e : held) {
+        if (e.revoked) continue;
+        e.revoked = true;
+        e.revoked_at = time;
+        e.revoked_block_time = block_t;
+        st.credentials[e.credential.body.serial] = e;
+    }
     return ok_status();
 }
 
@@ -228,14 +288,54 @@ Status apply_kind(StateDelta& st, const Signed<Revocation>& s, const RecordConte
         return invalid("bad revocation",
                        "serial " + std::to_string(v.serial) + " belongs to another participant");
     if (entry->revoked) return invalid("already revoked", "serial " + std::to_string(v.serial));
-    SETM_TRY(auto held, holder_entries(st, v.participant));
-    for (RegistryEntry& e : held) {
-        if (e.revoked) continue;
-        e.revoked = true;
-        e.revoked_at = v.time;
-        e.revoked_block_time = ctx.t;
-        st.credentials[e.credential.body.serial] = e;
-    }
+    SETM_CHECK(revoke_key(st, v.participant, v.time, ctx.t));
+    return ok_status();
+}
+
+// Who may be handed over: a key on the chain that no hand-over has
+// replaced, and not a key handed over to in this very block (hand over
+// once, to the last key).
+Status check_handover_from(const StateReader& st, const Handover& h, const RecordContext& ctx,
+                           const std::optional<KeyLink>& link) {
+    const std::string old = participant_hex(h.participant);
+    if (link && link->next != ParticipantId{})
+        return invalid("already replaced", old + " was handed over to " +
+                                               participant_hex(link->next) + " in block " +
+                                               std::to_string(link->replaced));
+    if (link && link->previous != ParticipantId{} && link->since == ctx.height)
+        return invalid("chain of replacements",
+                       old + " itself takes over from " + participant_hex(link->previous) +
+                           " in this block; hand the participant over once, to its last key");
+    SETM_TRY(const auto serials, st.serials_of_holder(h.participant));
+    if (serials.empty())
+        return invalid("unknown participant", old + " holds no credential on this chain");
+    return ok_status();
+}
+
+// A hand-over: the old key is revoked from its time, and the new key, never
+// seen on the chain, continues the participant's history; its credential
+// follows in the same block (check_successor, check_block_handovers).
+Status apply_kind(StateDelta& st, const Signed<Handover>& s, const RecordContext& ctx) {
+    const Handover& h = s.body;
+    if (h.participant == h.successor)
+        return invalid("bad hand-over",
+                       "a key cannot take over from itself; a new meter for "
+                       "the same key is a renewal with that meter");
+    SETM_TRY(auto link, st.key_link(h.participant));
+    SETM_CHECK(check_handover_from(st, h, ctx, link));
+    SETM_TRY(auto next_link, st.key_link(h.successor));
+    SETM_TRY(const auto next_serials, st.serials_of_holder(h.successor));
+    if (next_link || !next_serials.empty())
+        return invalid("already registered", participant_hex(h.successor) +
+                                                 " is already a key on this chain; a "
+                                                 "hand-over is to a new key");
+    SETM_CHECK(revoke_key(st, h.participant, h.time, ctx.t));
+    KeyLink from = link.value_or(KeyLink{h.participant, {}, {}, 0, 0, 0, 0});
+    from.next = h.successor;
+    from.replaced = ctx.height;
+    from.replaced_at = h.time;
+    st.key_links[h.participant] = from;
+    st.key_links[h.successor] = KeyLink{from.holder, h.participant, {}, ctx.height, h.time, 0, 0};
     return ok_status();
 }
 
@@ -616,6 +716,24 @@ std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned thre
 
 namespace {
 
+// Every hand-over in a block is followed, in the block, by the new key's
+// credential (a hand-over alone would leave its participant without a key).
+Status check_block_handovers(const StateReader& st, const std::vector<Record>& records,
+                             std::size_t* at) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto* h = std::get_if<Signed<Handover>>(&records[i]);
+        if (!h) continue;
+        SETM_TRY(const auto serials, st.serials_of_holder(h->body.successor));
+        if (!serials.empty()) continue;
+        *at = i;
+        return invalid("incomplete hand-over",
+                       participant_hex(h->body.successor) +
+                           " gets no credential in this block: the hand-over and the new "
+                           "key's credential go in one block, the hand-over first");
+    }
+    return ok_status();
+}
+
 // apply_records and apply_rules: the records' ids on `threads` threads, then
 // the rules in order, each signature handed to `sigs`; first_bad() checks
 // those added so far (nullopt: all valid).
@@ -645,7 +763,8 @@ Result<StateDelta> apply_in_order(const StateReader& base, const std::vector<Rec
         }
     }
     std::size_t at = 0;
-    Status clearing = check_block_clearings(st, records, t, height, &at);
+    Status clearing = check_block_handovers(st, records, &at);
+    if (clearing) clearing = check_block_clearings(st, records, t, height, &at);
     if (auto bad = first_bad()) return name(*bad, bad_signature(records[*bad]));
     if (!clearing) return name(at, clearing.error());
     return st;

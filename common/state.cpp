@@ -104,6 +104,25 @@ Result<std::optional<Hash32>> StateTables::reading(const std::string& meter,
     return base_->reading(meter, slot);
 }
 
+Result<std::optional<KeyLink>> StateTables::key_link(const ParticipantId& key) const {
+    if (auto v = find_opt(key_links, key); v || !base_) return v;
+    return base_->key_link(key);
+}
+
+Result<ParticipantId> holder_of(const StateReader& st, const ParticipantId& key) {
+    SETM_TRY(auto link, st.key_link(key));
+    return link ? link->holder : key;
+}
+
+Result<std::vector<ParticipantId>> keys_of(const StateReader& st, const ParticipantId& holder) {
+    std::vector<ParticipantId> keys{holder};
+    for (;;) {
+        SETM_TRY(auto link, st.key_link(keys.back()));
+        if (!link || link->next == ParticipantId{}) return keys;
+        keys.push_back(link->next);
+    }
+}
+
 namespace {
 
 Error not_active(const std::string& why) { return make_error(Exit::rejected, "wrong user", why); }
@@ -128,20 +147,26 @@ std::optional<std::size_t> deciding_credential(const std::vector<RegistryEntry>&
 namespace {
 
 // Why no credential of p decides at t: a revoked one that would have held
-// t, else the newest one's own state (not yet valid, expired).
+// t; else the first one to start after t (not valid until its start), else
+// the one that ended last (expired), each revoked or not.
 Error why_not_active(const std::string& who, const std::vector<RegistryEntry>& entries,
                      std::int64_t t) {
-    const RegistryEntry* e = &entries.back();
-    for (const auto& r : entries)
-        if (r.revoked_for(t) && t >= r.credential.body.valid_from &&
-            t < r.credential.body.valid_until)
-            e = &r;
+    const RegistryEntry* held = nullptr;
+    const RegistryEntry* next = nullptr;
+    const RegistryEntry* last = &entries.front();
+    for (const auto& r : entries) {
+        const Credential& c = r.credential.body;
+        if (r.revoked_for(t) && t >= c.valid_from && t < c.valid_until) held = &r;
+        if (t < c.valid_from && (!next || c.valid_from < next->credential.body.valid_from))
+            next = &r;
+        if (c.valid_until > last->credential.body.valid_until) last = &r;
+    }
+    const RegistryEntry* e = held ? held : next ? next : last;
     const Credential& c = e->credential.body;
     if (e->revoked_for(t))
         return not_active(who + " (" + c.name + ") was revoked at " + format_utc(e->revoked_at));
     if (t < c.valid_from)
-        return not_active(who + " (" + c.name + ") is not valid before " +
-                          format_utc(c.valid_from));
+        return not_active(who + " (" + c.name + ") is not valid until " + format_utc(c.valid_from));
     return not_active(who + " (" + c.name + ") expired at " + format_utc(c.valid_until));
 }
 
@@ -175,6 +200,7 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     for (const auto& [k, v] : d.cancelled) cancelled[k] = v;
     if (d.authority_state) authority_state = d.authority_state;
     for (const auto& [k, v] : d.readings) readings[k] = v;
+    for (const auto& [k, v] : d.key_links) key_links[k] = v;
     for (const auto& [k, v] : d.records) {
         (void)v;
         records[k] = height;

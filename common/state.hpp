@@ -42,6 +42,29 @@ struct RegistryEntry {
     }
 };
 
+// A key's place in its participant's history (setm(7), HAND-OVERS): a
+// hand-over record replaces one key by another under the same participant.
+// Only keys a hand-over touched have an entry; any other key is its own
+// participant. The participant's stable id is its first key's id.
+struct KeyLink {
+    ParticipantId holder{};       // the stable id: the participant's first key
+    ParticipantId previous{};     // the key this one replaced (zero: the first key)
+    ParticipantId next{};         // the key that replaced this one (zero: none)
+    std::uint64_t since = 0;      // block of the hand-over to this key (first key: 0)
+    std::int64_t since_time = 0;  // when this key took over (the hand-over's time)
+    std::uint64_t replaced = 0;   // block of the hand-over away from this key
+    std::int64_t replaced_at = 0; // when it was replaced (the hand-over's time)
+    template <class A>
+    void serialize(A& ar) {
+        ar(holder, previous, next, since, since_time, replaced, replaced_at);
+    }
+    friend bool operator==(const KeyLink& a, const KeyLink& b) {
+        return std::tie(a.holder, a.previous, a.next, a.since, a.since_time, a.replaced,
+                        a.replaced_at) == std::tie(b.holder, b.previous, b.next, b.since,
+                                                   b.since_time, b.replaced, b.replaced_at);
+    }
+};
+
 struct OrderEntry {
     Record order;               // Signed<Offer> or Signed<Request>
     std::int64_t filled_wh = 0; // sum of the energy of its trades so far
@@ -160,7 +183,16 @@ public:
     // The id of the reading of a meter for a slot, if there is one.
     virtual Result<std::optional<Hash32>> reading(const std::string& meter,
                                                   std::int64_t slot) const = 0;
+    // The key's place in a hand-over, if a hand-over named it.
+    virtual Result<std::optional<KeyLink>> key_link(const ParticipantId& key) const = 0;
 };
+
+// The participant a key signs for: its stable id (the first key's id),
+// the key itself unless a hand-over replaced an earlier one.
+Result<ParticipantId> holder_of(const StateReader& st, const ParticipantId& key);
+// The keys of the participant whose stable id is `holder`, first to last
+// (one unless it was handed over).
+Result<std::vector<ParticipantId>> keys_of(const StateReader& st, const ParticipantId& holder);
 
 // The credential that decides for participant p at time t (setm(7),
 // RENEWALS): among p's credentials that are not revoked for t and whose
@@ -200,6 +232,7 @@ public:
     Result<AuthorityState> authority() const override;
     Result<std::optional<Hash32>> reading(const std::string& meter,
                                           std::int64_t slot) const override;
+    Result<std::optional<KeyLink>> key_link(const ParticipantId& key) const override;
     // The state these tables change (nullptr: they are the whole state).
     const StateReader* base() const { return base_; }
 
@@ -214,6 +247,7 @@ public:
     std::map<Hash32, CancelEntry> cancelled;                         // order id -> its cancel
     std::map<std::pair<std::string, std::int64_t>, Hash32> readings; // (meter, slot) -> id
     std::optional<AuthorityState> authority_state;                   // set: changed here
+    std::map<ParticipantId, KeyLink> key_links;                      // keys a hand-over named
 
 protected:
     explicit StateTables(const StateReader& base) : base_(&base) {}

@@ -14,6 +14,23 @@ Result<std::string> name_of(const StateReader& st, const ParticipantId& p) {
     return e ? e->credential.body.name : std::string();
 }
 
+// The participant a trade's key signs for, and the name on that key's
+// credential.
+Result<StatementBuilder::Party> party_of(const StateReader& st, const ParticipantId& key) {
+    StatementBuilder::Party p;
+    SETM_TRY(p.holder, holder_of(st, key));
+    SETM_TRY(p.name, name_of(st, key));
+    return p;
+}
+
+// A handed-over participant's keys at the tip (none otherwise).
+Result<std::vector<ParticipantId>> keys_at_tip(const StateReader* tip, const ParticipantId& p) {
+    if (!tip) return std::vector<ParticipantId>{};
+    SETM_TRY(auto link, tip->key_link(p));
+    if (!link) return std::vector<ParticipantId>{};
+    return keys_of(*tip, p);
+}
+
 } // namespace
 
 bool StatementRange::counts(std::int64_t slot, std::uint64_t height) const {
@@ -52,11 +69,11 @@ Status check_range(const StatementRange& r) {
     return ok_status();
 }
 
-Status StatementBuilder::add(const ParticipantId& p, const std::string& name, std::int64_t slot,
-                             std::int64_t bought, std::int64_t sold, const Money& money) {
-    StatementLine& l = lines_[{p, slot}];
-    l.participant = p;
-    l.name = name;
+Status StatementBuilder::add(const Party& p, std::int64_t slot, std::int64_t bought,
+                             std::int64_t sold, const Money& money) {
+    StatementLine& l = lines_[{p.holder, slot}];
+    l.participant = p.holder;
+    l.name = p.name;
     l.slot = slot;
     SETM_CHECK(checked_accumulate(l.bought_wh, bought));
     SETM_CHECK(checked_accumulate(l.sold_wh, sold));
@@ -73,36 +90,39 @@ Status StatementBuilder::add(const ParticipantId& p, const std::string& name, st
 Status StatementBuilder::add_block(const Block& b, std::uint64_t height, const StateReader& state) {
     const ParticipantId op = state.genesis().grid_operator;
     if (op != ParticipantId{}) grid_operator_ = op;
-    std::optional<std::string> op_name; // looked up once per block, at its first fee
+    std::optional<Party> op_party; // looked up once per block, at its first fee
     for (const auto& r : b.records) {
         const auto* t = std::get_if<Signed<Trade>>(&r);
         if (!t) continue;
         const Trade& tr = t->body;
         if (!range_.counts(tr.slot, height)) continue;
-        SETM_TRY(std::string seller, name_of(state, tr.seller));
-        SETM_TRY(std::string buyer, name_of(state, tr.buyer));
+        SETM_TRY(Party seller, party_of(state, tr.seller));
+        SETM_TRY(Party buyer, party_of(state, tr.buyer));
         SETM_TRY(std::int64_t paid, checked_add(tr.amount, tr.fee));
-        SETM_CHECK(add(tr.buyer, buyer, tr.slot, tr.energy_wh, 0, {paid, 0, tr.fee, 0}));
-        SETM_CHECK(add(tr.seller, seller, tr.slot, 0, tr.energy_wh, {0, tr.amount, 0, 0}));
+        SETM_CHECK(add(buyer, tr.slot, tr.energy_wh, 0, {paid, 0, tr.fee, 0}));
+        SETM_CHECK(add(seller, tr.slot, 0, tr.energy_wh, {0, tr.amount, 0, 0}));
         if (grid_operator_ && tr.fee != 0) {
-            if (!op_name) {
-                SETM_TRY(op_name, name_of(state, *grid_operator_));
+            if (!op_party) {
+                SETM_TRY(op_party, party_of(state, *grid_operator_));
             }
-            SETM_CHECK(add(*grid_operator_, *op_name, tr.slot, 0, 0, {0, 0, 0, tr.fee}));
+            SETM_CHECK(add(*op_party, tr.slot, 0, 0, {0, 0, 0, tr.fee}));
         }
         ++trades_;
     }
     return ok_status();
 }
 
-Result<Statement> StatementBuilder::finish() const {
+Result<Statement> StatementBuilder::finish(const StateReader* tip) const {
     Statement s;
     s.trades = trades_;
     std::map<ParticipantId, StatementLine> totals;
-    for (const auto& [key, l] : lines_) {
-        s.lines.push_back(l);
+    for (const auto& [key, line] : lines_) {
+        s.lines.push_back(line);
+        StatementLine& l = s.lines.back();
+        SETM_TRY(l.keys, keys_at_tip(tip, l.participant));
         StatementLine& t = totals[l.participant];
         t.participant = l.participant;
+        t.keys = l.keys;
         t.name = l.name;
         SETM_CHECK(checked_accumulate(t.bought_wh, l.bought_wh));
         SETM_CHECK(checked_accumulate(t.sold_wh, l.sold_wh));
@@ -134,6 +154,11 @@ std::string statement_line_json(const StatementLine& l, const char* type) {
         .field("type", type)
         .field("participant", participant_hex(l.participant))
         .field("name", l.name);
+    if (!l.keys.empty()) {
+        o.key("keys").begin_array();
+        for (const auto& k : l.keys) o.str(participant_hex(k));
+        o.end_array();
+    }
     if (std::string(type) == "statement-line") o.field("slot", format_utc(l.slot));
     o.field("bought_wh", l.bought_wh).field("sold_wh", l.sold_wh);
     o.field("paid", l.paid).field("received", l.received).field("fees", l.fees);

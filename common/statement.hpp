@@ -17,8 +17,11 @@
 
 namespace setm {
 
+// A participant is named by its stable id, its first key's (state.hpp,
+// holder_of): trades by every key it had count together, across hand-overs.
 struct StatementLine {
     ParticipantId participant{};
+    std::vector<ParticipantId> keys; // its keys, first to last, once handed over; else empty
     std::string name;
     std::int64_t slot = 0;
     std::int64_t bought_wh = 0, sold_wh = 0;
@@ -67,14 +70,22 @@ class StatementBuilder {
 public:
     explicit StatementBuilder(StatementRange range) : range_(range) {}
     Status add_block(const Block& b, std::uint64_t height, const StateReader& state);
-    Result<Statement> finish() const;
+    // With `tip` (the chain's state at its tip), each participant that was
+    // handed over lists its keys, first to last.
+    Result<Statement> finish(const StateReader* tip = nullptr) const;
+    // Who a trade's key counts for: its participant's stable id and the
+    // name on the key's credential.
+    struct Party {
+        ParticipantId holder{};
+        std::string name;
+    };
 
 private:
     struct Money {
         std::int64_t paid = 0, received = 0, fees = 0, fees_received = 0;
     };
-    Status add(const ParticipantId& p, const std::string& name, std::int64_t slot,
-               std::int64_t bought, std::int64_t sold, const Money& money);
+    Status add(const Party& p, std::int64_t slot, std::int64_t bought, std::int64_t sold,
+               const Money& money);
     StatementRange range_;
     std::optional<ParticipantId> grid_operator_;
     std::map<std::pair<ParticipantId, std::int64_t>, StatementLine> lines_;

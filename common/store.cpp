@@ -67,7 +67,8 @@ Result<StoreDbs> open_dbs(lmdb::Txn& txn, bool create) {
                                                       {&d.slot_orders, "slot_orders"},
                                                       {&d.cleared, "cleared"},
                                                       {&d.cancelled, "cancelled"},
-                                                      {&d.readings, "readings"}};
+                                                      {&d.readings, "readings"},
+                                                      {&d.keys, "keys"}};
     for (const auto& [dbi, name] : all) {
         SETM_TRY(*dbi, lmdb::Dbi::open(txn, name, create));
     }
@@ -191,6 +192,8 @@ Status write_block(lmdb::Txn& txn, const StoreDbs& d, const Block& b, std::uint6
         const std::string key = reading_key(k.first, k.second);
         SETM_CHECK(lmdb::put(txn, d.readings, as_val(std::string_view(key)), key_of(id)));
     }
+    for (const auto& [key, link] : delta.key_links)
+        SETM_CHECK(lmdb::put(txn, d.keys, key_of(key), as_val(seal(link))));
     return ok_status();
 }
 
@@ -339,6 +342,13 @@ Result<std::optional<Hash32>> TxnState::reading(const std::string& meter, std::i
     return std::optional<Hash32>(id);
 }
 
+Result<std::optional<KeyLink>> TxnState::key_link(const ParticipantId& key) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.keys, key_of(key)));
+    if (!v) return std::optional<KeyLink>{};
+    SETM_TRY(KeyLink l, unseal<KeyLink>(*v, "key link of " + participant_hex(key)));
+    return std::optional<KeyLink>(l);
+}
+
 Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.records, key_of(id)));
     if (!v) return std::optional<std::uint64_t>{};
@@ -467,9 +477,10 @@ namespace {
 // Older stores lack tables: version 2 the holders index, derived from the
 // credentials table (each entry names its participant); versions 2 and 3
 // the cancelled table, empty in them (no setm that wrote them knew the
-// cancel record); versions 2 to 4 the readings table, empty likewise. Both in one write transaction
-// that also sets the version, so a store is either upgraded or left as it was. A read-only open
-// cannot write: it is refused with the way out.
+// cancel record); versions 2 to 4 the readings and keys tables, empty
+// likewise (no reading or hand-over record). Both in one write transaction that also sets the
+// version, so a store is either upgraded or left as it was. A read-only
+// open cannot write: it is refused with the way out.
 Result<std::string> old_version(lmdb::Env& env) {
     SETM_TRY(lmdb::Txn txn, lmdb::Txn::begin(env, false));
     auto meta = lmdb::Dbi::open(txn, "meta", false);
@@ -497,7 +508,7 @@ Status upgrade_old(lmdb::Env& env, const std::string& dir, bool read_only) {
             .with_hint(
                 "any tool that writes the store (setm-mine, setm-settle) upgrades it in "
                 "place: it adds the index of each participant's credentials and the tables "
-                "of cancelled orders and of meter readings");
+                "of cancelled orders, meter readings and handed-over keys");
     return lmdb::write_txn(env, [&](lmdb::Txn& txn) -> Status {
         SETM_TRY(StoreDbs d, open_dbs(txn, true)); // creates the missing tables
         SETM_TRY(std::string version, meta_get(txn, d, "version"));
@@ -784,7 +795,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
                             const std::vector<BlockHeader>& headers) {
     const StoreDbs& d = st.dbs_;
     Entries hdr, idx, recs, creds, parts, holders, meters, orders, slots, cleared, cancelled,
-        readings;
+        readings, keys;
     for (std::size_t h = 0; h < headers.size(); ++h) {
         const auto key = str_of(be64(h));
         hdr[key] = str_of(serialize_header(headers[h]));
@@ -804,6 +815,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
     for (const auto& [id, e] : replay.cancelled) cancelled[str_of(id)] = str_of(seal(e));
     for (const auto& [k, id] : replay.readings)
         readings[reading_key(k.first, k.second)] = str_of(id);
+    for (const auto& [k, l] : replay.key_links) keys[str_of(k)] = str_of(seal(l));
     std::size_t blocks = 0;
     SETM_CHECK(st.each(d.blocks, [&](std::string_view k, std::string_view) -> Status {
         if (!hdr.count(std::string(k)))
@@ -831,6 +843,7 @@ Status Store::check_indexes(const TxnState& st, const MemoryState& replay,
         return make_error(Exit::verify_failed, "bad index",
                           "meta authority differs from the replay");
     SETM_CHECK(compare_db(st.txn_, d.readings, "readings", readings));
+    SETM_CHECK(compare_db(st.txn_, d.keys, "keys", keys));
     SETM_TRY(std::uint64_t height, st.height());
     if (headers.empty() || height != headers.size() - 1)
         return make_error(Exit::verify_failed, "bad index",

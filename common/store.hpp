@@ -30,6 +30,9 @@
 //   readings      slot (8 bytes BE, sign bit flipped) || meter id ->
 //                 the reading's id (32): one reading per meter and slot
 //                 (version 5; an older store gains it, empty, like cancelled)
+//   keys          participant id (of a key) -> SHA-256 || cereal KeyLink:
+//                 the keys hand-overs named (version 5; an older store
+//                 gains it, empty: no setm that wrote one knew hand-overs)
 // Stored values carry their own SHA-256 so that a changed byte is reported
 // as such before cereal ever reads a length from it.
 //
@@ -63,7 +66,7 @@ class Store;
 // The named databases of one environment.
 struct StoreDbs {
     lmdb::Dbi meta, blocks, headers, block_index, records, credentials, participants, holders,
-        meters, orders, slot_orders, cleared, cancelled, readings;
+        meters, orders, slot_orders, cleared, cancelled, readings, keys;
 };
 
 // The chain state as one transaction sees it.
@@ -88,6 +91,7 @@ public:
     Result<AuthorityState> authority() const override;
     Result<std::optional<Hash32>> reading(const std::string& meter,
                                           std::int64_t slot) const override;
+    Result<std::optional<KeyLink>> key_link(const ParticipantId& key) const override;
 
     Result<Tip> tip() const;
     Result<Block> block(std::uint64_t height) const;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "authority.hpp"
@@ -40,6 +41,7 @@ struct Options {
     std::string zone, meter, max_energy, valid_from, valid_until;
     unsigned days = 365;
     bool renew = false;
+    std::string replaces; // a hand-over: the old key's participant id, identity file or name
     std::uint64_t serial = 0;
     // revoke
     std::string reason = "revoked by the authority";
@@ -170,7 +172,7 @@ Status cmd_init(const Options& o) {
 // ---- register -----------------------------------------------------------------------
 Result<CredentialTerms> terms_of(const Options& o, std::int64_t now) {
     CredentialTerms t;
-    if (o.roles.empty())
+    if (o.roles.empty() && o.replaces.empty()) // a hand-over keeps the old roles
         return make_error(Exit::usage, "missing --role", "give at least one --role");
     for (const auto& r : o.roles) {
         auto bit = parse_role(r);
@@ -238,6 +240,83 @@ Result<std::string> issue_all(const TxnState& st, const SecretKey& key,
     return out;
 }
 
+// --replaces OLD: a participant id (32 hex digits), a file holding the old
+// key's identity or credential, or the name on the credential of a key on
+// the chain that no hand-over has replaced (one such participant).
+Result<ParticipantId> resolve_old(const TxnState& st, const std::string& old) {
+    if (auto id = participant_from_hex(old)) return *id;
+    if (::access(old.c_str(), F_OK) == 0) {
+        SETM_TRY(auto in, open_input(old));
+        std::optional<ParticipantId> found;
+        SETM_CHECK(
+            each_object(in->stream(), [&](const rapidjson::Value& obj, std::size_t) -> Status {
+                if (found) return ok_status();
+                if (auto i = identity_from_json(obj)) {
+                    found = i->body.signer();
+                    return ok_status();
+                }
+                SETM_TRY(Record r, record_from_json(obj));
+                if (const auto* c = std::get_if<Signed<Credential>>(&r))
+                    found = c->body.participant;
+                return ok_status();
+            }));
+        if (found) return *found;
+        return make_error(Exit::usage, "bad --replaces", old + " holds no identity or credential");
+    }
+    std::set<ParticipantId> named;
+    SETM_CHECK(st.each_credential([&](const RegistryEntry& e) -> Status {
+        if (e.credential.body.name != old) return ok_status();
+        SETM_TRY(auto link, st.key_link(e.credential.body.participant));
+        if (!link || link->next == ParticipantId{}) named.insert(e.credential.body.participant);
+        return ok_status();
+    }));
+    if (named.size() == 1) return *named.begin();
+    return make_error(Exit::usage, "bad --replaces",
+                      named.empty() ? "no key on the chain is named \"" + old + "\""
+                                    : "more than one participant is named \"" + old + "\"")
+        .with_hint("give the old key's participant id, or its identity or credential file");
+}
+
+Result<std::string> issue_handover_lines(const TxnState& st, const SecretKey& key,
+                                         const InputIdentity& id, const CredentialTerms& terms,
+                                         const std::string& replaces, std::uint64_t serial) {
+    SETM_TRY(ParticipantId old, resolve_old(st, replaces));
+    auto records = issue_handover(st, key, old, id.id, terms, serial, "key handed over");
+    if (!records) return records.error().at_line(id.line);
+    std::string out;
+    for (const Record& r : *records) out += to_json(r) + "\n";
+    return out;
+}
+
+// register --replaces OLD: one new key takes over from OLD; serials as below.
+Status cmd_handover(const Options& o, const CredentialTerms& terms, const SecretKey& key) {
+    const bool reserve = o.serial == 0;
+    SETM_TRY(Store store, Store::open(o.store, !reserve));
+    SETM_TRY(auto ids, read_identities(o));
+    if (ids.size() != 1)
+        return make_error(
+            Exit::usage, "one new key",
+            "--replaces with " + std::to_string(ids.size()) + " identities on the input; give one");
+    SETM_TRY(auto snap, store.snapshot());
+    std::uint64_t serial = o.serial;
+    if (reserve) {
+        SETM_TRY(serial, snap->state().next_serial());
+    }
+    SETM_TRY(std::string out,
+             issue_handover_lines(snap->state(), key, ids[0], terms, o.replaces, serial));
+    if (reserve) {
+        SETM_TRY(serial, store.reserve_serials(1));
+        snap.reset();
+        SETM_TRY(snap, store.snapshot());
+        SETM_TRY(out, issue_handover_lines(snap->state(), key, ids[0], terms, o.replaces, serial));
+    }
+    SETM_CHECK(tool::print(out));
+    if (tool::person_watching())
+        std::cerr << kTool << ": issued a hand-over and the new key's credential; mine them "
+                  << "together, in this order, with setm-mine\n";
+    return ok_status();
+}
+
 // Without --serial the serials are reserved in the store (Store::
 // reserve_serials), but only once every credential passed with provisional
 // ones: a refused register reserves nothing.
@@ -245,6 +324,7 @@ Status cmd_register(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(CredentialTerms terms, terms_of(o, now));
     SETM_TRY(SecretKey key, load_key(o));
+    if (!o.replaces.empty()) return cmd_handover(o, terms, key);
     const bool reserve = o.serial == 0;
     SETM_TRY(Store store, Store::open(o.store, !reserve));
     SETM_TRY(auto ids, read_identities(o));
@@ -378,6 +458,10 @@ Status cmd_list(const Options& o) {
         SETM_TRY(CredentialStatus status, registry_status(st, e, now));
         j.field("status", status_name(status));
         if (e.revoked) j.field("revoked_at", format_utc(e.revoked_at));
+        SETM_TRY(auto link, st.key_link(c.participant)); // a key a hand-over named
+        if (link) j.field("holder", participant_hex(link->holder));
+        if (link && link->next != ParticipantId{})
+            j.field("replaced_by", participant_hex(link->next));
         j.field("height", static_cast<std::uint64_t>(e.height));
         j.end_object();
         out += j.str() + "\n";
@@ -591,6 +675,12 @@ CLI::App* add_register(CLI::App& app, Options& o) {
     reg->add_flag("--renew", o.renew,
                   "Renew: each participant holds a credential lasting past --valid-from, which "
                   "this one takes over from then");
+    reg->add_option("--replaces", o.replaces,
+                    "Hand over: the one identity on the input is a new key that takes over from "
+                    "the old key OLD (participant id, identity or credential file, or name) at "
+                    "--valid-from; prints the hand-over, then the credential")
+        ->excludes("--renew")
+        ->option_text("OLD");
     reg->add_option("--serial", o.serial,
                     "First serial number (default: one above the highest on the chain or reserved "
                     "by an earlier register)")

@@ -299,7 +299,7 @@ Result<StatementRange> statement_range(const Options& o) {
 
 // The statement of the trades as promised, or (--metered) as delivered.
 Status print_statement(const Options& o, const StatementBuilder& statement,
-                       const MeteredBuilder& metered) {
+                       const MeteredBuilder& metered, const StateReader& tip) {
     std::string out;
     if (o.metered) {
         SETM_TRY(MeteredStatement m, metered.finish());
@@ -308,7 +308,7 @@ Status print_statement(const Options& o, const StatementBuilder& statement,
         out += metered_balance_json(m) + "\n";
         return tool::print(out);
     }
-    SETM_TRY(Statement st, statement.finish());
+    SETM_TRY(Statement st, statement.finish(&tip));
     if (o.format == "csv") {
         out = statement_csv(st);
     } else {
@@ -393,7 +393,7 @@ Status run(const Options& o) {
     if (o.open_book) SETM_CHECK(print_open_book(o, *v->state, now));
     if (o.statement) {
         SETM_CHECK(collected);
-        SETM_CHECK(print_statement(o, statement, metered));
+        SETM_CHECK(print_statement(o, statement, metered, *v->state));
     }
     if (tool::person_watching())
         std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16)

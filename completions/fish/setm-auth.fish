@@ -52,6 +52,7 @@ complete -c setm-auth -n '__fish_seen_subcommand_from register' -l valid-from -x
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l valid-until -x -d 'End of validity (default --days after the start)'
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l days -x -d 'Days of validity (default 365)'
 complete -c setm-auth -n '__fish_seen_subcommand_from register' -l renew -d 'Renew a credential that lasts past the start, ahead of its end'
+complete -c setm-auth -n '__fish_seen_subcommand_from register' -l replaces -r -F -d 'Hand over from the old key (participant id, identity file or name)'
 complete -c setm-auth -n '__fish_seen_subcommand_from register revoke' -l serial -x -d 'Serial number'
 
 # revoke, rotate

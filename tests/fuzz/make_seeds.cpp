@@ -124,10 +124,18 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     const SecretKey successor = key_from_seed(fuzz::seed_of(6), "authority-2");
     Authority hand{c.authority.id(), successor.name, successor.ed25519, successor.x25519, {}, kT0,
                    "hand-over"};
-    const auto handover = sign_record(hand, id, c.authority.seed);
+    const auto rotation = sign_record(hand, id, c.authority.seed);
     Credential late_body = credential(c, c.consumer, role_consumer, 2);
     late_body.authority = successor.id();
     const auto late = sign_record(late_body, id, successor.seed);
+    // A hand-over of the producer to a fresh key, then that key's credential.
+    const SecretKey next = key_from_seed(fuzz::seed_of(7), "producer");
+    const auto handover =
+        sign_record(Handover{c.producer.id(), next.id(), kT0, "key lost", c.authority.id()}, id,
+                    c.authority.seed);
+    Credential nc = credential(c, next, role_producer, 4);
+    nc.valid_from = kT0;
+    const auto cn = sign_record(nc, id, c.authority.seed);
     const std::vector<Record> admit{cp, cc, ca};
 
     out.write("batch", "admit", lines(admit));
@@ -140,11 +148,14 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     out.write("batch", "cancel", lines({cp, cc, ca, o1, r1, o2, cancel, t3}));
     out.write("batch", "cancel-after-trade", lines({cp, cc, ca, o1, r1, t1, cancel}));
     out.write("batch", "cancel-foreign", lines({cp, cc, ca, o1, r1, foreign}));
-    out.write("batch", "handover", lines({cp, handover, late, cc, ca, o1, r1, t1}));
+    out.write("batch", "rotation", lines({cp, rotation, late, cc, ca, o1, r1, t1}));
+    out.write("batch", "handover", lines({cp, cc, ca, handover, cn, o1}));
+    out.write("batch", "handover-alone", lines({cp, cc, ca, handover}));
 
     const std::vector<std::pair<std::string, Record>> one{
-        {"genesis", c.genesis}, {"credential", cp}, {"revocation", rev}, {"offer", o1},
-        {"request", r1},        {"trade", t1},      {"cancel", cancel},  {"authority", handover}};
+        {"genesis", c.genesis}, {"credential", cp},      {"revocation", rev},
+        {"offer", o1},          {"request", r1},         {"trade", t1},
+        {"cancel", cancel},     {"authority", rotation}, {"handover", handover}};
     for (const auto& [name, r] : one) out.write("json_record", name, to_json(r));
 
     for (const auto* k : {&c.authority, &c.producer, &c.consumer})
@@ -169,8 +180,9 @@ void write_chain_seeds(const Out& out, const fuzz::FuzzChain& c) {
     stored(3, "cancelled", encode_binary(CancelEntry{cancel.id(), 2000, 2}));
     AuthorityState after = genesis_authority(c.genesis.body);
     after.terms.push_back(
-        AuthorityTerm{successor.name, successor.ed25519, successor.x25519, 2, handover.id()});
+        AuthorityTerm{successor.name, successor.ed25519, successor.x25519, 2, rotation.id()});
     stored(4, "authority", encode_binary(after));
+    stored(5, "key-link", encode_binary(KeyLink{c.producer.id(), {}, next.id(), 0, 0, 2, kT0}));
 
     auto header = [&](const std::string& name, const BlockHeader& h) {
         const auto raw = serialize_header(h);

@@ -202,7 +202,7 @@ TEST_CASE("chain: credentials outside their validity window", "[chain]") {
     Error e = refused(st, {offer}, kT0 - 1);
     CHECK(e.code == Exit::rejected);
     CHECK(e.reason == "wrong user");
-    CHECK(e.detail.find("not valid before") != std::string::npos);
+    CHECK(e.detail.find("not valid until") != std::string::npos);
     CHECK(accepted(st, {offer}, kT0));
     CHECK(accepted(st, {offer}, kT0 + kHour - 1));
     e = refused(st, {offer}, kT0 + kHour);

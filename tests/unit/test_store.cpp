@@ -323,18 +323,23 @@ TEST_CASE("store: a version 3 store gains the cancelled table when opened for wr
     Store again = must(Store::open(f.path, true)); // version 5 now
 }
 
-TEST_CASE("store: a version 4 store gains the readings table when opened for writing",
-          "[store][metering]") {
+TEST_CASE(
+    "store: a version 4 store gains the readings and keys tables; a hand-over is stored "
+    "and verified",
+    "[store][metering][handover]") {
     Fixture f;
     {
         Store s = must(Store::create(f.path, f.c.genesis_block));
         build_market(s, f.c);
     }
-    // What setm before meter readings wrote: no readings database, version 4.
+    // What setm before meter readings and hand-overs wrote: neither
+    // database, version 4.
     tamper(f.path, [&](lmdb::Txn& txn) -> Status {
-        SETM_TRY(lmdb::Dbi readings, lmdb::Dbi::open(txn, "readings", false));
-        if (int rc = mdb_drop(txn.get(), readings.id, 1); rc != 0)
-            return make_error(Exit::io, "drop", mdb_strerror(rc));
+        for (const char* name : {"readings", "keys"}) {
+            SETM_TRY(lmdb::Dbi db, lmdb::Dbi::open(txn, name, false));
+            if (int rc = mdb_drop(txn.get(), db.id, 1); rc != 0)
+                return make_error(Exit::io, "drop", mdb_strerror(rc));
+        }
         SETM_TRY(lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", false));
         return lmdb::put(txn, meta, lmdb::as_val(std::string_view("version")),
                          lmdb::as_val(std::string_view("4")));
@@ -343,13 +348,24 @@ TEST_CASE("store: a version 4 store gains the readings table when opened for wri
     CHECK(e.reason == "store version");
     CHECK(e.detail.find("is version 4") != std::string::npos);
     CHECK(e.hint.find("meter readings") != std::string::npos);
+    CHECK(e.hint.find("handed-over keys") != std::string::npos);
+    const SecretKey p2 = key_of(9, "producer");
     {
-        Store s = must(Store::open(f.path, false));
+        Store s = must(Store::open(f.path, false)); // version 5 now
+        CHECK_FALSE(must(must(s.snapshot())->state().reading("m", kT0)));
+        CHECK_FALSE(must(must(s.snapshot())->state().key_link(f.c.producer.id())));
+        const std::int64_t t = kT0 + 20 * kMinute;
+        auto cred = f.c.credential_body(p2, role_producer, 4);
+        cred.valid_from = t;
+        const Handover h{f.c.producer.id(), p2.id(), t, "key lost", f.c.authority.id()};
+        REQUIRE(append(s, f.c, {sign_record(h, f.c.id, f.c.authority.seed), f.c.admit(cred)}, t));
         const auto snap = must(s.snapshot());
-        CHECK_FALSE(must(snap->state().reading("m", kT0)));
+        CHECK(must(holder_of(snap->state(), p2.id())) == f.c.producer.id());
+        CHECK(must(snap->state().key_link(f.c.producer.id()))->next == p2.id());
     }
-    CHECK(verify_store(f.path));
-    Store again = must(Store::open(f.path, true)); // version 5 now
+    auto v = verify_store(f.path); // the readings and keys tables against the replay
+    REQUIRE(v);
+    CHECK(v->state->key_links.size() == 2);
 }
 
 TEST_CASE("store: append_if_tip appends, a stale tip is busy", "[store]") {

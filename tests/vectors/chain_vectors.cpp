@@ -53,7 +53,9 @@ const KeySpec kKeySpecs[] = {
     {"school", "0808080808080808080808080808080808080808080808080808080808080808",
      "a consumer of the market books"},
     {"authority-2027", "0909090909090909090909090909090909090909090909090909090909090909",
-     "the authority's successor: a hand-over names it in block 4"},
+     "the authority's successor: a hand-over names it in block 5"},
+    {"home2", "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a",
+     "home's second key, which a hand-over gives home's place"},
     {"rfc8032-test1", "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
      "RFC 8032 section 7.1 TEST 1"},
 };
@@ -123,6 +125,8 @@ constexpr const char* kReadTime = "2026-11-26T12:31:00Z"; // after the slot
 constexpr const char* kTariffFrom = "2026-11-27T00:00:00Z";
 constexpr const char* kRotateTime = "2026-11-26T13:00:00Z";
 constexpr const char* kBlock5Time = "2026-11-26T13:01:00Z";
+constexpr const char* kHandoverTime = "2026-11-26T14:00:00Z";
+constexpr const char* kBlock6Time = "2026-11-26T14:01:00Z";
 
 struct Registration {
     const char* name;
@@ -281,6 +285,16 @@ Result<Chain> build_chain(const Keys& keys) {
              issue_rotation(st, authority, identity_of(keys.at("authority-2027")), rotation));
     SETM_CHECK(append(chain, st, {Record(handover)}, kBlock5Time,
                       "the authority hands over to a new key: one leaf"));
+    // home lost its key: the new authority hands home over to home2 (serial 6).
+    CredentialTerms terms;
+    terms.valid_from = utc(kHandoverTime);
+    terms.valid_until = terms.valid_from + 365 * 86400;
+    SETM_TRY(std::vector<Record> handed,
+             issue_handover(st, keys.at("authority-2027"), keys.at("home").id(),
+                            identity_of(keys.at("home2")), terms, 6, "key handed over"));
+    SETM_CHECK(append(chain, st, std::move(handed), kBlock6Time,
+                      "a hand-over, then the new key's credential: home's key revoked, home2 "
+                      "carries on"));
     return chain;
 }
 

@@ -102,6 +102,15 @@ def make_authority(t, a, keys):
                  "--reason", a["reason"], "--now", a["time"])
 
 
+def make_handover(t, h, c, keys):
+    """setm-auth register --replaces prints the hand-over and the credential c."""
+    args = ["register", "--store", t.store, "--key", t.key(keys[h["authority"]]), "--replaces",
+            h["participant"], "--serial", str(c["serial"]), "--valid-from", h["time"],
+            "--valid-until", c["valid_until"], "--now", h["time"]]
+    with open(os.path.join(t.work, c["name"] + ".id.json")) as f:
+        return t.run("setm-auth", *args, stdin=f.read())
+
+
 def make_cancel(t, c, records, keys):
     tool = "setm-offer" if records[c["order"]]["type"] == "offer" else "setm-request"
     return t.run(tool, "--key", t.key(keys[c["owner"]]), "--store", t.store, "--cancel", c["order"],
@@ -142,9 +151,13 @@ def block_input(t, block, records, keys):
     recs = [records[r["id"]]["json"] for r in block["records"]]
     out = ""
     trades = [r for r in recs if r["type"] == "trade"]
-    for r in recs:
+    for i, r in enumerate(recs):
         kind = r["type"]
-        if kind == "credential":
+        if kind == "credential" and i > 0 and recs[i - 1]["type"] == "handover":
+            continue  # made with its hand-over
+        if kind == "handover":
+            out += make_handover(t, r, recs[i + 1], keys)
+        elif kind == "credential":
             out += make_credential(t, r, keys)
         elif kind == "revocation":
             out += make_revocation(t, r, keys)

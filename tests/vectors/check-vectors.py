@@ -196,7 +196,7 @@ def check_records(d, tmp, keys):
         check(ed25519_verifies(tmp, bytes.fromhex(r["public_key"]), data,
                                bytes.fromhex(r["signature"])), f"{what}: signature (openssl)")
         if r["type"] in ("identity", "credential", "revocation", "offer", "request", "cancel",
-                         "authority"):
+                         "authority", "handover"):
             check(signer.canonical(j) == data, f"{what}: sign-record.py makes other bytes")
         ids[r["id"]] = r
     return ids
