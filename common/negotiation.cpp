@@ -39,35 +39,75 @@ Status check_fee(const MarketParams& p) {
 // per slot, gate) over the chain as the block that carries them will be.
 struct Admitted {
     StateDelta block;
-    std::vector<const LineRecord*> fresh; // in input order
+    std::vector<const LineRecord*> fresh; // in input order: orders and readings
     std::vector<Hash32> fresh_ids;        // their ids
+    std::vector<const LineRecord*> early; // readings whose slot is not over yet
 };
 
-// Why each input line fails, if it does (not an order, or a rule: a new
-// order against the chain and the batch before it; an order already on the
-// chain, which its book brings anyway, only if its slot is over), and the
-// new orders applied in input order. Bad signatures are found after the
+bool is_order(const Record& r) {
+    return std::holds_alternative<Signed<Offer>>(r) || std::holds_alternative<Signed<Request>>(r);
+}
+
+// A reading whose slot ends after `now`: the block of this batch would
+// refuse it ("slot not over"), so it waits for a later batch, like an
+// order whose slot is not cleared yet.
+bool reading_early(const Record& r, std::int64_t now) {
+    const auto* s = std::get_if<Signed<Reading>>(&r);
+    return s && s->body.slot + std::int64_t{s->body.slot_minutes} * 60 > now;
+}
+
+// Why each input line fails, if it does (neither an order nor a reading,
+// or a rule: a new order or reading against the chain and the batch before
+// it; an order already on the chain, which its book brings anyway, only if
+// its slot is over; a reading already on the chain never), and the new
+// records applied in input order. Bad signatures are found after the
 // rules, on every core.
 struct Checked {
     std::vector<std::optional<Error>> failure;
     StateDelta block;
     std::vector<std::size_t> applied; // the lines applied to block, in order
+    std::vector<bool> early;          // readings whose slot is not over: not applied
 };
+
+// A reading already on the chain is skipped (given again, or carried by a
+// batch that mined it); one whose slot is not over waits; any other is
+// applied like a new order.
+std::optional<Error> check_reading(const StateReader& chain, Checked& c, std::size_t i,
+                                   const LineRecord& in, const Hash32& id, std::int64_t now,
+                                   DeferredSignatures& sigs) {
+    auto known = chain.has_record(id);
+    if (!known) return known.error();
+    if (*known) return std::nullopt;
+    if (reading_early(in.record, now)) {
+        c.early[i] = true;
+        return std::nullopt;
+    }
+    if (Status s = apply_record(c.block, in.record, id, now, 0, &sigs, i); !s) return s.error();
+    c.applied.push_back(i);
+    return std::nullopt;
+}
 
 Checked check_input(const StateReader& chain, const std::vector<LineRecord>& input,
                     const std::vector<Hash32>& ids, const BatchOptions& opt) {
-    Checked c{std::vector<std::optional<Error>>(input.size()), StateDelta(chain), {}};
+    Checked c{std::vector<std::optional<Error>>(input.size()),
+              StateDelta(chain),
+              {},
+              std::vector<bool>(input.size())};
     DeferredSignatures sigs;
     std::set<Hash32> seen;
     for (std::size_t i = 0; i < input.size(); ++i) {
         const Record& r = input[i].record;
-        if (!std::holds_alternative<Signed<Offer>>(r) &&
-            !std::holds_alternative<Signed<Request>>(r)) {
+        const bool reading = std::holds_alternative<Signed<Reading>>(r);
+        if (!is_order(r) && !reading) {
             c.failure[i] = make_error(Exit::bad_input, "not an order",
                                       std::string("a ") + record_type(r) + " record");
             continue;
         }
-        if (!seen.insert(ids[i]).second) continue; // the same order twice: once is enough
+        if (!seen.insert(ids[i]).second) continue; // the same record twice: once is enough
+        if (reading) {
+            c.failure[i] = check_reading(chain, c, i, input[i], ids[i], opt.now, sigs);
+            continue;
+        }
         auto entry = chain.order(ids[i]);
         if (!entry) {
             c.failure[i] = entry.error();
@@ -86,7 +126,7 @@ Checked check_input(const StateReader& chain, const std::vector<LineRecord>& inp
     if (sigs.verify(opt.threads)) {
         // Several may be bad: find them all (rare path, checked one by one).
         for (std::size_t i = 0; i < input.size(); ++i) {
-            if (c.failure[i]) continue; // not an order, or refused by a rule
+            if (c.failure[i] || c.early[i]) continue; // not checked, or refused by a rule
             const Record& r = input[i].record;
             auto serial = c.block.serial_of(record_signer(r));
             if (!serial || !*serial) continue;
@@ -119,7 +159,9 @@ Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& 
         if (!opt.skip_invalid) return e;
         rejected.push_back({input[i].line, ids[i], record_type(r), e});
     }
-    Admitted a{all_good ? std::move(c.block) : StateDelta(chain), {}, {}};
+    Admitted a{all_good ? std::move(c.block) : StateDelta(chain), {}, {}, {}};
+    for (std::size_t i = 0; i < input.size(); ++i)
+        if (c.early[i]) a.early.push_back(&input[i]);
     if (all_good) {
         for (std::size_t i : c.applied) {
             a.fresh.push_back(&input[i]);
@@ -129,7 +171,7 @@ Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& 
     }
     DeferredSignatures verified; // checked above: never verified again
     for (std::size_t i = 0; i < input.size(); ++i) {
-        if (c.failure[i]) continue;
+        if (c.failure[i] || c.early[i]) continue;
         SETM_TRY(bool known, a.block.has_record(ids[i]));
         if (known) continue; // on the chain, or given twice
         SETM_CHECK(apply_record(a.block, input[i].record, ids[i], opt.now, 0, &verified, i));
@@ -143,7 +185,8 @@ Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& 
 // orders on the chain, not begun, and, with a gate, closed and not cleared.
 Result<std::set<std::int64_t>> slots_to_clear(const Admitted& a, std::int64_t now) {
     std::set<std::int64_t> all, out;
-    for (const LineRecord* in : a.fresh) all.insert(order_facts(in->record).slot);
+    for (const LineRecord* in : a.fresh)
+        if (is_order(in->record)) all.insert(order_facts(in->record).slot);
     SETM_CHECK(a.block.base()->each_slot_order(now + 1, INT64_MAX, [&](const SlotOrder& o) {
         all.insert(o.key.slot);
         return ok_status();
@@ -230,9 +273,12 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
     SETM_TRY(res.trades, sign_trades(chain, agent, res.market.matches, opt));
     // Every new order goes first, so that the chain holds the book the
     // trades come from (and the orders not matched yet, for later
-    // clearings); sorted by id.
-    std::map<Hash32, const LineRecord*> fresh;
-    for (std::size_t k = 0; k < a.fresh.size(); ++k) fresh[a.fresh_ids[k]] = a.fresh[k];
+    // clearings), then the new readings; each sorted by id.
+    std::map<Hash32, const LineRecord*> fresh, readings;
+    for (std::size_t k = 0; k < a.fresh.size(); ++k)
+        (is_order(a.fresh[k]->record) ? fresh : readings)[a.fresh_ids[k]] = a.fresh[k];
+    for (const auto& [id, in] : readings) res.readings.push_back(in->record);
+    for (const LineRecord* in : a.early) res.early_readings.push_back(in->record);
     for (const auto& [id, in] : fresh) res.new_orders.push_back(in->record);
     for (const MarketOrder& left : res.market.leftovers) {
         SETM_TRY(auto e, a.block.order(left.id));

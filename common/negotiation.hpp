@@ -34,7 +34,9 @@ struct Rejected {
 };
 
 struct BatchResult {
-    std::vector<Record> new_orders; // every admitted order not yet on the chain, once each
+    std::vector<Record> new_orders;     // every admitted order not yet on the chain, once each
+    std::vector<Record> readings;       // every admitted reading not yet on the chain, once each
+    std::vector<Record> early_readings; // readings whose slot is not over at `now`: carried
     std::vector<Signed<Trade>> trades;
     std::vector<Record> unmatched; // orders with energy left, to carry to the next batch
     std::vector<std::int64_t> unmatched_remaining_wh;

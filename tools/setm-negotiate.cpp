@@ -193,9 +193,11 @@ Status run(const Options& o) {
 
     std::string out;
     for (const auto& r : res.new_orders) out += to_json(r) + "\n";
+    for (const auto& r : res.readings) out += to_json(r) + "\n";
     for (const auto& t : res.trades) out += to_json(Record(t)) + "\n";
     if (unmatched)
-        for (const auto& r : res.unmatched) unmatched->line(to_json(r));
+        for (const auto* v : {&res.unmatched, &res.early_readings})
+            for (const auto& r : *v) unmatched->line(to_json(r));
     for (const auto& r : res.rejected) {
         if (rejects) rejects->line(rejected_json(r));
         std::cerr << kTool << ": rejected: " << r.error.message() << "\n";

@@ -8,6 +8,7 @@
 #include "authority.hpp"
 #include "fixtures.hpp"
 #include "metering.hpp"
+#include "negotiation.hpp"
 #include "orders.hpp"
 
 using namespace setm;
@@ -260,4 +261,39 @@ TEST_CASE("metering: the metered statement settles the delivered energy and bala
     CHECK(s.lines[2].participant == op);
     CHECK(s.lines[2].grid_imbalance == 1500 * 10000);
     CHECK(s.imbalance + s.grid_imbalance == 0);
+}
+
+TEST_CASE(
+    "metering: the agent's batch admits readings: new ones once, early ones carried, ones on "
+    "the chain skipped, refused ones rejected by name",
+    "[metering][negotiation]") {
+    Metered m;
+    const auto on_chain = m.reading(m.c.producer, "m-p", 1500, 0);
+    REQUIRE(m.apply({on_chain}, kAfter));
+    const auto fresh = m.reading(m.c.consumer, "m-c", 0, 800);
+    const auto dup = m.reading(m.c.producer, "m-p", 1400, 0);
+    const auto early = m.reading(m.c.consumer, "m-c", 0, 100, kSlot + 30 * kMinute);
+    const std::vector<LineRecord> in{{on_chain, 1}, {fresh, 2}, {dup, 3}, {early, 4}, {fresh, 5}};
+    BatchOptions opt;
+    opt.market = chain_market(m.st.genesis());
+    opt.now = kAfter + kMinute; // the next slot, `early`'s, ends at kAfter + 30 minutes
+    opt.skip_invalid = true;
+    const BatchResult r = must(run_batch(m.st, m.c.agent, in, opt));
+    REQUIRE(r.readings.size() == 1);
+    CHECK(record_id(r.readings[0]) == fresh.id());
+    REQUIRE(r.early_readings.size() == 1);
+    CHECK(record_id(r.early_readings[0]) == early.id());
+    REQUIRE(r.rejected.size() == 1);
+    CHECK(r.rejected[0].line == 3);
+    CHECK(r.rejected[0].type == "reading");
+    CHECK(r.rejected[0].error.reason == "duplicate reading");
+    CHECK(r.new_orders.empty());
+    CHECK(r.trades.empty());
+    // Once every line passes, the block check_input built is the batch's.
+    const BatchResult good = must(run_batch(m.st, m.c.agent, {{fresh, 1}, {early, 2}}, opt));
+    CHECK(good.readings.size() == 1);
+    CHECK(good.early_readings.size() == 1);
+    // Without --skip-invalid the refused reading stops the batch.
+    opt.skip_invalid = false;
+    CHECK(must_fail(run_batch(m.st, m.c.agent, in, opt)).reason == "duplicate reading");
 }
