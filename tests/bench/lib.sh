@@ -29,7 +29,11 @@ bench_start() {
     export PATH="$bin:$PATH" LC_ALL=C
     unset SETM_STORE SETM_NATS SETM_PASSPHRASE
     work=$(mktemp -d "${TMPDIR:-/tmp}/setm-$2.XXXXXX") || exit 1
-    trap 'rm -rf "$work"' EXIT
+    if [ -n "${SETM_BENCH_KEEP:-}" ]; then # keep it, to look at or rerun a stage by hand
+        echo "$2: work directory $work (kept: SETM_BENCH_KEEP)" >&2
+    else
+        trap 'rm -rf "$work"' EXIT
+    fi
     cd "$work" || exit 1
     exec 3>&1
 }
