@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # growth.sh BINDIR [SIZE...] | growth.sh BINDIR --smoke - linear growth
 # (issue 12, point 5): for each SIZE orders (default 10000 100000 1000000)
-# a fresh chain with the default settings, SIZE/1000 participants (at least
-# 8; half producers, half consumers) each signing its share as one --csv
-# profile over 96 half-hour slots, then three stages timed with their peak
-# memory: setm-negotiate of the orders, setm-mine --split --summary of its
+# a fresh chain with the default settings (but --max-records SIZE/50 above
+# 500,000 orders: a slot's trades must fit in one block), SIZE/1000
+# participants (at least 8; half producers, half consumers) each signing its
+# share as one --csv profile over 96 half-hour slots (two days), then three
+# stages timed with their peak memory: setm-negotiate of the orders, setm-mine --split --summary of its
 # output, setm-verify of the chain. One JSON line per stage and size, then
 # one "growth" line per stage: microseconds and bytes of peak memory per
 # order at each size, and each divided by the smallest size's (1 = linear;
@@ -27,8 +28,8 @@ if [ "${sizes[0]}" = --smoke ]; then sizes=(40 80) max=50 smoke=true; fi
 bench_start "$bindir" growth
 top=$PWD
 
-# A participant's share of the orders over 96 slots from the next day on,
-# prices overlapping so that about half trade (as bench-tools.sh).
+# A participant's share of the orders over the 96 slots of the next two
+# days, prices overlapping so that about half trade (as bench-tools.sh).
 profiles() {
     awk -v people=$people -v n=$1 'BEGIN {
         per = int((n + people - 1) / people)
@@ -37,7 +38,7 @@ profiles() {
             print "slot,energy,price" > f
             for (i = 0; i < per && p * per + i < n; i++) {
                 s = (p + i) % 96
-                printf "2026-11-26T%02d:%02d:00Z,%dWh,%d\n", int(s / 4) % 24, s % 2 * 30,
+                printf "2026-11-%02dT%02d:%02d:00Z,%dWh,%d\n", 26 + int(s / 48), int(s % 48 / 2), s % 2 * 30,
                     1000 + (p * 37 + i * 11) % 4000, 30 + (p * 7 + i * 3) % 20 > f
             }
             close(f)
@@ -51,8 +52,12 @@ for n in "${sizes[@]}"; do
     : >stages.jsonl
     setm-keygen --out authority.key --name authority --seed "$(seed 1)" >/dev/null || die keygen
     setm-keygen --out agent.key --name agent --seed "$(seed 2)" >agent.id.json || die keygen
+    # a slot's trades are mined in one block: above 500,000 orders (about
+    # 5,200 a slot) the default --max-records 10000 is raised to SIZE/50
+    limit=$max
+    [ -z "$limit" ] && ((n > 500000)) && limit=$((n / 50))
     setm-auth init --store chain --key authority.key --now 2026-11-25T08:00:00Z \
-        ${max:+--max-records "$max"} >/dev/null || die init
+        ${limit:+--max-records "$limit"} >/dev/null || die init
     people=$((n / 1000 > 8 ? n / 1000 / 2 * 2 : 8))
     participants $people $((people / 2)) 3>/dev/null
     profiles $n || die profiles
