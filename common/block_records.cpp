@@ -11,10 +11,11 @@ Hash32 merkle_root_of(const std::vector<Record>& records) {
     return merkle_root(ids);
 }
 
-std::string block_to_json(const Block& b, std::uint64_t height) {
+namespace {
+
+// What both forms print before the records: type, height, hash, header.
+void write_block_head(JsonOut& o, const Block& b, std::uint64_t height) {
     const auto raw = serialize_header(b.header);
-    JsonOut o;
-    o.begin_object();
     o.field("type", "block");
     o.field("height", static_cast<std::uint64_t>(height));
     o.field("hash", hash_to_hex(block_hash(b.header)));
@@ -27,9 +28,26 @@ std::string block_to_json(const Block& b, std::uint64_t height) {
     o.field("nonce", b.header.nonce);
     o.end_object();
     o.field("header_hex", to_hex(raw.data(), raw.size()));
+}
+
+} // namespace
+
+std::string block_to_json(const Block& b, std::uint64_t height) {
+    JsonOut o;
+    o.begin_object();
+    write_block_head(o, b, height);
     o.key("records").begin_array();
     for (const auto& r : b.records) write_json(o, r);
     o.end_array();
+    o.end_object();
+    return o.str();
+}
+
+std::string block_summary_json(const Block& b, std::uint64_t height) {
+    JsonOut o;
+    o.begin_object();
+    write_block_head(o, b, height);
+    o.field("record_count", static_cast<std::uint64_t>(b.records.size()));
     o.end_object();
     return o.str();
 }

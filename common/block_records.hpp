@@ -37,4 +37,8 @@ Hash32 merkle_root_of(const std::vector<Record>& records);
 // One JSON line: header fields, header hex, hash, height and the records.
 std::string block_to_json(const Block& b, std::uint64_t height);
 
+// The same line without the records: "record_count" in their place
+// (setm-mine --summary).
+std::string block_summary_json(const Block& b, std::uint64_t height);
+
 } // namespace setm

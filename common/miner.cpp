@@ -1,6 +1,9 @@
 #include "miner.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <string>
 
 #include "rules.hpp"
 
@@ -78,6 +81,61 @@ Result<Appended> mine_and_append(Store& store, const std::vector<Record>& record
         if (o.catch_up) SETM_CHECK(o.catch_up());
         if (o.retried) o.retried(tries + 1);
     }
+}
+
+Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records, std::uint32_t max,
+                                              std::size_t* bad_index) {
+    const std::size_t n = records.size();
+    if (max == 0 || n <= max) return std::vector<std::size_t>{n};
+    // A cut before position k is barred when a slot has trades on both sides.
+    std::map<std::int64_t, std::pair<std::size_t, std::size_t>> span; // slot: first, last
+    for (std::size_t i = 0; i < n; ++i)
+        if (auto* tr = std::get_if<Signed<Trade>>(&records[i])) {
+            auto [it, fresh] = span.try_emplace(tr->body.slot, i, i);
+            if (!fresh) it->second.second = i;
+        }
+    std::vector<int> open(n + 1, 0); // open[k] > 0: no cut before k
+    for (const auto& [slot, fl] : span) {
+        ++open[fl.first + 1];
+        --open[fl.second + 1];
+    }
+    for (std::size_t k = 1; k <= n; ++k) open[k] += open[k - 1];
+    std::vector<std::size_t> ends;
+    for (std::size_t start = 0; start < n;) {
+        std::size_t k = std::min(n, start + max);
+        while (k > start && k < n && open[k] > 0) --k;
+        if (k == start) {
+            if (bad_index) *bad_index = start;
+            return make_error(Exit::bad_input, "block too large",
+                              "the trades of one slot, from record " + std::to_string(start + 1) +
+                                  " on, are more than the chain's max_records (" +
+                                  std::to_string(max) + ") and cannot be split");
+        }
+        ends.push_back(k);
+        start = k;
+    }
+    return ends;
+}
+
+Status mine_and_append_split(Store& store, std::vector<Record> records, std::int64_t now,
+                             const AppendOptions& o,
+                             const std::function<Status(const Appended&)>& appended,
+                             std::size_t* bad_index) {
+    SETM_TRY(auto ends, split_points(records, store.genesis().max_records, bad_index));
+    std::size_t start = 0;
+    for (std::size_t end : ends) {
+        std::vector<Record> block(std::make_move_iterator(records.begin() + start),
+                                  std::make_move_iterator(records.begin() + end));
+        std::size_t bad = block.size();
+        auto done = mine_and_append(store, block, now, o, &bad);
+        if (!done) {
+            if (bad_index && bad < block.size()) *bad_index = start + bad;
+            return done.error();
+        }
+        SETM_CHECK(appended(done.value()));
+        start = end;
+    }
+    return ok_status();
 }
 
 } // namespace setm

@@ -57,4 +57,23 @@ struct Appended {
 Result<Appended> mine_and_append(Store& store, const std::vector<Record>& records, std::int64_t now,
                                  const AppendOptions& o, std::size_t* bad_index = nullptr);
 
+// --split: where to cut `records` into blocks of at most `max` records (0:
+// no limit) in their order, the fewest blocks, never separating the trades
+// of one slot (the clearing is checked per block, so a block holds all of a
+// slot's trades). Returns each block's end (one past its last record); the
+// last is records.size(). "block too large" when one slot's trades, with the
+// records between them, exceed `max`: *bad_index (if given) is the first.
+Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records, std::uint32_t max,
+                                              std::size_t* bad_index = nullptr);
+
+// mine_and_append for each block of split_points(records, the chain's
+// max_records), in order, each its own write transaction; `appended` is
+// called after each commit. Stops at the first block that fails: the blocks
+// before it stay on the chain (as if mined one by one), *bad_index (if given)
+// is the bad record's position in `records`. `records` is consumed.
+Status mine_and_append_split(Store& store, std::vector<Record> records, std::int64_t now,
+                             const AppendOptions& o,
+                             const std::function<Status(const Appended&)>& appended,
+                             std::size_t* bad_index = nullptr);
+
 } // namespace setm

@@ -19,6 +19,7 @@ struct Options {
     std::string store, input = "-", now;
     unsigned threads = tool::default_threads();
     bool no_retry = false;
+    bool split = false, summary = false;
     unsigned max_tries = 100;
     tool::NatsFlags nats;
 };
@@ -41,48 +42,73 @@ Result<std::optional<replica::Link>> join_network(const Options& o, Store& store
     return std::optional<replica::Link>(std::move(link));
 }
 
+// One line per appended block, after its commit (and a note on a terminal).
+Status print_block(const Options& o, const Appended& a) {
+    const Block& b = a.block;
+    SETM_CHECK(tool::print(
+        (o.summary ? block_summary_json(b, a.height) : block_to_json(b, a.height)) + "\n"));
+    if (tool::person_watching())
+        std::cerr << kTool << ": appended block " << a.height << " with " << b.records.size()
+                  << " record(s): " << hash_to_hex(block_hash(b.header)) << "\n";
+    return ok_status();
+}
+
+AppendOptions append_options(const Options& o, const tool::MiningMeter& meter) {
+    AppendOptions ao;
+    ao.threads = o.threads;
+    ao.retry = !o.no_retry;
+    ao.max_tries = o.max_tries;
+    ao.progress = meter.tick;
+    ao.searched = [meter] { meter.done(); };
+    if (tool::person_watching())
+        ao.retried = [](unsigned) {
+            std::cerr << kTool << ": the tip moved; validating and mining again\n";
+        };
+    return ao;
+}
+
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
     SETM_TRY(std::vector<LineRecord> in, read_records(input->stream(), o.threads));
     SETM_TRY(Store store,
              Store::open(o.store, false)); // a wrong --store is an error even with nothing to mine
-    std::vector<Record> records;
-    for (const auto& lr : in) records.push_back(lr.record);
+    std::vector<Record> records;           // moved out of `in`: one copy in memory
+    std::vector<std::size_t> lines;
+    records.reserve(in.size());
+    lines.reserve(in.size());
+    for (auto& lr : in) {
+        records.push_back(std::move(lr.record));
+        lines.push_back(lr.line);
+    }
+    std::vector<LineRecord>().swap(in);
     SETM_TRY(auto link, join_network(o, store, records, now));
-    if (in.empty()) {
+    if (records.empty()) {
         if (tool::person_watching()) std::cerr << kTool << ": no records: nothing appended\n";
         return ok_status();
     }
-    AppendOptions ao;
-    ao.threads = o.threads;
-    ao.retry = !o.no_retry;
-    ao.max_tries = o.max_tries;
     const auto meter = tool::mining_meter(kTool); // progress on a terminal
-    ao.progress = meter.tick;
-    ao.searched = [meter] { meter.done(); };
+    AppendOptions ao = append_options(o, meter);
     if (link) replica::replicate(ao, *link, store, now);
-    if (tool::person_watching())
-        ao.retried = [](unsigned) {
-            std::cerr << kTool << ": the tip moved; validating and mining again\n";
-        };
-    std::size_t bad = in.size(); // set only when a record breaks a rule
-    auto done = mine_and_append(store, records, now, ao, &bad);
+    std::size_t bad = records.size(); // set only when a record breaks a rule
+    Status done = ok_status();
+    if (o.split) {
+        done = mine_and_append_split(
+            store, std::move(records), now, ao,
+            [&](const Appended& a) { return print_block(o, a); }, &bad);
+    } else {
+        auto one = mine_and_append(store, records, now, ao, &bad);
+        done = one ? print_block(o, one.value()) : Status(one.error());
+    }
     if (!done) {
         Error e = done.error();
         if (e.is(ErrorKind::tip_moved))
             e.with_hint(std::string("another ") + (link ? "node" : "setm-mine") +
                         " appended first; run again (or drop --no-retry)");
-        else if (bad < in.size())
-            e.at_line(in[bad].line);
+        else if (bad < lines.size())
+            e.at_line(lines[bad]);
         return e;
     }
-    const Block& b = done.value().block;
-    SETM_CHECK(tool::print(block_to_json(b, done.value().height) + "\n"));
-    if (tool::person_watching())
-        std::cerr << kTool << ": appended block " << done.value().height << " with "
-                  << b.records.size() << " record(s): " << hash_to_hex(block_hash(b.header))
-                  << "\n";
     return ok_status();
 }
 
@@ -104,13 +130,20 @@ static int tool_main(int argc, char** argv) {
         ->option_text("TIME");
     app.add_flag("--no-retry", o.no_retry,
                  "If another miner appends first, exit 75 instead of mining again");
+    app.add_flag("--split", o.split,
+                 "Mine as many blocks as the chain's max_records needs, in order, each "
+                 "committed on its own; a slot's trades stay in one block");
+    app.add_flag("--summary", o.summary,
+                 "Print each block without its records: height, hash, header, record_count");
     tool::nats_flags(&app, o.nats);
     app.footer(
         std::string(
-            "Reads records (credentials, revocations, tariffs, offers, requests, trades,\n"
-            "cancels, meter readings) and either appends one block holding all of them or\n"
-            "appends nothing and names the first bad record. Prints the block as one JSON\n"
-            "line after the commit.\n\n"
+            "Reads records (credentials, revocations, hand-overs, authority records,\n"
+            "tariffs, offers, requests, trades, cancels, meter readings) and either appends\n"
+            "one block holding all of them or appends nothing and names the first bad\n"
+            "record. Prints the block as one JSON line after the commit. --split: one\n"
+            "block per max_records records; a failing block leaves the blocks before it\n"
+            "on the chain.\n\n"
             "Examples:\n"
             "  setm-auth register --store chain --key authority.key --role consumer < "
             "bob.id.json | setm-mine --store chain\n"

@@ -171,6 +171,7 @@ Status run(const Options& o) {
     SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey agent, read_key_file(o.key, pass));
     SETM_TRY(BatchResult res, run_batch(snap->state(), agent, orders, opt));
+    std::vector<LineRecord>().swap(orders); // res holds what is printed: free the input first
     std::string explain;
     if (o.explain) {
         SETM_TRY(std::vector<std::int64_t> only, explain_slots(o));
@@ -195,6 +196,9 @@ Status run(const Options& o) {
     for (const auto& r : res.new_orders) out += to_json(r) + "\n";
     for (const auto& r : res.readings) out += to_json(r) + "\n";
     for (const auto& t : res.trades) out += to_json(Record(t)) + "\n";
+    const std::size_t signed_trades = res.trades.size();
+    std::vector<Record>().swap(res.new_orders); // printed: only `out` is needed now
+    std::vector<Signed<Trade>>().swap(res.trades);
     if (unmatched)
         for (const auto* v : {&res.unmatched, &res.early_readings})
             for (const auto& r : *v) unmatched->line(to_json(r));
@@ -222,8 +226,8 @@ Status run(const Options& o) {
     if (rejects) SETM_CHECK(rejects->commit());
     SETM_CHECK(tool::print(out));
     if (watching)
-        std::cerr << kTool << ": " << res.trades.size() << " trade(s) signed, "
-                  << res.unmatched.size() << " order(s) left over, " << res.rejected.size()
+        std::cerr << kTool << ": " << signed_trades << " trade(s) signed, " << res.unmatched.size()
+                  << " order(s) left over, " << res.rejected.size()
                   << " rejected; pipe the output to setm-mine\n";
     return ok_status();
 }

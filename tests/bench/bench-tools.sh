@@ -19,18 +19,13 @@
 # line per repetition and one with the medians. --smoke: 40 orders by 8
 # participants, one repetition, no claims (every tool must exit 0).
 set -uo pipefail
-bin=$(cd "$1" && pwd) rate=$(realpath "$2") n=${3:-20000} reps=${4:-5}
+. "$(dirname "$0")/lib.sh"
+rate=$(realpath "$2") n=${3:-20000} reps=${4:-5}
 people=200 smoke=false
 if [ "$n" = --smoke ]; then n=40 people=8 reps=1 smoke=true; fi
-export PATH="$bin:$PATH" LC_ALL=C
-unset SETM_STORE SETM_NATS SETM_PASSPHRASE
-work=$(mktemp -d "${TMPDIR:-/tmp}/setm-bench-tools.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-die() { echo "FAIL: $*" >&2; exit 1; }
+bench_start "$1" bench-tools
 
 t0=2026-11-25T08:00:00Z
-seed() { printf '%064x' "$1"; }
 setm-keygen --out authority.key --name authority --seed "$(seed 1)" >/dev/null || die keygen
 setm-keygen --out agent.key --name agent --seed "$(seed 2)" >agent.id.json || die keygen
 setm-auth init --store chain --key authority.key --difficulty 8 --max-records 0 --now $t0 \
@@ -80,11 +75,6 @@ total=$(setm-verify --store mined --now $now --json | jq .records) || die verify
 [ "$(setm-verify --store mined --now $now --statement | jq -s 'map(select(.type == "statement-balance"))[0].balanced')" = true ] ||
     die "statement not balanced"
 
-timed() { # timed CMD...: "wall user+sys" seconds of CMD (bash's time), or exits on failure
-    local TIMEFORMAT='%R %U %S' t
-    t=$({ time "$@" 2>/dev/null; } 2>&1) || die "$*"
-    awk '{ printf "%s %.3f\n", $1, $2 + $3 }' <<<"$t"
-}
 negotiate() { setm-negotiate --store chain --key agent.key --now $now <orders.jsonl >out.jsonl; }
 mine() {
     rm -rf m && cp -a chain m &&
