@@ -22,9 +22,8 @@ Result<std::optional<Credential>> credential_of(const StateReader& st, const Par
 
 // A participant's name, or its id when the chain names nobody.
 Result<std::string> name_of(const StateReader& st, const ParticipantId& p) {
-    auto c = credential_of(st, p);
-    if (!c) return c.error();
-    return c.value() ? c.value()->name : participant_hex(p);
+    SETM_TRY(std::string name, participant_name(st, p));
+    return name.empty() ? participant_hex(p) : name;
 }
 
 // The authority's records: which of its keys signed (the authority valid

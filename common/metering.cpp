@@ -72,37 +72,35 @@ std::vector<std::int64_t> settle_slot(const std::vector<MeteredTrade>& trades,
     return out;
 }
 
+// The participant key signs for (its stable id, across hand-overs), named
+// by the credential of the newest key seen.
+Result<ParticipantId> MeteredBuilder::holder(const ParticipantId& key, const StateReader& state) {
+    if (const auto h = holders_.find(key); h != holders_.end()) return h->second;
+    SETM_TRY(const ParticipantId p, holder_of(state, key));
+    SETM_TRY(names_[p], participant_name(state, key));
+    holders_[key] = p;
+    return p;
+}
+
 Status MeteredBuilder::add_block(const Block& b, std::uint64_t, const StateReader& state) {
     const ParticipantId op = state.genesis().grid_operator;
-    auto name = [&](const ParticipantId& p) -> Status {
-        if (names_.count(p)) return ok_status();
-        SETM_TRY(auto serial, state.serial_of(p));
-        std::string n;
-        if (serial) {
-            SETM_TRY(auto e, state.credential(*serial));
-            if (e) n = e->credential.body.name;
-        }
-        names_[p] = n;
-        return ok_status();
-    };
     if (op != ParticipantId{}) {
-        grid_operator_ = op;
-        SETM_CHECK(name(op));
+        SETM_TRY(grid_operator_, holder(op, state));
     }
     for (const auto& r : b.records) {
         if (const auto* t = std::get_if<Signed<Trade>>(&r)) {
             const Trade& tr = t->body;
             if (!range_.counts(tr.slot, 0)) continue;
-            trades_[tr.slot].push_back({tr.seller, tr.buyer, tr.energy_wh, tr.price, tr.fee_price});
-            SETM_CHECK(name(tr.seller));
-            SETM_CHECK(name(tr.buyer));
+            SETM_TRY(const ParticipantId seller, holder(tr.seller, state));
+            SETM_TRY(const ParticipantId buyer, holder(tr.buyer, state));
+            trades_[tr.slot].push_back({seller, buyer, tr.energy_wh, tr.price, tr.fee_price});
         } else if (const auto* m = std::get_if<Signed<Reading>>(&r)) {
             const Reading& rd = m->body;
             if (!range_.counts(rd.slot, 0)) continue;
-            MeterRead& into = reads_[rd.slot][rd.participant];
+            SETM_TRY(const ParticipantId p, holder(rd.participant, state));
+            MeterRead& into = reads_[rd.slot][p];
             SETM_CHECK(checked_accumulate(into.delivered_wh, rd.delivered_wh));
             SETM_CHECK(checked_accumulate(into.consumed_wh, rd.consumed_wh));
-            SETM_CHECK(name(rd.participant));
         } else if (const auto* f = std::get_if<Signed<Tariff>>(&r)) {
             tariffs_[f->body.valid_from] = f->body.imbalance_price;
         }

@@ -98,12 +98,14 @@ private:
     Status settle(std::int64_t slot, MeteredStatement& out,
                   std::map<std::pair<ParticipantId, std::int64_t>, MeteredLine>& lines) const;
     std::int64_t tariff_for(std::int64_t slot) const;
+    Result<ParticipantId> holder(const ParticipantId& key, const StateReader& state);
     StatementRange range_;
     std::optional<ParticipantId> grid_operator_;
     std::map<std::int64_t, std::vector<MeteredTrade>> trades_; // by slot, chain order
     std::map<std::int64_t, std::map<ParticipantId, MeterRead>> reads_;
-    std::map<std::int64_t, std::int64_t> tariffs_; // valid_from -> price (the later wins)
-    std::map<ParticipantId, std::string> names_;
+    std::map<std::int64_t, std::int64_t> tariffs_;   // valid_from -> price (the later wins)
+    std::map<ParticipantId, ParticipantId> holders_; // key -> stable id
+    std::map<ParticipantId, std::string> names_;     // by stable id
 };
 
 std::string metered_line_json(const MeteredLine& l, const char* type);

@@ -596,16 +596,27 @@ Result<int> publish_genesis(Link& link, const Block& genesis) {
     return replicas;
 }
 
-Status check_fits(const Link& link, const std::vector<Record>& records) {
-    const std::size_t size = block_bytes(Block{BlockHeader{}, records}).size();
+Status check_fits(std::int64_t max_payload, const std::vector<Record>& records,
+                  const std::vector<std::size_t>& ends) {
     // The message's headers and protocol line travel with it.
-    const std::int64_t room = link.max_payload() - 1024;
-    if (static_cast<std::int64_t>(size) > room)
-        return make_error(Exit::bad_input, "block too large for the network",
-                          std::to_string(size) + " bytes; the servers carry " +
-                              std::to_string(link.max_payload()))
-            .with_hint("mine fewer records per block, or raise max_payload on every server");
+    const std::int64_t room = max_payload - 1024;
+    std::size_t start = 0;
+    for (std::size_t end : ends.empty() ? std::vector<std::size_t>{records.size()} : ends) {
+        Block b{BlockHeader{}, std::vector<Record>(records.begin() + start, records.begin() + end)};
+        const std::size_t size = block_bytes(b).size();
+        if (static_cast<std::int64_t>(size) > room)
+            return make_error(Exit::bad_input, "block too large for the network",
+                              std::to_string(size) + " bytes; the servers carry " +
+                                  std::to_string(max_payload))
+                .with_hint("mine fewer records per block, or raise max_payload on every server");
+        start = end;
+    }
     return ok_status();
+}
+
+Status check_fits(const Link& link, const std::vector<Record>& records,
+                  const std::vector<std::size_t>& ends) {
+    return check_fits(link.max_payload(), records, ends);
 }
 
 void replicate(AppendOptions& ao, Link& link, Store& store, std::int64_t now) {

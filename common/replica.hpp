@@ -138,9 +138,15 @@ Result<int> publish_genesis(Link& link, const Block& genesis);
 // mining again. The link and store must outlive the options.
 void replicate(AppendOptions& ao, Link& link, Store& store, std::int64_t now);
 
-// A block of these records must fit in one message: Exit::bad_input
-// "block too large for the network" otherwise (checked before mining).
-Status check_fits(const Link& link, const std::vector<Record>& records);
+// Each block of these records must fit in one message of max_payload
+// bytes: Exit::bad_input "block too large for the network" otherwise
+// (checked before mining). `ends` cuts the records into blocks, as
+// split_points does for setm-mine --split; empty: one block of them all.
+Status check_fits(std::int64_t max_payload, const std::vector<Record>& records,
+                  const std::vector<std::size_t>& ends);
+// The same against the servers' max_payload.
+Status check_fits(const Link& link, const std::vector<Record>& records,
+                  const std::vector<std::size_t>& ends);
 
 // The tools' --nats for a store they read: connects, brings the store up
 // to the network's tip, and disconnects.

@@ -232,6 +232,19 @@ Status check_key_history(const StateReader& st, const Credential& c, const Recor
     return ok_status();
 }
 
+// The authority's keys, past and present, and the recovery key sign for the
+// chain, never in its market: no credential names them (as no authority
+// record names a participant's key, check_new_key).
+Status check_not_authority_key(const StateReader& st, const PublicKey& key) {
+    SETM_TRY(const AuthorityState a, st.authority());
+    if (a.recovery != PublicKey{} && key == a.recovery)
+        return invalid("key in use", "the credential's key is the chain's recovery key");
+    for (const AuthorityTerm& t : a.terms)
+        if (key == t.ed25519)
+            return invalid("key in use", "the credential's key is the authority " + t.name + "'s");
+    return ok_status();
+}
+
 Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordContext& ctx) {
     const Credential& c = s.body;
     if (c.participant != participant_id(c.ed25519))
@@ -248,6 +261,7 @@ Status apply_kind(StateDelta& st, const Signed<Credential>& s, const RecordConte
                                 ? std::string("no grid operator")
                                 : participant_hex(st.genesis().grid_operator)));
     if (c.valid_until <= c.valid_from) return invalid("bad credential", "empty validity window");
+    SETM_CHECK(check_not_authority_key(st, c.ed25519));
     SETM_TRY(auto same_serial, st.credential(c.serial));
     if (same_serial)
         return invalid("duplicate serial", "serial " + std::to_string(c.serial) + " is taken");

@@ -114,6 +114,13 @@ Result<ParticipantId> holder_of(const StateReader& st, const ParticipantId& key)
     return link ? link->holder : key;
 }
 
+Result<std::string> participant_name(const StateReader& st, const ParticipantId& p) {
+    SETM_TRY(auto serial, st.serial_of(p));
+    if (!serial) return std::string();
+    SETM_TRY(auto e, st.credential(*serial));
+    return e ? e->credential.body.name : std::string();
+}
+
 Result<std::vector<ParticipantId>> keys_of(const StateReader& st, const ParticipantId& holder) {
     std::vector<ParticipantId> keys{holder};
     for (;;) {

@@ -190,6 +190,9 @@ public:
 // The participant a key signs for: its stable id (the first key's id),
 // the key itself unless a hand-over replaced an earlier one.
 Result<ParticipantId> holder_of(const StateReader& st, const ParticipantId& key);
+// The name on the newest credential of key p, empty when the chain holds
+// none (statements, --explain and the metered statement name people so).
+Result<std::string> participant_name(const StateReader& st, const ParticipantId& p);
 // The keys of the participant whose stable id is `holder`, first to last
 // (one unless it was handed over).
 Result<std::vector<ParticipantId>> keys_of(const StateReader& st, const ParticipantId& holder);

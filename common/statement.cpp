@@ -7,19 +7,12 @@ namespace setm {
 
 namespace {
 
-Result<std::string> name_of(const StateReader& st, const ParticipantId& p) {
-    SETM_TRY(auto serial, st.serial_of(p));
-    if (!serial) return std::string();
-    SETM_TRY(auto e, st.credential(*serial));
-    return e ? e->credential.body.name : std::string();
-}
-
 // The participant a trade's key signs for, and the name on that key's
 // credential.
 Result<StatementBuilder::Party> party_of(const StateReader& st, const ParticipantId& key) {
     StatementBuilder::Party p;
     SETM_TRY(p.holder, holder_of(st, key));
-    SETM_TRY(p.name, name_of(st, key));
+    SETM_TRY(p.name, participant_name(st, key));
     return p;
 }
 

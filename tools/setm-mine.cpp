@@ -38,7 +38,11 @@ Result<std::optional<replica::Link>> join_network(const Options& o, Store& store
     if (r.appended > 0 && tool::person_watching())
         std::cerr << kTool << ": caught up with the network: " << r.appended << " block(s), tip "
                   << r.height << "\n";
-    SETM_CHECK(replica::check_fits(link, records));
+    std::vector<std::size_t> ends; // --split: each block must fit, not the whole input
+    if (o.split) {
+        SETM_TRY(ends, split_points(records, store.genesis().max_records));
+    }
+    SETM_CHECK(replica::check_fits(link, records, ends));
     return std::optional<replica::Link>(std::move(link));
 }
 

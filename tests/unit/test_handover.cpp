@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "metering.hpp"
 #include "statement.hpp"
 
 using namespace setm;
@@ -89,6 +90,35 @@ TEST_CASE("handover: a statement counts both keys' trades under the first key's 
         s.totals[0].participant == c.consumer.id() ? s.totals[0] : s.totals[1];
     CHECK(buyer.keys.empty());
     CHECK(statement_line_json(buyer, "statement-total").find("keys") == std::string::npos);
+}
+
+TEST_CASE(
+    "handover: the metered statement settles the new key's reading against the old key's "
+    "trade",
+    "[handover][metering]") {
+    TestChain c;
+    MemoryState st = c.market_state();
+    const SecretKey p2 = key_of(9, "producer");
+    TestChain::apply(st, {handover(c, c.producer, p2, kT0), successor(c, p2, 4, kT0)}, kT0, 2);
+    // Traded by the old key before the hand-over, read by the new one after.
+    const auto offer = c.sign(c.offer_body(c.producer), c.producer);
+    const auto request = c.sign(c.request_body(c.consumer), c.consumer);
+    const Trade t = c.trade_body(offer, request, 1000, 4300);
+    Block b;
+    b.records = {Signed<Trade>{t, {}, {}},
+                 Signed<Reading>{Reading{p2.id(), "m-p", t.slot, 30, 1000, 0}, {}, {}},
+                 Signed<Reading>{Reading{c.consumer.id(), "m-c", t.slot, 30, 0, 1000}, {}, {}}};
+    MeteredBuilder mb(StatementRange{});
+    REQUIRE(mb.add_block(b, 3, st));
+    const MeteredStatement s = must(mb.finish());
+    CHECK(s.balanced());
+    CHECK(s.settled_wh == 1000); // delivered in full: one participant, two keys
+    CHECK(s.imbalance_wh == 0);
+    REQUIRE(s.totals.size() == 2);
+    for (const MeteredLine& l : s.totals) {
+        CHECK((l.participant == c.producer.id() || l.participant == c.consumer.id()));
+        CHECK(l.read);
+    }
 }
 
 TEST_CASE("handover: refusals", "[handover][chain]") {

@@ -236,3 +236,24 @@ TEST_CASE("replica: append_run on several threads appends what one thread append
     CHECK(va.report.height == 9);
     CHECK(must(a->state().block(9)).header == must(b->state().block(9)).header);
 }
+
+TEST_CASE("replica: check_fits measures each block of a split, not the whole input", "[replica]") {
+    TestChain c;
+    std::vector<Record> offers;
+    for (std::uint64_t i = 1; i <= 6; ++i)
+        offers.push_back(c.sign(c.offer_body(c.producer, i), c.producer));
+    const std::size_t one = replica::block_bytes(Block{BlockHeader{}, {offers[0]}}).size();
+    const std::size_t all = replica::block_bytes(Block{BlockHeader{}, offers}).size();
+    const auto payload = static_cast<std::int64_t>(1024 + 3 * one); // three offers' room
+    CHECK(replica::check_fits(static_cast<std::int64_t>(1024 + all), offers, {}));
+    const Error e = must_fail(replica::check_fits(payload, offers, {}));
+    CHECK(e.reason == "block too large for the network");
+    CHECK(e.detail == std::to_string(all) + " bytes; the servers carry " + std::to_string(payload));
+    CHECK(replica::check_fits(payload, offers, {2, 4, 6}));
+    CHECK(must_fail(replica::check_fits(payload, offers, {1, 6}))
+              .detail.rfind(
+                  std::to_string(
+                      replica::block_bytes(Block{BlockHeader{}, {offers.begin() + 1, offers.end()}})
+                          .size()),
+                  0) == 0);
+}

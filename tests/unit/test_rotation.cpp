@@ -186,6 +186,29 @@ TEST_CASE("rotation: the recovery key of block 0", "[rotation]") {
             must_fail(apply_records(st, {sign_record(body, id, kRecovery.seed)}, kT0, 1));
         CHECK_THAT(e.detail, Catch::Contains("signs authority records only"));
     }
+    SECTION("no credential names the recovery key or an authority's key, past or present") {
+        auto admit = [&](const SecretKey& who, std::uint64_t serial) {
+            return sign_record(c.credential_body(who, role_producer, serial), id, c.authority.seed);
+        };
+        Error e = must_fail(apply_records(st, {admit(kRecovery, 1)}, kT0, 1));
+        CHECK(e.reason == "key in use");
+        CHECK_THAT(e.detail, Catch::Contains("the credential's key is the chain's recovery key"));
+        e = must_fail(apply_records(st, {admit(c.authority, 1)}, kT0, 1));
+        CHECK(e.reason == "key in use");
+        CHECK_THAT(e.detail, Catch::Contains("is the authority"));
+        TestChain::apply(st, {on(handover_body(c.authority, kNew, kRecovery.ed25519), c.authority)},
+                         kT0, 1);
+        Credential former = c.credential_body(c.authority, role_producer, 1);
+        former.authority = kNew.id();
+        e = must_fail(apply_records(st, {sign_record(former, id, kNew.seed)}, kT0 + 1, 2));
+        CHECK(e.reason == "key in use"); // a former authority's key stays out of the market
+        CHECK(apply_records(st, {[&] {
+                                Credential ok = c.credential_body(c.producer, role_producer, 1);
+                                ok.authority = kNew.id();
+                                return sign_record(ok, id, kNew.seed);
+                            }()},
+                            kT0 + 1, 2));
+    }
     SECTION("the new authority may not be the recovery key") {
         const Error e = must_fail(apply_records(
             st, {on(handover_body(c.authority, kRecovery, kRecovery.ed25519), c.authority)}, kT0,
