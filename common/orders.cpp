@@ -28,19 +28,29 @@ Order order_with_terms(const OrderTerms& t) {
 
 } // namespace
 
-Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+Signed<Offer> make_offer(const SecretKey& key, const Ed25519Signer& signer, const Hash32& chain,
+                         const OrderTerms& t) {
     Offer o = order_with_terms<Offer>(t);
     o.producer = key.id();
     o.floor_price = t.price;
-    return sign_record(o, chain, key.seed);
+    return sign_record(o, chain, signer);
 }
 
-Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+Signed<Request> make_request(const SecretKey& key, const Ed25519Signer& signer, const Hash32& chain,
+                             const OrderTerms& t) {
     Request r = order_with_terms<Request>(t);
     r.consumer = key.id();
     r.ceiling_price = t.price;
     r.from = t.from;
-    return sign_record(r, chain, key.seed);
+    return sign_record(r, chain, signer);
+}
+
+Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+    return make_offer(key, Ed25519Signer(key.seed), chain, t);
+}
+
+Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const OrderTerms& t) {
+    return make_request(key, Ed25519Signer(key.seed), chain, t);
 }
 
 Status check_order(const StateReader& st, const Record& order, std::int64_t now) {
@@ -181,9 +191,10 @@ namespace setm {
 
 Signed<Reading> make_reading(const SecretKey& key, const Hash32& chain, const std::string& meter,
                              std::int64_t slot, std::uint32_t slot_minutes,
-                             std::int64_t delivered_wh, std::int64_t consumed_wh) {
-    return sign_record(Reading{key.id(), meter, slot, slot_minutes, delivered_wh, consumed_wh},
-                       chain, key.seed);
+                             std::int64_t delivered_wh, std::int64_t consumed_wh,
+                             const Ed25519Signer* prepared) {
+    const Reading r{key.id(), meter, slot, slot_minutes, delivered_wh, consumed_wh};
+    return prepared ? sign_record(r, chain, *prepared) : sign_record(r, chain, key.seed);
 }
 
 Status check_reading_alone(const Signed<Reading>& r) {

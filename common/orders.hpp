@@ -29,6 +29,13 @@ struct OrderTerms {
 
 Signed<Offer> make_offer(const SecretKey& key, const Hash32& chain, const OrderTerms& t);
 Signed<Request> make_request(const SecretKey& key, const Hash32& chain, const OrderTerms& t);
+// The same with the key prepared once (`signer` made from key.seed), for a
+// profile of many orders: the same bytes, without deriving the public key
+// again for every signature (half the cost of each).
+Signed<Offer> make_offer(const SecretKey& key, const Ed25519Signer& signer, const Hash32& chain,
+                         const OrderTerms& t);
+Signed<Request> make_request(const SecretKey& key, const Ed25519Signer& signer, const Hash32& chain,
+                             const OrderTerms& t);
 
 // The chain's own rules for an order placed at `now` (role, credential valid,
 // zone, limit per slot, slot length and alignment, slot not begun, not
@@ -65,10 +72,12 @@ struct ProfileRow {
 Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in);
 
 // A meter reading of one slot: what the participant's meter delivered to
-// the grid and consumed from it (records.hpp, Reading).
+// the grid and consumed from it (records.hpp, Reading); signed with
+// `prepared` (made from key.seed) when given.
 Signed<Reading> make_reading(const SecretKey& key, const Hash32& chain, const std::string& meter,
                              std::int64_t slot, std::uint32_t slot_minutes,
-                             std::int64_t delivered_wh, std::int64_t consumed_wh);
+                             std::int64_t delivered_wh, std::int64_t consumed_wh,
+                             const Ed25519Signer* prepared = nullptr);
 
 // Readings as a CSV file: a header naming the columns slot, delivered and
 // consumed, and optionally meter (any order; without it the meter is the

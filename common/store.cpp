@@ -376,6 +376,18 @@ Result<std::uint64_t> TxnState::next_serial() const {
     return max + 1;
 }
 
+Result<std::uint64_t> TxnState::first_unreserved_serial() const {
+    SETM_TRY(std::uint64_t first, next_serial());
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.meta, as_val(std::string_view("serials_reserved"))));
+    if (v) {
+        SETM_TRY(std::uint64_t reserved, read_be64(*v, "serials_reserved"));
+        if (reserved == UINT64_MAX)
+            return make_error(Exit::bad_input, "no serial left", "serials are exhausted");
+        first = std::max(first, reserved + 1);
+    }
+    return first;
+}
+
 Result<std::uint64_t> TxnState::height() const {
     SETM_TRY(auto v, lmdb::get(txn_, dbs_.meta, as_val(std::string_view("height"))));
     if (!v) return make_error(Exit::io, "not a setm store", "no height in meta");
@@ -568,12 +580,7 @@ Result<std::uint64_t> Store::reserve_serials(std::uint64_t count) {
     std::uint64_t first = 0;
     SETM_CHECK(lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
         TxnState st(txn, dbs_, genesis_, chain_id_);
-        SETM_TRY(first, st.next_serial());
-        SETM_TRY(auto v, lmdb::get(txn, dbs_.meta, as_val(std::string_view("serials_reserved"))));
-        if (v) {
-            SETM_TRY(std::uint64_t reserved, read_be64(*v, "serials_reserved"));
-            first = std::max(first, reserved + 1);
-        }
+        SETM_TRY(first, st.first_unreserved_serial());
         if (count == 0 || first > UINT64_MAX - count)
             return make_error(Exit::bad_input, "no serial left", "serials are exhausted");
         const auto last = be64(first + count - 1);

@@ -103,6 +103,9 @@ public:
     Status each_credential(const std::function<Status(const RegistryEntry&)>& fn) const;
     // One above the highest serial on the chain (1 on a new chain).
     Result<std::uint64_t> next_serial() const;
+    // The first serial Store::reserve_serials would hand out now: above the
+    // chain's and above every one reserved before.
+    Result<std::uint64_t> first_unreserved_serial() const;
 
 private:
     friend class Store; // check_indexes reads every database

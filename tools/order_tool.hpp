@@ -114,6 +114,8 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
     SETM_TRY(SecretKey key, read_key_file(o.key, pass));
     SETM_TRY(OrderContext ctx, order_context(o, key));
     const std::uint64_t first_nonce = o.nonce ? *o.nonce : random_nonce();
+    const Ed25519Signer signer(key.seed); // once for the whole profile
+    const bool watched = person_watching();
     std::string out;
     std::int64_t total_wh = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -128,8 +130,8 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
         t.expires = expires;
         t.nonce = first_nonce + i;
         t.from = o.from;
-        Record rec = side == Side::offer ? Record(make_offer(key, ctx.chain, t))
-                                         : Record(make_request(key, ctx.chain, t));
+        Record rec = side == Side::offer ? Record(make_offer(key, signer, ctx.chain, t))
+                                         : Record(make_request(key, signer, ctx.chain, t));
         if (!ctx.snap) { // no chain to ask: at least what needs none
             Status s = check_order_alone(rec);
             if (!s) {
@@ -146,7 +148,7 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
             }
         }
         out += to_json(rec) + "\n";
-        if (person_watching() && rows.size() == 1)
+        if (watched && rows.size() == 1)
             std::cerr << tool << ": " << (side == Side::offer ? "offer " : "request ")
                       << format_energy(r.energy_wh) << " for " << format_utc(r.slot)
                       << (side == Side::offer ? ", floor " : ", ceiling ") << format_price(r.price)
@@ -154,8 +156,8 @@ inline Status run_order_tool(const char* tool, Side side, const OrderOptions& o)
                       << to_hex(record_id(rec)).substr(0, 16) << "…\n";
         total_wh += r.energy_wh;
     }
-    SETM_CHECK(print(out));                   // all or nothing
-    if (person_watching() && rows.size() > 1) // a profile: one line, not one per slot
+    SETM_CHECK(print(out));         // all or nothing
+    if (watched && rows.size() > 1) // a profile: one line, not one per slot
         std::cerr << tool << ": signed " << rows.size()
                   << (side == Side::offer ? " offers" : " requests") << ", "
                   << format_energy(total_wh) << " in all, for " << format_utc(rows.front().slot)
@@ -197,11 +199,12 @@ inline Status run_readings_tool(const char* tool, const OrderOptions& o) {
     SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey key, read_key_file(o.key, pass));
     SETM_TRY(OrderContext ctx, order_context(o, key));
+    const Ed25519Signer signer(key.seed);
     std::string out;
     for (const ReadingRow& r : rows) {
         const std::string& meter = r.meter.empty() ? ctx.meter : r.meter;
         const Signed<Reading> rec = make_reading(key, ctx.chain, meter, r.slot, ctx.slot_minutes,
-                                                 r.delivered_wh, r.consumed_wh);
+                                                 r.delivered_wh, r.consumed_wh, &signer);
         Status s = check_reading_alone(rec);
         if (s && ctx.snap) s = check_order(ctx.snap->state(), rec, now);
         if (!s) {

@@ -229,11 +229,17 @@ Result<std::string> issue_all(const TxnState& st, const SecretKey& key,
                               std::uint64_t first) {
     StateDelta batch(st); // identities earlier in the input count too
     std::string out;
+    // issue_credential has just checked each credential's signature on a
+    // trial of `batch` (the same bytes, the same authority key): applying it
+    // to `batch` runs every rule again but queues that signature here,
+    // unchecked a second time.
+    DeferredSignatures checked_above;
     for (const auto& [id, line] : ids) {
         auto at_line = [line = line](Error e) { return e.at_line(line); };
         auto c = issue_credential(batch, key, id, terms, first++);
         if (!c) return at_line(c.error());
-        Status applied = apply_record(batch, c.value(), terms.valid_from, 0);
+        Status applied = apply_record(batch, c.value(), terms.valid_from, 0, &checked_above);
+        checked_above.clear();
         if (!applied) return at_line(applied.error());
         out += to_json(Record(c.value())) + "\n";
     }
@@ -334,14 +340,25 @@ Status cmd_register(const Options& o) {
     SETM_TRY(auto snap, store.snapshot());
     std::uint64_t first = o.serial;
     if (reserve) {
-        SETM_TRY(first, snap->state().next_serial());
+        SETM_TRY(first, snap->state().first_unreserved_serial());
     }
-    SETM_TRY(std::string out, issue_all(snap->state(), key, ids, terms, first));
+    SETM_TRY(const Tip before, snap->state().tip());
+    auto issued = issue_all(snap->state(), key, ids, terms, first);
+    if (!issued && reserve) { // refused: word it as ever, with serials from the chain's next
+        SETM_TRY(const std::uint64_t next, snap->state().next_serial());
+        if (next != first) SETM_CHECK(issue_all(snap->state(), key, ids, terms, next));
+    }
+    SETM_TRY(std::string out, std::move(issued));
     if (reserve && !ids.empty()) {
-        SETM_TRY(first, store.reserve_serials(ids.size()));
+        SETM_TRY(const std::uint64_t reserved, store.reserve_serials(ids.size()));
         snap.reset();
         SETM_TRY(snap, store.snapshot());
-        SETM_TRY(out, issue_all(snap->state(), key, ids, terms, first));
+        SETM_TRY(const Tip after, snap->state().tip());
+        // The same serials on the same chain: the same credentials, already
+        // checked; else (another register or a block came between) again.
+        if (reserved != first || after.hash != before.hash) {
+            SETM_TRY(out, issue_all(snap->state(), key, ids, terms, reserved));
+        }
     }
     SETM_CHECK(tool::print(out)); // all or nothing
     if (tool::person_watching())

@@ -4,6 +4,9 @@
 // on one core, and the same on every core at once (what the machine gives
 // at that moment). tests/bench/bench-tools.sh runs it between the tools, in
 // the same minutes, and divides their rates by cores x the 1-core figure.
+// Also the raw signing rates on one core, by CPU time: ed25519_sign from the
+// seed (each call derives the public key again, as sign_record(seed) does)
+// and Ed25519Signer (the key prepared once); day.sh's floor uses the latter.
 //
 // Prints one line per figure, then {"type":"bench","name":"ed25519",...}.
 #include <array>
@@ -56,6 +59,17 @@ std::size_t verify_parallel(const Batch& b, unsigned threads) {
     return all;
 }
 
+// Signs every message of the batch with one key; returns a byte of the
+// signatures so that the work is kept.
+std::uint8_t sign_all(const Batch& b, bool prepared) {
+    const std::array<std::uint8_t, 32> seed{7, 1, 2, 3};
+    const setm::Ed25519Signer signer(seed);
+    std::uint8_t x = 0;
+    for (const auto& m : b.messages)
+        x ^= (prepared ? signer.sign(m) : setm::ed25519_sign(seed, m))[5];
+    return x;
+}
+
 [[noreturn]] void die(const char* what) {
     std::fprintf(stderr, "bench_ed25519: %s\n", what);
     std::exit(70);
@@ -74,26 +88,37 @@ int main(int argc, char** argv) {
     bad.messages[0][0] ^= 1;
     if (verify_some(bad, 0, 1) != 0) die("a changed message verifies");
 
-    bench::Series one, one_cpu, all;
+    bench::Series one, one_cpu, all, sign_seed_cpu, sign_prepared_cpu;
     const double dn = static_cast<double>(n);
-    bench::interleave(opt.reps(), {[&] {
-                                       const auto l = bench::lap([&] {
-                                           if (verify_some(b, 0, 1) != n) die("verify");
-                                       });
-                                       one.add(dn / l.wall);
-                                       one_cpu.add(dn / l.cpu);
-                                   },
-                                   [&] {
-                                       all.add(dn / bench::seconds([&] {
-                                                   if (verify_parallel(b, cores) != n)
-                                                       die("verify");
-                                               }));
-                                   }});
+    bench::interleave(opt.reps(),
+                      {[&] {
+                           const auto l = bench::lap([&] {
+                               if (verify_some(b, 0, 1) != n) die("verify");
+                           });
+                           one.add(dn / l.wall);
+                           one_cpu.add(dn / l.cpu);
+                       },
+                       [&] {
+                           all.add(dn / bench::seconds([&] {
+                                       if (verify_parallel(b, cores) != n) die("verify");
+                                   }));
+                       },
+                       [&] {
+                           const auto l = bench::lap([&] { bench::keep(sign_all(b, false)); });
+                           sign_seed_cpu.add(dn / l.cpu);
+                       },
+                       [&] {
+                           const auto l = bench::lap([&] { bench::keep(sign_all(b, true)); });
+                           sign_prepared_cpu.add(dn / l.cpu);
+                       }});
     const bench::Series machine = bench::ratios(all, one, cores);
     const std::string c = std::to_string(cores);
     bench::print_rate("strict ed25519_verify, 1 core", one, "verify");
     bench::print_rate("strict ed25519_verify, 1 core, by CPU time", one_cpu, "verify");
     bench::print_rate(("strict ed25519_verify, " + c + " threads at once").c_str(), all, "verify");
+    bench::print_rate("ed25519_sign from the seed, 1 core, by CPU time", sign_seed_cpu, "sign");
+    bench::print_rate("Ed25519Signer (key prepared once), 1 core, by CPU time", sign_prepared_cpu,
+                      "sign");
     bench::print_ratio(("machine: " + c + " threads / (" + c + " x 1 core)").c_str(), machine, 0);
     bench::Json("ed25519")
         .flag("smoke", opt.smoke())
@@ -104,6 +129,8 @@ int main(int argc, char** argv) {
         .num("limit_1core_cpu_ops", one_cpu.med())
         .num("limit_ncores_measured_ops", all.med())
         .num("machine_parallel_efficiency", machine.med())
+        .num("sign_seed_1core_cpu_ops", sign_seed_cpu.med())
+        .num("sign_prepared_1core_cpu_ops", sign_prepared_cpu.med())
         .print();
     return 0;
 }

@@ -98,6 +98,13 @@ bench_orders() {
             >o$i.jsonl || exit 255
     done
 }
+# the floor of one process per participant: /bin/true started as the tools are
+bench_true() {
+    local i
+    for i; do
+        /bin/true >t$i.out || exit 255
+    done
+}
 bench_register() {
     setm-auth register --store chain --key authority.key --role agent --now $t0 <agent.id.json &&
         seq -f id%.0f.json 0 $((P - 1)) | xargs cat |
@@ -107,7 +114,7 @@ bench_register() {
         setm-auth register --store chain --key authority.key --role consumer --zone north \
             --now $t0
 }
-export -f bench_keys bench_orders bench_register
+export -f bench_keys bench_orders bench_true bench_register
 
 # the batch size for xargs: a few batches per core, at most 500 participants
 bench_batch() {

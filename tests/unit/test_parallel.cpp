@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "orders.hpp"
 #include "parallel.hpp"
 #include "record_stream.hpp"
 
@@ -66,6 +67,26 @@ TEST_CASE("parallel: a key prepared once signs as ed25519_sign does", "[parallel
     const Offer o = c.offer_body(c.producer, 5);
     const auto prepared = sign_record(o, c.id, Ed25519Signer(c.producer.seed));
     CHECK(prepared.signature == sign_record(o, c.id, c.producer.seed).signature);
+}
+
+TEST_CASE("parallel: a profile signed with the key prepared once is the same bytes",
+          "[parallel][crypto][orders]") {
+    TestChain c;
+    const Ed25519Signer producer(c.producer.seed), consumer(c.consumer.seed);
+    for (std::uint64_t n = 0; n < 4; ++n) {
+        OrderTerms t;
+        t.slot = kT0 + 2 * kHour + static_cast<std::int64_t>(n) * 30 * kMinute;
+        t.energy_wh = 1000 + static_cast<std::int64_t>(n);
+        t.price = 40'000;
+        t.zone = "north";
+        t.nonce = n;
+        const Record a = make_offer(c.producer, producer, c.id, t);
+        CHECK(to_json(a) == to_json(Record(make_offer(c.producer, c.id, t))));
+        const Record b = make_request(c.consumer, consumer, c.id, t);
+        CHECK(to_json(b) == to_json(Record(make_request(c.consumer, c.id, t))));
+        const auto r = make_reading(c.producer, c.id, "m", t.slot, 30, 5, 1, &producer);
+        CHECK(r.signature == make_reading(c.producer, c.id, "m", t.slot, 30, 5, 1).signature);
+    }
 }
 
 TEST_CASE("parallel: signatures checked once, remembered only when good", "[parallel][sig]") {
