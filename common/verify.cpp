@@ -56,7 +56,7 @@ Result<VerifiedChain> verify_chain(const TxnState& snap, std::int64_t now, unsig
         if (!hs) return at_height(hs.error(), h);
         auto delta = apply_records(state, b->records, ids, b->header.time, h, pool);
         if (!delta) return at_height(delta.error(), h);
-        state.merge(delta.value(), h);
+        state.merge(std::move(delta.value()), h);
         for (const auto& r : b->records) ++rep.by_type[record_type(r)];
         rep.records += b->records.size();
         rep.signatures += b->records.size();
