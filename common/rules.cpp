@@ -6,6 +6,7 @@
 #include "clearing.hpp"
 #include "crypto.hpp"
 #include "limits.hpp"
+#include "merkle.hpp"
 #include "parallel.hpp"
 #include "units.hpp"
 
@@ -22,7 +23,8 @@ std::uint32_t median_time(const std::vector<std::uint32_t>& last_times) {
 }
 
 Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
-                    const std::vector<std::uint32_t>& prev_times, std::int64_t now) {
+                    const std::vector<std::uint32_t>& prev_times, std::int64_t now,
+                    const std::vector<Hash32>* ids) {
     auto fail = [](const std::string& reason, const std::string& detail) {
         return make_error(Exit::verify_failed, reason, detail);
     };
@@ -38,7 +40,7 @@ Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
     if (!check_proof_of_work(block_hash(h), h.bits))
         return fail("bad proof of work",
                     "hash " + hash_to_hex(block_hash(h)) + " is above the target");
-    if (merkle_root_of(b.records) != h.merkle_root)
+    if ((ids ? merkle_root(*ids) : merkle_root_of(b.records)) != h.merkle_root)
         return fail("bad merkle root", "the records do not hash to " + hash_to_hex(h.merkle_root));
     if (!prev_times.empty() && h.time <= median_time(prev_times))
         return fail("bad time", format_utc(h.time) + " is not after the median of the last " +
@@ -748,24 +750,28 @@ Status check_block_handovers(const StateReader& st, const std::vector<Record>& r
     return ok_status();
 }
 
-// apply_records and apply_rules: the records' ids on `threads` threads, then
-// the rules in order, each signature handed to `sigs`; first_bad() checks
-// those added so far (nullopt: all valid).
+// A block of more records than the chain allows.
+Status check_block_size(const StateReader& base, const std::vector<Record>& records) {
+    const std::uint32_t max = base.genesis().max_records;
+    if (max != 0 && records.size() > max)
+        return invalid("block too large", std::to_string(records.size()) +
+                                              " records, the chain allows " + std::to_string(max));
+    return ok_status();
+}
+
+// apply_records and apply_rules: the rules in order (the records' ids
+// given), each signature handed to `sigs`; first_bad() checks those added
+// so far (nullopt: all valid).
 template <class FirstBad>
 Result<StateDelta> apply_in_order(const StateReader& base, const std::vector<Record>& records,
-                                  std::int64_t t, std::uint64_t height, unsigned threads,
-                                  SignatureSink& sigs, FirstBad first_bad, std::size_t* bad_index) {
-    std::vector<Hash32> ids;
+                                  const std::vector<Hash32>& ids, std::int64_t t,
+                                  std::uint64_t height, SignatureSink& sigs, FirstBad first_bad,
+                                  std::size_t* bad_index) {
     auto name = [&](std::size_t i, Error e) {
         e.detail = std::string(record_type(records[i])) + " " + to_hex(ids[i]) + ": " + e.detail;
         if (bad_index) *bad_index = i;
         return e;
     };
-    const std::uint32_t max = base.genesis().max_records;
-    if (max != 0 && records.size() > max)
-        return invalid("block too large", std::to_string(records.size()) +
-                                              " records, the chain allows " + std::to_string(max));
-    ids = record_ids(records, threads);
     StateDelta st(base);
     for (std::size_t i = 0; i < records.size(); ++i) {
         Status s = apply_record(st, records[i], ids[i], t, height, &sigs, i);
@@ -789,16 +795,27 @@ Result<StateDelta> apply_in_order(const StateReader& base, const std::vector<Rec
 Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
                                  std::int64_t t, std::uint64_t height, unsigned threads,
                                  std::size_t* bad_index, CheckedSignatures* checked) {
+    SETM_CHECK(check_block_size(base, records));
     DeferredSignatures deferred;
     return apply_in_order(
-        base, records, t, height, threads, deferred,
+        base, records, record_ids(records, threads), t, height, deferred,
         [&] { return deferred.verify(threads, checked); }, bad_index);
+}
+
+Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
+                                 const std::vector<Hash32>& ids, std::int64_t t,
+                                 std::uint64_t height, SignaturePool& pool) {
+    SETM_CHECK(check_block_size(base, records));
+    return apply_in_order(
+        base, records, ids, t, height, pool, [&] { return pool.first_bad(); }, nullptr);
 }
 
 Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
                                std::int64_t t, std::uint64_t height, SignatureSink& sigs) {
+    SETM_CHECK(check_block_size(base, records));
     return apply_in_order(
-        base, records, t, height, 1, sigs, [] { return std::optional<std::size_t>{}; }, nullptr);
+        base, records, record_ids(records, 1), t, height, sigs,
+        [] { return std::optional<std::size_t>{}; }, nullptr);
 }
 
 // ---- genesis --------------------------------------------------------------------

@@ -57,6 +57,14 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
                                  std::size_t* bad_index = nullptr,
                                  CheckedSignatures* checked = nullptr);
 
+// The same with the records' ids given (record_ids) and each signature
+// handed to `pool`, whose workers verify it while the rules of the records
+// after it run on this thread (setm-verify): the same result and the same
+// first failure as apply_records; the pool is empty again on return.
+Result<StateDelta> apply_records(const StateReader& base, const std::vector<Record>& records,
+                                 const std::vector<Hash32>& ids, std::int64_t t,
+                                 std::uint64_t height, SignaturePool& pool);
+
 // Every record's id (record_id), computed on `threads` threads.
 std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned threads);
 
@@ -70,9 +78,11 @@ Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record
 
 // Header rules: version, link to prev, merkle root, proof of work at the
 // chain's target, time > median of the previous 11 (prev_times, oldest
-// first) and <= now + 2 h. Exit::verify_failed.
+// first) and <= now + 2 h. Exit::verify_failed. With `ids` (the records'
+// ids, record_ids), the merkle root is computed from them.
 Status check_header(const Block& b, const Hash32& prev_hash, std::uint32_t bits,
-                    const std::vector<std::uint32_t>& prev_times, std::int64_t now);
+                    const std::vector<std::uint32_t>& prev_times, std::int64_t now,
+                    const std::vector<Hash32>* ids = nullptr);
 
 std::uint32_t median_time(const std::vector<std::uint32_t>& last_times);
 

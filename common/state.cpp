@@ -214,4 +214,38 @@ void MemoryState::merge(const StateDelta& d, std::uint64_t height) {
     }
 }
 
+namespace {
+
+// Moves every entry of `from` into `to`, an entry of `from` replacing one
+// of `to` with the same key (what to[k] = v does), without copying a node.
+template <class Map>
+void move_entries(Map& to, Map& from) {
+    if (to.empty()) {
+        to.swap(from);
+        return;
+    }
+    while (!from.empty()) {
+        auto r = to.insert(from.extract(from.begin()));
+        if (!r.inserted) r.position->second = std::move(r.node.mapped());
+    }
+}
+
+} // namespace
+
+void MemoryState::merge(StateDelta&& d, std::uint64_t height) {
+    for (auto& [k, v] : d.records) v = height;
+    move_entries(credentials, d.credentials);
+    move_entries(participants, d.participants);
+    holders.merge(d.holders);
+    move_entries(meters, d.meters);
+    move_entries(orders, d.orders);
+    move_entries(slot_orders, d.slot_orders);
+    move_entries(cleared_slots, d.cleared_slots);
+    move_entries(cancelled, d.cancelled);
+    if (d.authority_state) authority_state = std::move(d.authority_state);
+    move_entries(readings, d.readings);
+    move_entries(key_links, d.key_links);
+    move_entries(records, d.records);
+}
+
 } // namespace setm

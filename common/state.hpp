@@ -275,6 +275,8 @@ public:
     MemoryState(Genesis g, Hash32 chain_id) : StateTables(std::move(g), chain_id) {}
     // Takes the changes of the block at `height` (d's base must be this state).
     void merge(const StateDelta& d, std::uint64_t height);
+    // The same, moving d's entries instead of copying them (d is left empty).
+    void merge(StateDelta&& d, std::uint64_t height);
 };
 
 } // namespace setm

@@ -2,6 +2,7 @@
 // blocks, deferred signatures, headers.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -681,6 +682,64 @@ TEST_CASE("chain: apply_rules hands every signature over and checks none", "[cha
     const Error dup = must_fail(apply_rules(st, recs, kT0, 9, again));
     CHECK(dup.reason == "duplicate record");
     CHECK(dup.detail.rfind("offer ", 0) == 0);
+}
+
+// setm-verify's apply_records (ids given, signatures to a pool that checks
+// them while the rules run) against apply_records (all checked after the
+// rules): the same changes, the same first failure, wherever a bad
+// signature and a failing rule fall, whatever the number of workers.
+TEST_CASE("chain: the pooled apply_records finds what apply_records finds", "[chain][sig]") {
+    TestChain c;
+    const MemoryState st = c.market_state();
+    std::vector<Record> good;
+    for (std::uint64_t n = 0; n < 40; ++n)
+        good.push_back(c.sign(c.offer_body(c.producer, n + 1), c.producer));
+    auto outcome = [](const Result<StateDelta>& r) {
+        return r ? "ok " + std::to_string(r->orders.size()) + " " +
+                       std::to_string(r->records.size())
+                 : r.error().reason + ": " + r.error().detail;
+    };
+    // (bad signature at, duplicate at); 40 = none.
+    const std::vector<std::pair<std::size_t, std::size_t>> cases = {
+        {40, 40}, {39, 40}, {0, 40}, {40, 39}, {40, 1}, {5, 30}, {30, 5}, {12, 12}, {3, 4}};
+    for (const auto& [sig, dup] : cases) {
+        std::vector<Record> recs = good;
+        if (dup < 40) recs[dup] = recs[dup - 1 > 0 ? dup - 1 : 0];
+        if (sig < 40) std::visit([](auto& s) { s.signature[7] ^= 4; }, recs[sig]);
+        const std::string want = outcome(apply_records(st, recs, kT0, 9, 2));
+        const std::vector<Hash32> ids = record_ids(recs, 2);
+        for (unsigned workers : {0u, 1u, 3u}) {
+            INFO("bad signature at " << sig << ", duplicate at " << dup << ", " << workers);
+            SignaturePool pool(workers);
+            CHECK(outcome(apply_records(st, recs, ids, kT0, 9, pool)) == want);
+            CHECK_FALSE(pool.first_bad().has_value()); // left empty
+        }
+    }
+}
+
+TEST_CASE("chain: MemoryState::merge moves what the copying merge copies", "[chain][state]") {
+    TestChain c;
+    MemoryState copied = c.market_state(), moved = c.market_state();
+    for (std::uint64_t block = 0; block < 3; ++block) {
+        std::vector<Record> recs;
+        for (std::uint64_t n = 0; n < 5; ++n)
+            recs.push_back(c.sign(c.offer_body(c.producer, block * 10 + n + 1), c.producer));
+        StateDelta a = must(apply_records(copied, recs, kT0, 9 + block, 1));
+        StateDelta b = must(apply_records(moved, recs, kT0, 9 + block, 1));
+        copied.merge(a, 9 + block);
+        moved.merge(std::move(b), 9 + block);
+        CHECK(copied.records == moved.records);
+        CHECK(std::equal(
+            copied.slot_orders.begin(), copied.slot_orders.end(), moved.slot_orders.begin(),
+            moved.slot_orders.end(), [](const auto& x, const auto& y) {
+                return !(x.first < y.first) && !(y.first < x.first) && x.second == y.second;
+            }));
+        CHECK(copied.orders.size() == moved.orders.size());
+        CHECK(copied.credentials.size() == moved.credentials.size());
+        CHECK(copied.participants == moved.participants);
+        CHECK(copied.holders == moved.holders);
+    }
+    CHECK(moved.orders.size() == copied.orders.size());
 }
 
 TEST_CASE("chain: authenticate checks the signature on the spot without a queue", "[chain][sig]") {
