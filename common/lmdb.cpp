@@ -2,10 +2,14 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <utility>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -205,6 +209,25 @@ Env& Env::operator=(Env&& o) noexcept {
 
 Env::~Env() {
     if (env_) mdb_env_close(env_);
+}
+
+void Env::release_pages() const {
+    // LMDB does not say where it mapped the file (me_mapaddr is only set
+    // with MDB_FIXEDMAP): find the mappings of its inode in /proc/self/maps.
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+        unsigned long long lo = 0, hi = 0, inode = 0;
+        char perms[8] = {};
+        if (std::sscanf(line.c_str(), "%llx-%llx %7s %*s %*s %llu", &lo, &hi, perms, &inode) != 4 ||
+            inode != static_cast<unsigned long long>(st.st_ino) || perms[3] != 's')
+            continue;
+        // Advice only: a failure leaves the pages mapped, which is no error.
+        (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    }
 }
 
 // LMDB only checks for an open write txn here; remapping under a live read

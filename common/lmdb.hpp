@@ -42,6 +42,11 @@ public:
     MDB_env* get() const { return env_; }
     bool read_only() const { return read_only_; }
     Status grow(); // double the map size (when no txn of ours is open)
+    // Unmaps the pages of the data file this process has read (madvise
+    // MADV_DONTNEED on the read-only map): they stay in the kernel's page
+    // cache, a later read maps them again, but they leave the process's
+    // resident set, which otherwise grows with every page a write touched.
+    void release_pages() const;
 
 private:
     Env() = default;

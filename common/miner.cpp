@@ -122,10 +122,20 @@ Status mine_and_append_split(Store& store, std::vector<Record> records, std::int
                              const std::function<Status(const Appended&)>& appended,
                              std::size_t* bad_index) {
     SETM_TRY(auto ends, split_points(records, store.genesis().max_records, bad_index));
+    // Each block's records in a vector of its own, freed once it is mined:
+    // the memory falls block by block instead of holding every record to the end.
+    std::vector<std::vector<Record>> blocks;
+    blocks.reserve(ends.size());
+    for (std::size_t start = 0; std::size_t end : ends) {
+        blocks.emplace_back(std::make_move_iterator(records.begin() + start),
+                            std::make_move_iterator(records.begin() + end));
+        start = end;
+    }
+    std::vector<Record>().swap(records);
     std::size_t start = 0;
-    for (std::size_t end : ends) {
-        std::vector<Record> block(std::make_move_iterator(records.begin() + start),
-                                  std::make_move_iterator(records.begin() + end));
+    for (std::size_t k = 0; k < ends.size(); ++k) {
+        const std::size_t end = ends[k];
+        const std::vector<Record> block = std::move(blocks[k]);
         std::size_t bad = block.size();
         auto done = mine_and_append(store, block, now, o, &bad);
         if (!done) {

@@ -183,19 +183,18 @@ Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& 
 
 // The slots the agent clears now: those of the new orders and of the open
 // orders on the chain, not begun, and, with a gate, closed and not cleared.
-Result<std::set<std::int64_t>> slots_to_clear(const Admitted& a, std::int64_t now) {
+Result<std::set<std::int64_t>> slots_to_clear(const StateDelta& block, std::int64_t now) {
     std::set<std::int64_t> all, out;
-    for (const LineRecord* in : a.fresh)
-        if (is_order(in->record)) all.insert(order_facts(in->record).slot);
-    SETM_CHECK(a.block.base()->each_slot_order(now + 1, INT64_MAX, [&](const SlotOrder& o) {
+    for (const auto& [id, e] : block.orders) all.insert(order_facts(e.order).slot); // the new ones
+    SETM_CHECK(block.base()->each_slot_order(now + 1, INT64_MAX, [&](const SlotOrder& o) {
         all.insert(o.key.slot);
         return ok_status();
     }));
-    const Genesis& g = a.block.genesis();
+    const Genesis& g = block.genesis();
     for (std::int64_t slot : all) {
         if (slot <= now) continue;
         if (has_gate(g)) {
-            SETM_TRY(auto cleared, a.block.cleared(slot));
+            SETM_TRY(auto cleared, block.cleared(slot));
             if (now < gate_closure(g, slot) || cleared) continue;
         }
         out.insert(slot);
@@ -213,22 +212,22 @@ Result<std::vector<Signed<Trade>>> sign_trades(const StateReader& chain, const S
     const ParticipantId id = agent.id();
     const unsigned threads = std::max(opt.threads, 1u);
     std::vector<std::unique_ptr<Ed25519Signer>> keys(threads);
-    std::vector<std::optional<Result<Signed<Trade>>>> out(matches.size());
+    std::vector<Signed<Trade>> trades(matches.size());
+    std::vector<char> bad(matches.size(),
+                          0); // trade_for refused it: its error is found again below
     parallel_for_workers(
         matches.size(), threads,
         [&](unsigned w, std::size_t i) {
             if (!keys[w]) keys[w] = std::make_unique<Ed25519Signer>(agent.seed);
             auto t = trade_for(matches[i], g, id, opt.now);
-            out[i] = t ? Result<Signed<Trade>>(sign_record(*t, chain.chain_id(), *keys[w]))
-                       : Result<Signed<Trade>>(t.error());
+            if (t)
+                trades[i] = sign_record(*t, chain.chain_id(), *keys[w]);
+            else
+                bad[i] = 1;
         },
         16);
-    std::vector<Signed<Trade>> trades;
-    trades.reserve(matches.size());
-    for (auto& t : out) {
-        if (!*t) return t->error();
-        trades.push_back(std::move(t->value()));
-    }
+    for (std::size_t i = 0; i < matches.size(); ++i)
+        if (bad[i]) return trade_for(matches[i], g, id, opt.now).error();
     return trades;
 }
 
@@ -239,19 +238,19 @@ struct SlotClearing {
     std::vector<ClearingFigures> figures;
 };
 
-Result<SlotClearing> clear_with_figures(const Admitted& a, std::int64_t slot, std::int64_t now,
-                                        const MarketParams& p) {
-    SETM_TRY(std::vector<MarketOrder> book, slot_book(a.block, slot, now));
+Result<SlotClearing> clear_with_figures(const StateDelta& block, std::int64_t slot,
+                                        std::int64_t now, const MarketParams& p) {
+    SETM_TRY(std::vector<MarketOrder> book, slot_book(block, slot, now));
     SETM_TRY(MarketResult r, clear_book(book, slot, p));
     SETM_TRY(std::vector<ClearingFigures> f, slot_figures(book, r));
     return SlotClearing{std::move(r), std::move(f)};
 }
 
 // Clears each slot, and adds its matches, report, leftovers and figures.
-Status clear_slots(const Admitted& a, const std::set<std::int64_t>& slots, const BatchOptions& opt,
-                   BatchResult& res) {
+Status clear_slots(const StateDelta& block, const std::set<std::int64_t>& slots,
+                   const BatchOptions& opt, BatchResult& res) {
     for (std::int64_t slot : slots) {
-        SETM_TRY(SlotClearing c, clear_with_figures(a, slot, opt.now, opt.market));
+        SETM_TRY(SlotClearing c, clear_with_figures(block, slot, opt.now, opt.market));
         for (auto& m : c.result.matches) res.market.matches.push_back(m);
         for (auto& s : c.result.slots) res.market.slots.push_back(std::move(s));
         for (auto& o : c.result.leftovers) res.market.leftovers.push_back(std::move(o));
@@ -263,36 +262,69 @@ Status clear_slots(const Admitted& a, const std::set<std::int64_t>& slots, const
 } // namespace
 
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
-                              const std::vector<LineRecord>& input, const BatchOptions& opt) {
+                              std::vector<LineRecord> input, const BatchOptions& opt) {
     SETM_CHECK(check_agent(chain, agent, opt.now));
     SETM_CHECK(check_fee(opt.market));
     BatchResult res;
     SETM_TRY(Admitted a, admit(chain, input, opt, res.rejected));
-    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a, opt.now));
-    SETM_CHECK(clear_slots(a, slots, opt, res));
+    // Every new order is in the block now: keep only the new readings (sorted
+    // by id) and the early ones, and free the input.
+    std::map<Hash32, const LineRecord*> readings;
+    for (std::size_t k = 0; k < a.fresh.size(); ++k)
+        if (!is_order(a.fresh[k]->record)) readings[a.fresh_ids[k]] = a.fresh[k];
+    for (const auto& [id, in] : readings) res.readings.push_back(in->record);
+    for (const LineRecord* in : a.early) res.early_readings.push_back(in->record);
+    readings.clear();
+    a.fresh.clear();
+    a.early.clear();
+    std::vector<LineRecord>().swap(input);
+    res.block = std::make_unique<StateDelta>(std::move(a.block));
+    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(*res.block, opt.now));
+    SETM_CHECK(clear_slots(*res.block, slots, opt, res));
     SETM_TRY(res.trades, sign_trades(chain, agent, res.market.matches, opt));
     // Every new order goes first, so that the chain holds the book the
     // trades come from (and the orders not matched yet, for later
     // clearings), then the new readings; each sorted by id.
-    std::map<Hash32, const LineRecord*> fresh, readings;
-    for (std::size_t k = 0; k < a.fresh.size(); ++k)
-        (is_order(a.fresh[k]->record) ? fresh : readings)[a.fresh_ids[k]] = a.fresh[k];
-    for (const auto& [id, in] : readings) res.readings.push_back(in->record);
-    for (const LineRecord* in : a.early) res.early_readings.push_back(in->record);
-    for (const auto& [id, in] : fresh) res.new_orders.push_back(in->record);
     for (const MarketOrder& left : res.market.leftovers) {
-        SETM_TRY(auto e, a.block.order(left.id));
-        if (!e) return make_error(Exit::io, "store damaged", "book names a missing order");
-        res.unmatched.push_back(e->order);
+        res.unmatched.push_back(left.id);
         res.unmatched_remaining_wh.push_back(left.energy_wh);
     }
     // New orders of slots not cleared now wait on the chain, whole.
-    for (const auto& [id, in] : fresh)
-        if (!slots.count(order_facts(in->record).slot)) {
-            res.unmatched.push_back(in->record);
-            res.unmatched_remaining_wh.push_back(order_facts(in->record).energy_wh);
+    for (const auto& [id, e] : res.block->orders) {
+        const OrderFacts f = order_facts(e.order);
+        if (!slots.count(f.slot)) {
+            res.unmatched.push_back(id);
+            res.unmatched_remaining_wh.push_back(f.energy_wh);
         }
+    }
     return res;
+}
+
+std::size_t BatchResult::new_order_count() const { return block ? block->orders.size() : 0; }
+
+Status BatchResult::each_new_order(const std::function<Status(const Record&)>& fn) const {
+    if (block)
+        for (const auto& [id, e] : block->orders) SETM_CHECK(fn(e.order));
+    return ok_status();
+}
+
+std::vector<Record> BatchResult::new_orders() const {
+    std::vector<Record> out;
+    out.reserve(new_order_count());
+    (void)each_new_order([&](const Record& r) {
+        out.push_back(r);
+        return ok_status();
+    });
+    return out;
+}
+
+Status BatchResult::each_unmatched(const std::function<Status(const Record&)>& fn) const {
+    for (const Hash32& id : unmatched) {
+        SETM_TRY(auto e, block->order(id));
+        if (!e) return make_error(Exit::io, "store damaged", "book names a missing order");
+        SETM_CHECK(fn(e->order));
+    }
+    return ok_status();
 }
 
 Result<std::vector<MechanismFigures>> compare_mechanisms(const StateReader& chain,
@@ -301,14 +333,14 @@ Result<std::vector<MechanismFigures>> compare_mechanisms(const StateReader& chai
                                                          std::vector<Rejected>& rejected) {
     SETM_CHECK(check_fee(opt.market));
     SETM_TRY(Admitted a, admit(chain, input, opt, rejected));
-    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a, opt.now));
+    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(a.block, opt.now));
     std::vector<MechanismFigures> out;
     for (Mechanism m : {Mechanism::pay_as_clear, Mechanism::pay_as_bid, Mechanism::negotiate}) {
         MarketParams p = opt.market;
         p.mechanism = m;
         MechanismFigures mf{m, {}, {}};
         for (std::int64_t slot : slots) {
-            SETM_TRY(SlotClearing c, clear_with_figures(a, slot, opt.now, p));
+            SETM_TRY(SlotClearing c, clear_with_figures(a.block, slot, opt.now, p));
             for (auto& f : c.figures) mf.slots.push_back(f);
         }
         SETM_TRY(mf.total, total_figures(mf.slots));

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,20 +36,31 @@ struct Rejected {
 };
 
 struct BatchResult {
-    std::vector<Record> new_orders;     // every admitted order not yet on the chain, once each
+    // The batch's block: its new orders and readings applied over the chain
+    // (the StateReader run_batch was given, which must outlive it). Every
+    // admitted order not yet on the chain is an entry of block->orders, once.
+    std::unique_ptr<StateDelta> block;
     std::vector<Record> readings;       // every admitted reading not yet on the chain, once each
     std::vector<Record> early_readings; // readings whose slot is not over at `now`: carried
     std::vector<Signed<Trade>> trades;
-    std::vector<Record> unmatched; // orders with energy left, to carry to the next batch
+    std::vector<Hash32> unmatched; // orders with energy left, to carry to the next batch
     std::vector<std::int64_t> unmatched_remaining_wh;
     std::vector<Rejected> rejected; // with skip_invalid
     MarketResult market;
     std::vector<ClearingFigures> figures; // one per market.slots entry, in its order
+
+    // The new orders, by id (the order setm-negotiate prints them in).
+    std::size_t new_order_count() const;
+    Status each_new_order(const std::function<Status(const Record&)>& fn) const;
+    std::vector<Record> new_orders() const;
+    // The orders with energy left, in the order of `unmatched`.
+    Status each_unmatched(const std::function<Status(const Record&)>& fn) const;
 };
 
-// The agent's key must hold a valid agent credential at `now`.
+// The agent's key must hold a valid agent credential at `now`. The input is
+// taken whole and freed once the orders are in the batch's block.
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
-                              const std::vector<LineRecord>& input, const BatchOptions& opt);
+                              std::vector<LineRecord> input, const BatchOptions& opt);
 
 // What each mechanism would make of the book this batch clears (the
 // chain's with these orders, the same slots, the chain's rounds and fee or

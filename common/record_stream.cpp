@@ -39,10 +39,10 @@ Result<Record> decode_record(const RawRecord& raw) {
 
 } // namespace
 
-Result<std::vector<LineRecord>> read_records(std::istream& in, unsigned threads) {
+Status each_record_batch(std::istream& in, unsigned threads,
+                         const std::function<Status(std::vector<LineRecord>&&)>& fn) {
     constexpr std::size_t kBatch = 4096; // records split before they are decoded together
     RecordReader reader(in);
-    std::vector<LineRecord> out;
     std::vector<RawRecord> raw;
     std::vector<std::optional<Result<Record>>> decoded;
     for (bool more = true; more;) {
@@ -60,13 +60,58 @@ Result<std::vector<LineRecord>> read_records(std::istream& in, unsigned threads)
         decoded.assign(raw.size(), std::nullopt);
         parallel_for(raw.size(), threads,
                      [&](std::size_t i) { decoded[i] = decode_record(raw[i]); });
+        std::vector<LineRecord> batch;
+        batch.reserve(raw.size());
         for (std::size_t i = 0; i < raw.size(); ++i) {
             if (!*decoded[i]) return decoded[i]->error();
-            out.push_back(LineRecord{std::move(decoded[i]->value()), raw[i].line});
+            batch.push_back(LineRecord{std::move(decoded[i]->value()), raw[i].line});
         }
+        decoded.clear();
+        if (!batch.empty()) SETM_CHECK(fn(std::move(batch)));
         if (split_error) return *split_error;
     }
+    return ok_status();
+}
+
+namespace {
+
+// Every batch of the stream, then moved into one vector of exactly their
+// size, a batch at a time: never twice the records in memory.
+template <class Out, class Move>
+Result<Out> gather(std::istream& in, unsigned threads, Out out, Move move) {
+    std::vector<std::vector<LineRecord>> batches;
+    std::size_t n = 0;
+    SETM_CHECK(each_record_batch(in, threads, [&](std::vector<LineRecord>&& b) {
+        n += b.size();
+        batches.push_back(std::move(b));
+        return ok_status();
+    }));
+    out.reserve(n);
+    for (auto& b : batches) {
+        for (auto& lr : b) move(out, lr);
+        std::vector<LineRecord>().swap(b);
+    }
     return out;
+}
+
+} // namespace
+
+Result<std::vector<LineRecord>> read_records(std::istream& in, unsigned threads) {
+    return gather(
+        in, threads, std::vector<LineRecord>{},
+        [](std::vector<LineRecord>& out, LineRecord& lr) { out.push_back(std::move(lr)); });
+}
+
+void RecordList::reserve(std::size_t n) {
+    records.reserve(n);
+    lines.reserve(n);
+}
+
+Result<RecordList> read_record_list(std::istream& in, unsigned threads) {
+    return gather(in, threads, RecordList{}, [](RecordList& out, LineRecord& lr) {
+        out.records.push_back(std::move(lr.record));
+        out.lines.push_back(lr.line);
+    });
 }
 
 } // namespace setm

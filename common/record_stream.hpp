@@ -21,7 +21,24 @@ struct LineRecord {
 // into records on the calling thread and each is parsed and decoded on up
 // to `threads` threads; the result and the error are the same for any
 // thread count.
+// The result has exactly the records' size: they are read in batches and
+// moved into it one batch at a time.
 Result<std::vector<LineRecord>> read_records(std::istream& in, unsigned threads = 1);
+
+// The same as two lists, the records and the line of each (what a block is
+// made of, and where to point at a bad record).
+struct RecordList {
+    std::vector<Record> records;
+    std::vector<std::size_t> lines;
+    void reserve(std::size_t n);
+};
+Result<RecordList> read_record_list(std::istream& in, unsigned threads = 1);
+
+// The records of the stream in batches of a few thousand, in order, each
+// decoded on up to `threads` threads; stops at the first bad record (the
+// error read_records returns) or the first error of fn.
+Status each_record_batch(std::istream& in, unsigned threads,
+                         const std::function<Status(std::vector<LineRecord>&&)>& fn);
 
 // Calls fn for every JSON object of the stream, parsed strictly; stops at
 // the first error, which names its line.

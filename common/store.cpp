@@ -592,7 +592,7 @@ Result<std::uint64_t> Store::reserve_serials(std::uint64_t count) {
 
 Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std::int64_t now,
                             unsigned threads, CheckedSignatures* checked) {
-    return lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
+    Status done = lmdb::write_txn(*env_, [&](lmdb::Txn& txn) -> Status {
         TxnState st(txn, dbs_, genesis_, chain_id_);
         SETM_TRY(Tip tip, st.tip());
         if (tip.hash != expected_tip)
@@ -606,6 +606,10 @@ Status Store::append_if_tip(const Block& block, const Hash32& expected_tip, std:
         SETM_CHECK(write_block(txn, dbs_, block, tip.height + 1, delta));
         return set_tip(txn, dbs_, tip.height + 1, block_hash(block.header));
     });
+    // The pages read to validate and write the block need not stay resident:
+    // a day's blocks would keep most of the data file mapped.
+    env_->release_pages();
+    return done;
 }
 
 namespace {

@@ -192,6 +192,22 @@ Status write_stdout(std::string_view text) {
     return ok_status();
 }
 
+Status StdoutLines::line(std::string_view s) {
+    if (failed_) return *failed_;
+    buf_.append(s);
+    buf_ += '\n';
+    return buf_.size() >= chunk_ ? flush() : ok_status();
+}
+
+Status StdoutLines::flush() {
+    if (failed_) return *failed_;
+    if (buf_.empty()) return ok_status();
+    Status st = write_stdout(buf_);
+    buf_.clear();
+    if (!st) failed_ = st.error();
+    return st;
+}
+
 // A write that failed earlier leaves stdio's error flag (or the stream's
 // badbit) set even when this last flush has nothing left to write.
 Status flush_stdout() {

@@ -62,6 +62,23 @@ private:
 Status write_stdout(std::string_view text);
 Status flush_stdout();
 
+// Lines to standard output as a tool produces them, written in pieces of
+// about `chunk` bytes (write_stdout), so that a long output is never held
+// whole; flush() writes what is left. The bytes are those of one
+// write_stdout of every line joined. A failed write is returned by the
+// line() or flush() that made it, and by every call after it.
+class StdoutLines {
+public:
+    explicit StdoutLines(std::size_t chunk = std::size_t{1} << 20) : chunk_(chunk) {}
+    Status line(std::string_view s);
+    Status flush();
+
+private:
+    std::string buf_;
+    std::size_t chunk_;
+    std::optional<Error> failed_;
+};
+
 // All-or-nothing output file: written to a temporary file in the same
 // directory and renamed over PATH by commit(); destroyed uncommitted, it
 // leaves nothing behind. "-" writes to stdout at commit().

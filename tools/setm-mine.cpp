@@ -74,18 +74,11 @@ AppendOptions append_options(const Options& o, const tool::MiningMeter& meter) {
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
-    SETM_TRY(std::vector<LineRecord> in, read_records(input->stream(), o.threads));
+    SETM_TRY(RecordList in, read_record_list(input->stream(), o.threads));
     SETM_TRY(Store store,
              Store::open(o.store, false)); // a wrong --store is an error even with nothing to mine
-    std::vector<Record> records;           // moved out of `in`: one copy in memory
-    std::vector<std::size_t> lines;
-    records.reserve(in.size());
-    lines.reserve(in.size());
-    for (auto& lr : in) {
-        records.push_back(std::move(lr.record));
-        lines.push_back(lr.line);
-    }
-    std::vector<LineRecord>().swap(in);
+    std::vector<Record> records = std::move(in.records); // one copy in memory
+    const std::vector<std::size_t> lines = std::move(in.lines);
     SETM_TRY(auto link, join_network(o, store, records, now));
     if (records.empty()) {
         if (tool::person_watching()) std::cerr << kTool << ": no records: nothing appended\n";

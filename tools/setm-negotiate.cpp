@@ -152,6 +152,16 @@ Status run_compare(const StateReader& chain, const std::vector<LineRecord>& orde
     return tool::print(out);
 }
 
+// Standard output: the new orders, the new readings, then the trades, one
+// line each, written as they are made rather than held whole.
+Status print_records(const BatchResult& res) {
+    StdoutLines out;
+    SETM_CHECK(res.each_new_order([&](const Record& r) { return out.line(to_json(r)); }));
+    for (const auto& r : res.readings) SETM_CHECK(out.line(to_json(r)));
+    for (const auto& t : res.trades) SETM_CHECK(out.line(to_json(Record(t))));
+    return out.flush();
+}
+
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     if (o.nats.on()) // the chain as the network has it, verified here first
@@ -170,8 +180,8 @@ Status run(const Options& o) {
     if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
     SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey agent, read_key_file(o.key, pass));
-    SETM_TRY(BatchResult res, run_batch(snap->state(), agent, orders, opt));
-    std::vector<LineRecord>().swap(orders); // res holds what is printed: free the input first
+    // run_batch frees the input once the orders are in the batch's block
+    SETM_TRY(BatchResult res, run_batch(snap->state(), agent, std::move(orders), opt));
     std::string explain;
     if (o.explain) {
         SETM_TRY(std::vector<std::int64_t> only, explain_slots(o));
@@ -192,16 +202,13 @@ Status run(const Options& o) {
         SETM_TRY(rejects, AtomicOutput::open(o.rejects));
     }
 
-    std::string out;
-    for (const auto& r : res.new_orders) out += to_json(r) + "\n";
-    for (const auto& r : res.readings) out += to_json(r) + "\n";
-    for (const auto& t : res.trades) out += to_json(Record(t)) + "\n";
-    const std::size_t signed_trades = res.trades.size();
-    std::vector<Record>().swap(res.new_orders); // printed: only `out` is needed now
-    std::vector<Signed<Trade>>().swap(res.trades);
-    if (unmatched)
-        for (const auto* v : {&res.unmatched, &res.early_readings})
-            for (const auto& r : *v) unmatched->line(to_json(r));
+    if (unmatched) {
+        SETM_CHECK(res.each_unmatched([&](const Record& r) {
+            unmatched->line(to_json(r));
+            return ok_status();
+        }));
+        for (const auto& r : res.early_readings) unmatched->line(to_json(r));
+    }
     for (const auto& r : res.rejected) {
         if (rejects) rejects->line(rejected_json(r));
         std::cerr << kTool << ": rejected: " << r.error.message() << "\n";
@@ -224,10 +231,10 @@ Status run(const Options& o) {
     if (unmatched) SETM_CHECK(unmatched->commit());
     if (report) SETM_CHECK(report->commit());
     if (rejects) SETM_CHECK(rejects->commit());
-    SETM_CHECK(tool::print(out));
+    SETM_CHECK(print_records(res));
     if (watching)
-        std::cerr << kTool << ": " << signed_trades << " trade(s) signed, " << res.unmatched.size()
-                  << " order(s) left over, " << res.rejected.size()
+        std::cerr << kTool << ": " << res.trades.size() << " trade(s) signed, "
+                  << res.unmatched.size() << " order(s) left over, " << res.rejected.size()
                   << " rejected; pipe the output to setm-mine\n";
     return ok_status();
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -530,4 +531,43 @@ TEST_CASE("lmdb: the stale-slot check sees a stale slot without Env::open") {
     CHECK(mdb_reader_check(env.get(), &dead) == 0);
     CHECK(dead == 1);
     CHECK(count_reader_lines(env.get(), reader) == 0);
+}
+
+namespace {
+
+// Resident kB of this process's mappings of FILE (from /proc/self/smaps).
+long resident_kb_of(const std::string& file) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool in = false;
+    long kb = 0;
+    while (std::getline(smaps, line)) {
+        if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+            line.find('-') < line.find(' '))
+            in = line.size() >= file.size() &&
+                 line.compare(line.size() - file.size(), file.size(), file) == 0;
+        else if (in && line.rfind("Rss:", 0) == 0)
+            kb += std::strtol(line.c_str() + 4, nullptr, 10);
+    }
+    return kb;
+}
+
+} // namespace
+
+TEST_CASE("lmdb: release_pages unmaps what was read, and the data reads the same after") {
+    TempDir t;
+    Env env = open_ok(t.path, rw());
+    const std::string big(3000, 'x');
+    REQUIRE(write_txn(env, [&](Txn& txn) -> Status {
+        SETM_TRY(Dbi d, Dbi::open(txn, "t", true));
+        for (int i = 0; i < 2000; ++i) SETM_CHECK(put(txn, d, as_val(key_of(i)), as_val(big)));
+        return ok_status();
+    }));
+    for (int i = 0; i < 2000; i += 7) CHECK(get_str(env, "t", key_of(i)) == big); // maps pages
+    const std::string file = fs::canonical(t.path).string() + "/data.mdb";
+    const long before = resident_kb_of(file);
+    CHECK(before > 1000); // 6 MB written, a page in two read at least
+    env.release_pages();
+    CHECK(resident_kb_of(file) < before / 4);
+    for (int i = 0; i < 2000; i += 7) CHECK(get_str(env, "t", key_of(i)) == big);
 }

@@ -287,7 +287,7 @@ TEST_CASE(
     CHECK(r.rejected[0].line == 3);
     CHECK(r.rejected[0].type == "reading");
     CHECK(r.rejected[0].error.reason == "duplicate reading");
-    CHECK(r.new_orders.empty());
+    CHECK(r.new_orders().empty());
     CHECK(r.trades.empty());
     // Once every line passes, the block check_input built is the batch's.
     const BatchResult good = must(run_batch(m.st, m.c.agent, {{fresh, 1}, {early, 2}}, opt));

@@ -462,6 +462,25 @@ TEST_CASE("record stream: records by line, the first bad one named", "[records][
         CHECK(record_id(read[i].record) == record_id(recs[i]));
     }
 
+    // The same as two lists (setm-mine), and batch by batch, in order.
+    std::stringstream again;
+    for (const auto& r : recs) again << to_json(r) << "\n";
+    const RecordList list = must(read_record_list(again, 2));
+    REQUIRE(list.records.size() == recs.size());
+    REQUIRE(list.lines.size() == recs.size());
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+        CHECK(list.lines[i] == i + 1);
+        CHECK(record_id(list.records[i]) == record_id(recs[i]));
+    }
+    std::stringstream third;
+    for (const auto& r : recs) third << to_json(r) << "\n";
+    std::size_t seen = 0;
+    REQUIRE(each_record_batch(third, 2, [&](std::vector<LineRecord>&& b) {
+        for (const auto& lr : b) CHECK(lr.line == ++seen);
+        return ok_status();
+    }));
+    CHECK(seen == recs.size());
+
     std::stringstream bad;
     bad << to_json(recs[3]) << "\n\n"
         << edit_json(to_json(recs[4]), [](rapidjson::Document& d) { d["energy_wh"] = 1; }) << "\n";
@@ -469,6 +488,11 @@ TEST_CASE("record stream: records by line, the first bad one named", "[records][
     CHECK(e.reason == "id mismatch");
     REQUIRE(e.line);
     CHECK(*e.line == 3);
+    std::stringstream bad2(bad.str());
+    const Error e2 = must_fail(read_record_list(bad2));
+    CHECK(e2.reason == "id mismatch");
+    REQUIRE(e2.line);
+    CHECK(*e2.line == 3);
 }
 
 TEST_CASE("records: roles and participant ids", "[records]") {

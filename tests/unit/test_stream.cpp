@@ -488,3 +488,36 @@ TEST_CASE("stream: flush_stdout passes when every write went through") {
     CHECK(st.ok());
     CHECK(slurp(file) == "a\nb\n");
 }
+
+TEST_CASE("stream: StdoutLines writes each piece once it is full, the rest at flush") {
+    TempDir dir;
+    const std::string file = dir.path + "/out";
+    Status st = Status(make_error(Exit::internal, "not run"));
+    std::vector<std::string> seen; // the file after each line
+    with_stdout_on(file.c_str(), [&] {
+        StdoutLines out(10); // a piece of 10 bytes at least
+        for (const char* l : {"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}) {
+            st = out.line(l);
+            if (!st.ok()) return;
+            seen.push_back(slurp(file));
+        }
+        st = out.flush();
+    });
+    CHECK(st.ok());
+    // 8 bytes held, 16 written, 8 held again: nothing is ever written twice
+    CHECK(seen == std::vector<std::string>{"", "{\"a\":1}\n{\"b\":2}\n", "{\"a\":1}\n{\"b\":2}\n"});
+    CHECK(slurp(file) == "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
+}
+
+TEST_CASE("stream: StdoutLines reports a failed write, then again at every call") {
+    Status first = ok_status(), later = ok_status(), flushed = ok_status();
+    with_stdout_on("/dev/full", [&] {
+        StdoutLines out(4);
+        first = out.line("{\"a\":1}");
+        later = out.line("{\"b\":2}");
+        flushed = out.flush();
+    });
+    CHECK(is_write_error(first, "standard output: No space left on device"));
+    CHECK(is_write_error(later, "standard output: No space left on device"));
+    CHECK(is_write_error(flushed, "standard output: No space left on device"));
+}

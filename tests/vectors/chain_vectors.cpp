@@ -236,7 +236,7 @@ Result<std::vector<Record>> market_block(const Keys& keys, const MemoryState& st
     opt.market = chain_market(st.genesis());
     opt.now = utc(kNegotiateTime);
     SETM_TRY(BatchResult res, run_batch(st, keys.at("agent"), lines, opt));
-    std::vector<Record> out = res.new_orders;
+    std::vector<Record> out = res.new_orders();
     for (const auto& t : res.trades) out.push_back(t);
     return out;
 }
