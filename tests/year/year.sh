@@ -96,10 +96,10 @@ sign() {
     local p=$1 d=$2 tool=setm-request o=1kWh,46,34 r=0Wh,1kWh s now=${dates[$2]}T19:50:00Z orders readings
     if [ "${role[$p]}" = producer ]; then tool=setm-offer o=3kWh,40,52 r=2kWh,0Wh; fi
     if [ $p = g2 ]; then o=3kWh,38,48; fi   # the cheaper opening: it sells north too, with the fee
-    orders=slot,energy,price,opening readings=slot,delivered,consumed
+    orders=slot,energy,price,opening readings=slot,delivered,consumed,meter
     for s in "${slots[@]}"; do
         orders+=$'\n'"${dates[d + 1]}T${s}Z,$o"
-        readings+=$'\n'"${dates[d]}T${s}Z,$r"
+        readings+=$'\n'"${dates[d]}T${s}Z,$r,${meter[$p]}"
     done
     $tool --key ${key[$p]}.key --store chain --csv - --nonce $((d * 10)) --now "$now" -q \
         <<<"$orders" > inbox/.$p.o || die "day $d: $p's orders: exit $?"
@@ -181,13 +181,14 @@ rotate() {   # day 150: the authority hands over to auth2
 
 meter_swap() {   # day 180: g1's meter G1-A is replaced by G1-B from the next day
     local d=$1 now=${dates[$1]}T12:00:00Z
-    meter[g1]=G1-B
     register --renew --role producer --zone north --meter G1-B --max-energy 10kWh \
         --valid-from "${dates[d + 1]}T00:00:00Z" --days 200 --now "$now" < g1.id > meter.jsonl ||
         die "day $d: renew g1 with a new meter: exit $?"
     mine meter.jsonl "$now"
     extra_blocks=$((extra_blocks + 1))
 }
+
+new_meter() { meter[g1]=G1-B; }   # day 181: readings name the new meter
 
 old_meter_reading() {   # a reading on G1-A after the change: the batch rejects it
     local d=$1
@@ -231,7 +232,7 @@ restore() {   # day 250, after the night's copy: a late batch, then the store is
     extra_batches=2                      # the late run's (set aside) and the --restored run's
 }
 
-declare -A event=([60]=lost_key [150]=rotate [180]=meter_swap [185]=old_meter_reading)
+declare -A event=([60]=lost_key [150]=rotate [180]=meter_swap [181]=new_meter [185]=old_meter_reading)
 declare -A after=([250]=restore)
 for ((d = 0; d < days; d++)); do
     case $d in
