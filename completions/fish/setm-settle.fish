@@ -9,4 +9,5 @@ complete -c setm-settle -l retries -x -d 'Retries while the store is busy (defau
 complete -c setm-settle -l now -x -d 'Use TIME instead of the clock'
 complete -c setm-settle -l backup-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'The first run of each UTC day copies the store to DIR/YYYYMMDD'
 complete -c setm-settle -l backup-keep -x -d 'Keep only the N newest dated copies (default 0: all)'
+complete -c setm-settle -l restored -d 'The store was restored from an older backup: set the batches it lacks aside'
 complete -c setm-settle -s h -l help -d 'Show help'
