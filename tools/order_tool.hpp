@@ -58,6 +58,11 @@ inline Result<OrderContext> order_context(const OrderOptions& o, const SecretKey
         SETM_TRY(auto entry, c.snap->state().credential(*serial));
         if (entry) c.zone = entry->credential.body.zone;
         if (entry) c.meter = entry->credential.body.meter;
+        // Readings name the meter of the credential in force now: a renewal
+        // with a new meter that has not begun leaves the old one in use.
+        SETM_TRY(std::int64_t now, now_or(o.now));
+        if (auto in_force = active_credential(c.snap->state(), key.id(), now))
+            c.meter = in_force.value().meter;
     } else {
         auto h = hash_from_hex(o.chain);
         if (!h) return make_error(Exit::usage, "bad --chain", h.error().detail);
