@@ -91,7 +91,7 @@ settle() { ${YEAR_WRAP:-} "$settle_tool" --store chain --key agent.key --inbox i
 slots=(10:00:00 10:30:00)
 # sign P D: participant P's orders for day D+1's slots, signed at 19:50 of
 # day D, and the readings of its meter for day D's slots (over by then),
-# each renamed into the inbox when complete
+# in one file renamed into the inbox when complete
 sign() {
     local p=$1 d=$2 tool=setm-request o=1kWh,46,34 r=0Wh,1kWh s now=${dates[$2]}T19:50:00Z orders readings
     if [ "${role[$p]}" = producer ]; then tool=setm-offer o=3kWh,40,52 r=2kWh,0Wh; fi
@@ -101,11 +101,12 @@ sign() {
         orders+=$'\n'"${dates[d + 1]}T${s}Z,$o"
         readings+=$'\n'"${dates[d]}T${s}Z,$r,${meter[$p]}"
     done
-    $tool --key ${key[$p]}.key --store chain --csv - --nonce $((d * 10)) --now "$now" -q \
-        <<<"$orders" > inbox/.$p.o || die "day $d: $p's orders: exit $?"
-    $tool --key ${key[$p]}.key --store chain --readings - --now "$now" -q \
-        <<<"$readings" > inbox/.$p.r || die "day $d: $p's readings: exit $?"
-    mv inbox/.$p.o inbox/$p-orders.jsonl && mv inbox/.$p.r inbox/$p-readings.jsonl
+    {
+        $tool --key ${key[$p]}.key --store chain --csv - --nonce $((d * 10)) --now "$now" -q <<<"$orders" ||
+            die "day $d: $p's orders: exit $?"
+        $tool --key ${key[$p]}.key --store chain --readings - --now "$now" -q <<<"$readings" ||
+            die "day $d: $p's readings: exit $?"
+    } > inbox/.$p.tmp && mv inbox/.$p.tmp inbox/$p.jsonl
 }
 # the wall time of the participants' signing and of setm-settle, in microseconds
 signing_us=0 settle_us=0
