@@ -124,14 +124,14 @@ Result<std::uint64_t> write_copy(Store& src, const std::string& dir) {
 
 // The copy, verified as a store of its own. Whatever makes it fail to
 // verify was in the snapshot it was copied from.
-Result<VerifyReport> verify_copy(const std::string& dir, const Store& src, std::int64_t now,
-                                 unsigned threads, const BlockObserver& observer) {
+Result<VerifyReport> verify_copy(const std::string& dir, const Store& src,
+                                 const VerifyOptions& options, const BlockObserver& observer) {
     auto verified = [&]() -> Result<VerifyReport> {
         SETM_TRY(Store copy, Store::open(dir, true));
         if (copy.chain_id() != src.chain_id())
             return make_error(Exit::verify_failed, "bad backup", "the copy holds another chain");
         SETM_TRY(auto snap, copy.snapshot());
-        SETM_TRY(VerifiedChain v, verify_chain(snap->state(), now, threads, observer));
+        SETM_TRY(VerifiedChain v, verify_chain(snap->state(), options, observer));
         return v.report;
     }();
     if (verified) return verified;
@@ -173,9 +173,17 @@ Status publish(const std::string& from, const std::string& dest) {
 
 } // namespace
 
-Result<BackupReport> backup_store(const std::string& store_dir, const std::string& dest_arg,
+Result<BackupReport> backup_store(const std::string& store_dir, const std::string& dest,
                                   std::int64_t now, unsigned threads,
                                   const BlockObserver& observer) {
+    VerifyOptions o;
+    o.now = now;
+    o.threads = threads;
+    return backup_store(store_dir, dest, o, observer);
+}
+
+Result<BackupReport> backup_store(const std::string& store_dir, const std::string& dest_arg,
+                                  const VerifyOptions& options, const BlockObserver& observer) {
     const std::string dest = without_trailing_slashes(dest_arg);
     if (dest.empty()) return make_error(Exit::usage, "bad --backup", "an empty path");
     const std::string parent = parent_of(dest);
@@ -186,7 +194,7 @@ Result<BackupReport> backup_store(const std::string& store_dir, const std::strin
     BackupReport r;
     r.path = dest;
     SETM_TRY(r.bytes, write_copy(src, partial.path()));
-    SETM_TRY(r.verified, verify_copy(partial.path(), src, now, threads, observer));
+    SETM_TRY(r.verified, verify_copy(partial.path(), src, options, observer));
     SETM_CHECK(finish_dir(partial.path()));
     SETM_CHECK(publish(partial.path(), dest));
     partial.release();

@@ -13,7 +13,7 @@ namespace setm {
 struct BackupReport {
     std::string path;        // the new store directory (DEST)
     std::uint64_t bytes = 0; // the size of its data.mdb
-    VerifyReport verified;   // the full verification of the copy
+    VerifyReport verified;   // the verification of the copy
 };
 
 // Copies the store in `store_dir` into the new directory `dest`, while
@@ -34,5 +34,9 @@ struct BackupReport {
 Result<BackupReport> backup_store(const std::string& store_dir, const std::string& dest,
                                   std::int64_t now, unsigned threads,
                                   const BlockObserver& observer = {});
+// The same with the copy verified as `options` say (--assume-valid: the
+// copy's signatures up to that block are not checked; everything else is).
+Result<BackupReport> backup_store(const std::string& store_dir, const std::string& dest,
+                                  const VerifyOptions& options, const BlockObserver& observer = {});
 
 } // namespace setm

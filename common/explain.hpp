@@ -47,4 +47,8 @@ Result<std::vector<std::string>> explain_block(const Block& b, std::uint64_t hei
                                                const StateReader& after,
                                                std::size_t max_records = kExplainRecords);
 
+// The lines of a block whose signatures were not checked (setm-verify
+// --assume-valid): each "signature valid" becomes "signature assumed valid".
+void mark_signatures_assumed(std::vector<std::string>& lines);
+
 } // namespace setm

@@ -812,10 +812,15 @@ Result<StateDelta> apply_records(const StateReader& base, const std::vector<Reco
 
 Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
                                std::int64_t t, std::uint64_t height, SignatureSink& sigs) {
+    return apply_rules(base, records, record_ids(records, 1), t, height, sigs);
+}
+
+Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
+                               const std::vector<Hash32>& ids, std::int64_t t, std::uint64_t height,
+                               SignatureSink& sigs) {
     SETM_CHECK(check_block_size(base, records));
     return apply_in_order(
-        base, records, record_ids(records, 1), t, height, sigs,
-        [] { return std::optional<std::size_t>{}; }, nullptr);
+        base, records, ids, t, height, sigs, [] { return std::optional<std::size_t>{}; }, nullptr);
 }
 
 // ---- genesis --------------------------------------------------------------------

@@ -75,6 +75,12 @@ std::vector<Hash32> record_ids(const std::vector<Record>& records, unsigned thre
 // signature before it may not verify (apply_records orders the two).
 Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
                                std::int64_t t, std::uint64_t height, SignatureSink& sigs);
+// The same with the records' ids given (record_ids): setm-verify
+// --assume-valid replays the blocks it assumes this way, its sink
+// dropping every signature.
+Result<StateDelta> apply_rules(const StateReader& base, const std::vector<Record>& records,
+                               const std::vector<Hash32>& ids, std::int64_t t, std::uint64_t height,
+                               SignatureSink& sigs);
 
 // Header rules: version, link to prev, merkle root, proof of work at the
 // chain's target, time > median of the previous 11 (prev_times, oldest

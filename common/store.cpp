@@ -356,6 +356,13 @@ Result<std::optional<std::uint64_t>> TxnState::record_height(const Hash32& id) c
     return std::optional<std::uint64_t>(h);
 }
 
+Result<std::optional<std::uint64_t>> TxnState::block_height(const Hash32& id) const {
+    SETM_TRY(auto v, lmdb::get(txn_, dbs_.block_index, key_of(id)));
+    if (!v) return std::optional<std::uint64_t>{};
+    SETM_TRY(std::uint64_t h, read_be64(*v, "block height"));
+    return std::optional<std::uint64_t>(h);
+}
+
 Status TxnState::each_credential(const std::function<Status(const RegistryEntry&)>& fn) const {
     return each(dbs_.credentials, [&](std::string_view k, std::string_view) -> Status {
         SETM_TRY(std::uint64_t serial, read_be64(Bytes(k.begin(), k.end()), "credential serial"));

@@ -99,6 +99,9 @@ public:
     Result<std::uint64_t> height() const;
     // The height of the block that holds a record; nullopt when no block does.
     Result<std::optional<std::uint64_t>> record_height(const Hash32& id) const;
+    // The height of the block with this id (block_index: an index, which
+    // setm-verify confirms by replay); nullopt when there is none.
+    Result<std::optional<std::uint64_t>> block_height(const Hash32& id) const;
     // Every credential on the chain, by serial.
     Status each_credential(const std::function<Status(const RegistryEntry&)>& fn) const;
     // One above the highest serial on the chain (1 on a new chain).

@@ -36,7 +36,12 @@ struct Options {
     std::optional<std::string> backup;
     bool open_book = false, table = false;
     std::string slot, side;
+    std::optional<std::string> assume_valid;
 };
+
+// --assume-valid: the height verify_chain assumes up to, once it has said
+// (shared by the narrator of each block and the lines at the end).
+using AssumedCell = std::shared_ptr<std::optional<AssumedValid>>;
 
 // The authority in office at the tip, and its hand-overs (setm(7),
 // AUTHORITY ROTATION).
@@ -51,6 +56,19 @@ void authority_json(JsonOut& o, const AuthorityState& a) {
     o.end_object();
 }
 
+// --assume-valid: what was assumed, or null (nothing: the option absent,
+// or its block not on this chain).
+void assumed_json(JsonOut& o, const VerifyReport& r) {
+    o.key("assumed_valid");
+    if (!r.assumed) {
+        o.null();
+        return;
+    }
+    o.begin_object().field("height", r.assumed->height);
+    o.field("block", hash_to_hex(r.assumed->block)).field("signatures", r.assumed->signatures);
+    o.end_object();
+}
+
 std::string report_json(const VerifyReport& r, const AuthorityState& a) {
     JsonOut o;
     o.begin_object().field("type", "verify-report").field("ok", true);
@@ -62,6 +80,7 @@ std::string report_json(const VerifyReport& r, const AuthorityState& a) {
     for (const auto& [t, n] : r.by_type) o.field(t, n);
     o.end_object();
     authority_json(o, a);
+    assumed_json(o, r);
     o.end_object();
     return o.str();
 }
@@ -91,9 +110,11 @@ BlockObserver progress(const std::shared_ptr<ProgressMeter>& meter) {
 
 // --explain: what was checked in each block, as a teacher would say it
 // (explain.hpp writes the lines).
-BlockObserver narrator(BlockObserver next) {
-    return [next](const Block& b, std::uint64_t h, const MemoryState& st) {
+BlockObserver narrator(BlockObserver next, AssumedCell assumed) {
+    return [next, assumed](const Block& b, std::uint64_t h, const MemoryState& st) {
         auto lines = explain_block(b, h, st);
+        if (lines && *assumed && h > 0 && h <= (*assumed)->height)
+            mark_signatures_assumed(lines.value());
         if (!lines)
             std::cerr << "  (cannot narrate block " << h << ": " << lines.error().message()
                       << ")\n";
@@ -101,6 +122,43 @@ BlockObserver narrator(BlockObserver next) {
             for (const auto& line : lines.value()) std::cerr << line << "\n";
         if (next) next(b, h, st);
     };
+}
+
+// --assume-valid HASH, read: a block id of 64 hex digits, or a usage error.
+Result<std::optional<Hash32>> assume_valid_arg(const Options& o) {
+    if (!o.assume_valid) return std::optional<Hash32>{};
+    auto id = hash_from_hex(*o.assume_valid);
+    if (!id)
+        return make_error(Exit::usage, "bad --assume-valid", id.error().detail)
+            .with_hint("give a block id (64 hex digits), e.g. the tip of setm-verify --json");
+    return std::optional<Hash32>(id.value());
+}
+
+// How to verify: at `now`, on -j threads, assuming what --assume-valid
+// names. What is assumed is said once, before the replay: with --explain,
+// and (not on this chain) to a person or with --explain, never with -q.
+Result<VerifyOptions> verify_options(const Options& o, std::int64_t now, AssumedCell cell) {
+    VerifyOptions v;
+    v.now = now;
+    v.threads = o.threads;
+    SETM_TRY(v.assume_valid, assume_valid_arg(o));
+    const bool explain = o.explain, tell = !tool::quiet && (o.explain || tool::person_watching());
+    v.assumed = [cell, explain, tell,
+                 asked = o.assume_valid](const std::optional<AssumedValid>& a) {
+        *cell = a;
+        if (!asked) return;
+        if (a && explain && a->height == 0)
+            std::cerr << "--assume-valid names block 0, whose signatures are always checked: "
+                         "nothing assumed\n";
+        else if (a && explain)
+            std::cerr << "signatures of blocks 1.." << a->height
+                      << " assumed valid (--assume-valid " << hash_to_hex(a->block)
+                      << "); block 0's and every later block's are checked\n";
+        else if (!a && tell)
+            std::cerr << kTool << ": note: block " << *asked
+                      << " is not on this chain; checking every signature\n";
+    };
+    return v;
 }
 
 // --open-book: one line per open order (open_book.hpp).
@@ -321,10 +379,12 @@ Status print_statement(const Options& o, const StatementBuilder& statement,
 
 // --backup DEST: a verified hot copy of the store, and one line about it.
 Status backup(const Options& o, std::int64_t now) {
+    const auto cell = std::make_shared<std::optional<AssumedValid>>();
+    SETM_TRY(const VerifyOptions vo, verify_options(o, now, cell));
     const auto meter = o.explain ? nullptr : tool::progress_meter(ProgressTiming{});
-    const BlockObserver observer = o.explain ? narrator({}) : progress(meter);
+    const BlockObserver observer = o.explain ? narrator({}, cell) : progress(meter);
     const auto started = std::chrono::steady_clock::now();
-    auto r = backup_store(o.store, *o.backup, now, o.threads, observer);
+    auto r = backup_store(o.store, *o.backup, vo, observer);
     if (meter) meter->done();
     if (!r) return r.error();
     const VerifyReport& v = r->verified;
@@ -333,8 +393,9 @@ Status backup(const Options& o, std::int64_t now) {
     j.field("chain", hash_to_hex(v.chain))
         .field("height", v.height)
         .field("tip", hash_to_hex(v.tip));
-    j.field("records", v.records).field("bytes", r->bytes).end_object();
-    SETM_CHECK(tool::print(j.str() + "\n"));
+    j.field("records", v.records).field("bytes", r->bytes);
+    assumed_json(j, v);
+    SETM_CHECK(tool::print(j.end_object().str() + "\n"));
     if (tool::person_watching()) {
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
         std::cerr << kTool << ": copied " << o.store << " to " << r->path
@@ -364,6 +425,8 @@ Status run(const Options& o) {
         return e;
     };
     SETM_TRY(StatementRange range, statement_range(o));
+    const auto cell = std::make_shared<std::optional<AssumedValid>>();
+    SETM_TRY(const VerifyOptions vo, verify_options(o, now, cell));
     if (o.open_book) SETM_CHECK(open_book_query(o, now)); // a bad --slot before the replay
     auto store = Store::open(o.store, true);
     if (!store) return fail(store.error());
@@ -376,7 +439,7 @@ Status run(const Options& o) {
     ProgressTiming quiet_start; // a chain that replays in a moment shows no meter
     quiet_start.delay = 0.2;
     const auto meter = o.explain ? nullptr : tool::progress_meter(quiet_start);
-    BlockObserver observer = o.explain ? narrator({}) : progress(meter);
+    BlockObserver observer = o.explain ? narrator({}, cell) : progress(meter);
     if (o.statement) {
         observer = [&, inner = observer](const Block& b, std::uint64_t h, const MemoryState& st) {
             if (collected)
@@ -384,7 +447,7 @@ Status run(const Options& o) {
             if (inner) inner(b, h, st);
         };
     }
-    auto v = verify_chain(snap.value()->state(), now, o.threads, observer);
+    auto v = verify_chain(snap.value()->state(), vo, observer);
     if (meter) meter->done();
     if (!v) return fail(v.error());
     const VerifyReport& r = v->report;
@@ -398,7 +461,12 @@ Status run(const Options& o) {
     if (tool::person_watching())
         std::cerr << kTool << ": chain " << hash_to_hex(r.chain).substr(0, 16)
                   << "… verified: " << r.height + 1 << " block(s), " << r.records
-                  << " record(s), tip " << hash_to_hex(r.tip) << "\n";
+                  << " record(s), tip " << hash_to_hex(r.tip)
+                  << (r.assumed && r.assumed->height > 0
+                          ? " (signatures of blocks 1.." + std::to_string(r.assumed->height) +
+                                " assumed valid)"
+                          : std::string())
+                  << "\n";
     if (tool::person_watching() && authority.terms.size() > 1)
         std::cerr << kTool << ": authority " << authority.current().name << " since block "
                   << authority.current().from_height << " (" << authority.terms.size() - 1
@@ -504,6 +572,13 @@ static int tool_main(int argc, char** argv) {
                    "With --nats: the chain to join when --store holds no store yet")
         ->option_text("HASH");
     open_book_options(app, o, statement, sync);
+    app.add_option("--assume-valid", o.assume_valid,
+                   "Do not check the record signatures of block HASH and of the blocks below "
+                   "it, if the chain holds HASH (every other rule is checked)")
+        ->option_text("HASH")
+        ->excludes("--has-record")
+        ->excludes(sync)
+        ->excludes("--follow");
     app.footer(
         std::string("Exit 0 when the whole chain holds; otherwise 68 and the first failure as\n"
                     "'REASON: block H: detail'. --backup: 74 when DEST exists or cannot be\n"
@@ -512,6 +587,7 @@ static int tool_main(int argc, char** argv) {
                     "  setm-verify --store chain && echo valid\n"
                     "  setm-verify --store chain --json | jq .height\n"
                     "  setm-verify --store chain --backup backups/$(date -u +%Y%m%d)\n"
+                    "  setm-verify --store chain --assume-valid \"$(cat verified-tip)\"\n"
                     "  setm-verify --store chain --open-book --side offer --table\n"
                     "  setm-verify --store node --nats nats://a:4222 --sync --chain-id HASH\n\n") +
         tool::exit_codes_footer());
