@@ -411,6 +411,7 @@ Status run(const Options& o) {
         return make_error(Exit::usage, "missing --nats",
                           "--sync, --follow and --chain-id need the network's servers")
             .with_hint("give --nats URL or set SETM_NATS");
+    SETM_CHECK(assume_valid_arg(o)); // a bad HASH before any sync or copy
     if (o.nats.on() && o.has_record.empty()) {
         SETM_TRY(std::int64_t now, tool::now_or(o.now));
         SETM_CHECK(sync_store(o, now));

@@ -19,6 +19,7 @@ complete -c setm-verify -l timeout -x -d 'With --nats: give up on an unavailable
 complete -c setm-verify -l sync -d 'With --nats: bring the store up to the network tip, verifying every block'
 complete -c setm-verify -l follow -d 'With --nats: keep syncing as blocks arrive, until SIGINT or SIGTERM'
 complete -c setm-verify -l chain-id -x -d 'With --nats: the chain to join when the store does not exist yet'
+complete -c setm-verify -l assume-valid -x -d 'Do not check the signatures of block HASH and below, if the chain holds it'
 complete -c setm-verify -l open-book -d 'Print the orders on the chain still open, of a chain that verifies'
 complete -c setm-verify -l slot -x -d 'With --open-book: only the slot that starts at TIME'
 complete -c setm-verify -l side -x -a 'offer request' -d 'With --open-book: only offers or only requests'

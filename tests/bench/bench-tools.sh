@@ -8,7 +8,9 @@
 #   - setm-mine of its output (the orders and the trades; 8-bit proof of
 #     work) in records/s, against a copy of the store each time;
 #   - setm-verify of the chain holding them, in records/s: target >= 0.9 x
-#     cores x raw; and setm-verify --statement of the same chain.
+#     cores x raw; and setm-verify --statement of the same chain, also
+#     with --assume-valid of its tip (issue 16: what is left without the
+#     signatures: rules, clearings, hashes, indexes).
 # Each repetition runs the raw rate, then the tools, back to back; every
 # figure is the median over the repetitions (default 5). The *_cpu_ratio
 # figures divide records per CPU-second of the tool (user + system, every
@@ -72,6 +74,7 @@ records=$(wc -l <block.jsonl)
 cp -a chain mined
 setm-mine --store mined --now 2026-11-25T09:31:00Z <block.jsonl >/dev/null || die mine
 total=$(setm-verify --store mined --now $now --json | jq .records) || die verify
+tip=$(setm-verify --store mined --now $now --json | jq -r .tip) || die verify
 [ "$(setm-verify --store mined --now $now --statement | jq -s 'map(select(.type == "statement-balance"))[0].balanced')" = true ] ||
     die "statement not balanced"
 
@@ -82,6 +85,7 @@ mine() {
 }
 verify() { setm-verify --store mined --now $now >/dev/null; }
 statement() { setm-verify --store mined --now $now --statement >/dev/null; }
+assumed() { setm-verify --store mined --now $now --statement --assume-valid "$tip" >/dev/null; }
 
 : >runs.jsonl
 for ((r = 0; r < reps; r++)); do
@@ -91,10 +95,11 @@ for ((r = 0; r < reps; r++)); do
     read -r tm cm < <(timed mine)
     read -r tv cv < <(timed verify)
     read -r ts cs < <(timed statement)
+    read -r ta ca < <(timed assumed)
     jq -c -n --argjson raw "$raw" --argjson orders "$orders" --argjson records "$records" \
         --argjson total "$total" --argjson tn "$tn" --argjson tm "$tm" --argjson tv "$tv" \
         --argjson ts "$ts" --argjson cn "$cn" --argjson cm "$cm" --argjson cv "$cv" \
-        --argjson cs "$cs" '($raw.limit_1core_ops * $raw.cores) as $lim |
+        --argjson cs "$cs" --argjson ta "$ta" --argjson ca "$ca" '($raw.limit_1core_ops * $raw.cores) as $lim |
         $raw.limit_1core_cpu_ops as $cpu |
         {rep: '"$r"', cores: $raw.cores, raw_1core: $raw.limit_1core_ops,
          raw_1core_cpu: $cpu, machine: $raw.machine_parallel_efficiency,
@@ -105,7 +110,9 @@ for ((r = 0; r < reps; r++)); do
          verify_records_s: ($total / $tv), verify_ratio: ($total / $tv / $lim),
          verify_cpu_ratio: ($total / $cv / $cpu),
          statement_records_s: ($total / $ts), statement_ratio: ($total / $ts / $lim),
-         statement_cpu_ratio: ($total / $cs / $cpu)}' |
+         statement_cpu_ratio: ($total / $cs / $cpu),
+         assumed_statement_records_s: ($total / $ta),
+         assumed_statement_speedup: ($ts / $ta), assumed_statement_cpu_speedup: ($cs / $ca)}' |
         tee -a runs.jsonl
 done
 jq -s -c --argjson orders "$orders" --argjson records "$records" --argjson total "$total" \
