@@ -385,7 +385,7 @@ std::size_t BatchResult::new_order_count() const { return block ? block->orders.
 
 Status BatchResult::each_new_order(const std::function<Status(const Record&)>& fn) const {
     if (block)
-        for (const auto& [id, e] : block->orders) SETM_CHECK(fn(e.order));
+        for (const auto& [id, e] : block->orders) SETM_CHECK(fn(as_record(e.order)));
     return ok_status();
 }
 
@@ -403,7 +403,7 @@ Status BatchResult::each_unmatched(const std::function<Status(const Record&)>& f
     for (const Hash32& id : unmatched) {
         SETM_TRY(auto e, block->order(id));
         if (!e) return make_error(Exit::io, "store damaged", "book names a missing order");
-        SETM_CHECK(fn(e->order));
+        SETM_CHECK(fn(as_record(e->order)));
     }
     return ok_status();
 }
