@@ -109,16 +109,21 @@ std::int64_t gate_closure(const Genesis& g, std::int64_t slot) {
     return start - std::int64_t{g.gate_minutes} * 60;
 }
 
-OrderFacts order_facts(const Record& r) {
+namespace {
+
+// The same for a Record and an OrderRecord, each holding an offer or a request.
+template <class V>
+OrderFacts facts_of(const V& r) {
     if (auto* o = std::get_if<Signed<Offer>>(&r))
         return {Side::offer, o->body.producer, o->body.slot, o->body.energy_wh, o->body.expires};
     const Request& q = std::get<Signed<Request>>(r).body;
     return {Side::request, q.consumer, q.slot, q.energy_wh, q.expires};
 }
 
-MarketOrder market_order(const Record& r, std::int64_t remaining) {
+template <class V>
+MarketOrder market_order_of(const V& r, std::int64_t remaining) {
     MarketOrder m;
-    m.id = record_id(r);
+    m.id = std::visit([](const auto& s) { return s.id(); }, r);
     m.energy_wh = remaining;
     if (auto* o = std::get_if<Signed<Offer>>(&r)) {
         m.is_offer = true;
@@ -137,6 +142,17 @@ MarketOrder market_order(const Record& r, std::int64_t remaining) {
         m.from = q.body.from;
     }
     return m;
+}
+
+} // namespace
+
+OrderFacts order_facts(const Record& r) { return facts_of(r); }
+OrderFacts order_facts(const OrderRecord& r) { return facts_of(r); }
+MarketOrder market_order(const Record& r, std::int64_t remaining) {
+    return market_order_of(r, remaining);
+}
+MarketOrder market_order(const OrderRecord& r, std::int64_t remaining) {
+    return market_order_of(r, remaining);
 }
 
 namespace {

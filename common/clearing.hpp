@@ -70,9 +70,11 @@ struct OrderFacts {
 };
 // `order` holds Signed<Offer> or Signed<Request>.
 OrderFacts order_facts(const Record& order);
+OrderFacts order_facts(const OrderRecord& order);
 
 // An offer or request as the market engine sees it, with `remaining` Wh.
 MarketOrder market_order(const Record& order, std::int64_t remaining);
+MarketOrder market_order(const OrderRecord& order, std::int64_t remaining);
 
 // The book of `slot` at a block of time t whose changes `block` holds over
 // the chain before it (block.base()): the orders with energy left, in the

@@ -134,7 +134,7 @@ struct FillWalk {
         auto it = filled.find(id);
         if (it == filled.end()) it = filled.emplace(id, e.value()->filled_wh - in_block[id]).first;
         it->second += energy;
-        return std::make_pair(e.value()->order, it->second);
+        return std::make_pair(as_record(e.value()->order), it->second);
     }
 };
 

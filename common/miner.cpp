@@ -83,17 +83,29 @@ Result<Appended> mine_and_append(Store& store, const std::vector<Record>& record
     }
 }
 
-Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records, std::uint32_t max,
-                                              std::size_t* bad_index) {
-    const std::size_t n = records.size();
+namespace {
+
+// Calls fn(position, record) for every record of the lists, in order, as one.
+template <class Fn>
+void each_position(const std::vector<const std::vector<Record>*>& lists, Fn&& fn) {
+    std::size_t i = 0;
+    for (const auto* b : lists)
+        for (const Record& r : *b) fn(i++, r);
+}
+
+Result<std::vector<std::size_t>> split_lists(const std::vector<const std::vector<Record>*>& lists,
+                                             std::uint32_t max, std::size_t* bad_index) {
+    std::size_t n = 0;
+    for (const auto* b : lists) n += b->size();
     if (max == 0 || n <= max) return std::vector<std::size_t>{n};
     // A cut before position k is barred when a slot has trades on both sides.
     std::map<std::int64_t, std::pair<std::size_t, std::size_t>> span; // slot: first, last
-    for (std::size_t i = 0; i < n; ++i)
-        if (auto* tr = std::get_if<Signed<Trade>>(&records[i])) {
+    each_position(lists, [&](std::size_t i, const Record& r) {
+        if (auto* tr = std::get_if<Signed<Trade>>(&r)) {
             auto [it, fresh] = span.try_emplace(tr->body.slot, i, i);
             if (!fresh) it->second.second = i;
         }
+    });
     std::vector<int> open(n + 1, 0); // open[k] > 0: no cut before k
     for (const auto& [slot, fl] : span) {
         ++open[fl.first + 1];
@@ -117,25 +129,66 @@ Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records
     return ends;
 }
 
+} // namespace
+
+Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records, std::uint32_t max,
+                                              std::size_t* bad_index) {
+    return split_lists({&records}, max, bad_index);
+}
+
+Result<std::vector<std::size_t>> split_points(const std::vector<std::vector<Record>>& batches,
+                                              std::uint32_t max, std::size_t* bad_index) {
+    std::vector<const std::vector<Record>*> lists;
+    for (const auto& b : batches) lists.push_back(&b);
+    return split_lists(lists, max, bad_index);
+}
+
 Status mine_and_append_split(Store& store, std::vector<Record> records, std::int64_t now,
                              const AppendOptions& o,
                              const std::function<Status(const Appended&)>& appended,
                              std::size_t* bad_index) {
-    SETM_TRY(auto ends, split_points(records, store.genesis().max_records, bad_index));
-    // Each block's records in a vector of its own, freed once it is mined:
-    // the memory falls block by block instead of holding every record to the end.
-    std::vector<std::vector<Record>> blocks;
-    blocks.reserve(ends.size());
-    for (std::size_t start = 0; std::size_t end : ends) {
-        blocks.emplace_back(std::make_move_iterator(records.begin() + start),
-                            std::make_move_iterator(records.begin() + end));
-        start = end;
+    std::vector<std::vector<Record>> one;
+    one.push_back(std::move(records));
+    return mine_and_append_split(store, std::move(one), now, o, appended, bad_index);
+}
+
+namespace {
+
+// The next n records of the batches, from record `at` of batch `b` on, moved
+// into a vector of their own; each batch is freed once its last record is out.
+std::vector<Record> take_records(std::vector<std::vector<Record>>& batches, std::size_t& b,
+                                 std::size_t& at, std::size_t n) {
+    std::vector<Record> out;
+    out.reserve(n);
+    while (out.size() < n && b < batches.size()) {
+        std::vector<Record>& from = batches[b];
+        const std::size_t take = std::min(from.size() - at, n - out.size());
+        std::move(from.begin() + static_cast<std::ptrdiff_t>(at),
+                  from.begin() + static_cast<std::ptrdiff_t>(at + take), std::back_inserter(out));
+        at += take;
+        if (at == from.size()) {
+            std::vector<Record>().swap(from);
+            ++b;
+            at = 0;
+        }
     }
-    std::vector<Record>().swap(records);
-    std::size_t start = 0;
+    return out;
+}
+
+} // namespace
+
+Status mine_and_append_split(Store& store, std::vector<std::vector<Record>> batches,
+                             std::int64_t now, const AppendOptions& o,
+                             const std::function<Status(const Appended&)>& appended,
+                             std::size_t* bad_index) {
+    SETM_TRY(auto ends, split_points(batches, store.genesis().max_records, bad_index));
+    // Each block's records moved into a vector of their own as it comes to be
+    // mined, and freed once it is: the input is never held twice, and the
+    // memory falls block by block.
+    std::size_t start = 0, b = 0, at = 0;
     for (std::size_t k = 0; k < ends.size(); ++k) {
         const std::size_t end = ends[k];
-        const std::vector<Record> block = std::move(blocks[k]);
+        const std::vector<Record> block = take_records(batches, b, at, end - start);
         std::size_t bad = block.size();
         auto done = mine_and_append(store, block, now, o, &bad);
         if (!done) {

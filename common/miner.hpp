@@ -65,6 +65,9 @@ Result<Appended> mine_and_append(Store& store, const std::vector<Record>& record
 // records between them, exceed `max`: *bad_index (if given) is the first.
 Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records, std::uint32_t max,
                                               std::size_t* bad_index = nullptr);
+// The same over records read in batches (read_record_batches), as one list.
+Result<std::vector<std::size_t>> split_points(const std::vector<std::vector<Record>>& batches,
+                                              std::uint32_t max, std::size_t* bad_index = nullptr);
 
 // mine_and_append for each block of split_points(records, the chain's
 // max_records), in order, each its own write transaction; `appended` is
@@ -73,6 +76,13 @@ Result<std::vector<std::size_t>> split_points(const std::vector<Record>& records
 // is the bad record's position in `records`. `records` is consumed.
 Status mine_and_append_split(Store& store, std::vector<Record> records, std::int64_t now,
                              const AppendOptions& o,
+                             const std::function<Status(const Appended&)>& appended,
+                             std::size_t* bad_index = nullptr);
+// The same over records in the batches they were read in, as one list:
+// each block's records are moved out of the batches when it is mined and
+// each batch freed once emptied, so the input is never held twice.
+Status mine_and_append_split(Store& store, std::vector<std::vector<Record>> batches,
+                             std::int64_t now, const AppendOptions& o,
                              const std::function<Status(const Appended&)>& appended,
                              std::size_t* bad_index = nullptr);
 

@@ -64,17 +64,31 @@ bool reading_early(const Record& r, std::int64_t now) {
 // rules, on every core.
 struct Checked {
     std::vector<std::optional<Error>> failure;
-    StateDelta block;
-    std::vector<std::size_t> applied; // the lines applied to block, in order
+    std::vector<std::size_t> applied; // the lines applied to the block, in order
     std::vector<bool> early;          // readings whose slot is not over: not applied
+};
+
+// Whether a record was given earlier (the same record twice: once is
+// enough). A whole input is checked against the ids seen in it; a stream
+// read a batch at a time also against what the batches before left: the
+// records applied to the block and the early readings (without
+// --skip-invalid any other line that fails stops the batch).
+struct Seen {
+    const StateDelta* block = nullptr;       // set: the batches before applied theirs here
+    const std::set<Hash32>* early = nullptr; // and carried these early readings
+    std::set<Hash32> ids;
+    bool before(const Hash32& id) {
+        if (!ids.insert(id).second) return true;
+        return (block && block->records.count(id)) || (early && early->count(id));
+    }
 };
 
 // A reading already on the chain is skipped (given again, or carried by a
 // batch that mined it); one whose slot is not over waits; any other is
 // applied like a new order.
-std::optional<Error> check_reading(const StateReader& chain, Checked& c, std::size_t i,
-                                   const LineRecord& in, const Hash32& id, std::int64_t now,
-                                   DeferredSignatures& sigs) {
+std::optional<Error> check_reading(const StateReader& chain, StateDelta& block, Checked& c,
+                                   std::size_t i, const LineRecord& in, const Hash32& id,
+                                   std::int64_t now, DeferredSignatures& sigs) {
     auto known = chain.has_record(id);
     if (!known) return known.error();
     if (*known) return std::nullopt;
@@ -82,19 +96,16 @@ std::optional<Error> check_reading(const StateReader& chain, Checked& c, std::si
         c.early[i] = true;
         return std::nullopt;
     }
-    if (Status s = apply_record(c.block, in.record, id, now, 0, &sigs, i); !s) return s.error();
+    if (Status s = apply_record(block, in.record, id, now, 0, &sigs, i); !s) return s.error();
     c.applied.push_back(i);
     return std::nullopt;
 }
 
-Checked check_input(const StateReader& chain, const std::vector<LineRecord>& input,
-                    const std::vector<Hash32>& ids, const BatchOptions& opt) {
-    Checked c{std::vector<std::optional<Error>>(input.size()),
-              StateDelta(chain),
-              {},
-              std::vector<bool>(input.size())};
+Checked check_input(const StateReader& chain, StateDelta& block,
+                    const std::vector<LineRecord>& input, const std::vector<Hash32>& ids,
+                    const BatchOptions& opt, Seen seen) {
+    Checked c{std::vector<std::optional<Error>>(input.size()), {}, std::vector<bool>(input.size())};
     DeferredSignatures sigs;
-    std::set<Hash32> seen;
     for (std::size_t i = 0; i < input.size(); ++i) {
         const Record& r = input[i].record;
         const bool reading = std::holds_alternative<Signed<Reading>>(r);
@@ -103,9 +114,9 @@ Checked check_input(const StateReader& chain, const std::vector<LineRecord>& inp
                                       std::string("a ") + record_type(r) + " record");
             continue;
         }
-        if (!seen.insert(ids[i]).second) continue; // the same record twice: once is enough
+        if (seen.before(ids[i])) continue;
         if (reading) {
-            c.failure[i] = check_reading(chain, c, i, input[i], ids[i], opt.now, sigs);
+            c.failure[i] = check_reading(chain, block, c, i, input[i], ids[i], opt.now, sigs);
             continue;
         }
         auto entry = chain.order(ids[i]);
@@ -117,7 +128,7 @@ Checked check_input(const StateReader& chain, const std::vector<LineRecord>& inp
                 c.failure[i] = make_error(
                     Exit::bad_input, "slot begun",
                     "the order's slot " + format_utc(f.slot) + " has begun or the order expired");
-        } else if (Status s = apply_record(c.block, r, ids[i], opt.now, 0, &sigs, i); !s) {
+        } else if (Status s = apply_record(block, r, ids[i], opt.now, 0, &sigs, i); !s) {
             c.failure[i] = s.error();
         } else {
             c.applied.push_back(i);
@@ -128,9 +139,9 @@ Checked check_input(const StateReader& chain, const std::vector<LineRecord>& inp
         for (std::size_t i = 0; i < input.size(); ++i) {
             if (c.failure[i] || c.early[i]) continue; // not checked, or refused by a rule
             const Record& r = input[i].record;
-            auto serial = c.block.serial_of(record_signer(r));
+            auto serial = block.serial_of(record_signer(r));
             if (!serial || !*serial) continue;
-            auto e = c.block.credential(**serial);
+            auto e = block.credential(**serial);
             if (e && *e && !record_signature_valid(r, (*e)->credential.body.ed25519))
                 c.failure[i] = make_error(Exit::rejected, "wrong user",
                                           "bad signature by " + participant_hex(record_signer(r)));
@@ -139,27 +150,38 @@ Checked check_input(const StateReader& chain, const std::vector<LineRecord>& inp
     return c;
 }
 
+// Each line's id, computed once, on every core.
+std::vector<Hash32> input_ids(const std::vector<LineRecord>& input, unsigned threads) {
+    std::vector<Hash32> ids(input.size());
+    parallel_for(input.size(), threads,
+                 [&](std::size_t i) { ids[i] = record_id(input[i].record); });
+    return ids;
+}
+
+// A line's failure as the batch names it: its type, id and line.
+Error named_failure(const LineRecord& in, const Hash32& id, Error e) {
+    e.detail = std::string(record_type(in.record)) + " " + to_hex(id) + ": " + e.detail;
+    e.at_line(in.line);
+    return e;
+}
+
 // Names each failing line (or stops at the first without --skip-invalid).
 // When every line passed, the block check_input built is the batch's;
 // otherwise the good new orders are applied again, so that it holds only them.
 Result<Admitted> admit(const StateReader& chain, const std::vector<LineRecord>& input,
                        const BatchOptions& opt, std::vector<Rejected>& rejected) {
-    std::vector<Hash32> ids(input.size()); // each line's id, computed once, on every core
-    parallel_for(input.size(), opt.threads,
-                 [&](std::size_t i) { ids[i] = record_id(input[i].record); });
-    Checked c = check_input(chain, input, ids, opt);
+    const std::vector<Hash32> ids = input_ids(input, opt.threads);
+    StateDelta block(chain);
+    Checked c = check_input(chain, block, input, ids, opt, Seen{});
     bool all_good = true;
     for (std::size_t i = 0; i < input.size(); ++i) {
         if (!c.failure[i]) continue;
         all_good = false;
-        Error e = *c.failure[i];
-        const Record& r = input[i].record;
-        e.detail = std::string(record_type(r)) + " " + to_hex(ids[i]) + ": " + e.detail;
-        e.at_line(input[i].line);
+        Error e = named_failure(input[i], ids[i], *c.failure[i]);
         if (!opt.skip_invalid) return e;
-        rejected.push_back({input[i].line, ids[i], record_type(r), e});
+        rejected.push_back({input[i].line, ids[i], record_type(input[i].record), e});
     }
-    Admitted a{all_good ? std::move(c.block) : StateDelta(chain), {}, {}, {}};
+    Admitted a{all_good ? std::move(block) : StateDelta(chain), {}, {}, {}};
     for (std::size_t i = 0; i < input.size(); ++i)
         if (c.early[i]) a.early.push_back(&input[i]);
     if (all_good) {
@@ -259,6 +281,60 @@ Status clear_slots(const StateDelta& block, const std::set<std::int64_t>& slots,
     return ok_status();
 }
 
+// The input read a batch of lines at a time (without --skip-invalid, where
+// the first bad line stops the whole batch, so that no line need be kept to
+// apply the good ones again): each batch's new orders and readings applied
+// to the block, the readings it must print copied, then the lines freed.
+// The block, the failure named and the order of the records are those of
+// the whole input checked at once.
+struct StreamAdmitted {
+    StateDelta block;
+    std::map<Hash32, Record> readings; // the new readings, by id
+    std::vector<Record> early;         // readings whose slot is not over, in input order
+    std::set<Hash32> early_ids;
+};
+
+Status admit_lines(const StateReader& chain, const std::vector<LineRecord>& input,
+                   const BatchOptions& opt, StreamAdmitted& a) {
+    const std::vector<Hash32> ids = input_ids(input, opt.threads);
+    Checked c = check_input(chain, a.block, input, ids, opt, Seen{&a.block, &a.early_ids, {}});
+    for (std::size_t i = 0; i < input.size(); ++i)
+        if (c.failure[i]) return named_failure(input[i], ids[i], *c.failure[i]);
+    for (std::size_t i = 0; i < input.size(); ++i)
+        if (c.early[i]) {
+            a.early.push_back(input[i].record);
+            a.early_ids.insert(ids[i]);
+        }
+    for (std::size_t i : c.applied)
+        if (!is_order(input[i].record)) a.readings.emplace(ids[i], input[i].record);
+    return ok_status();
+}
+
+// With the batch's block in res: clears the slots, signs the trades and
+// lists the orders left over.
+Status clear_and_sign(const StateReader& chain, const SecretKey& agent, const BatchOptions& opt,
+                      BatchResult& res) {
+    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(*res.block, opt.now));
+    SETM_CHECK(clear_slots(*res.block, slots, opt, res));
+    SETM_TRY(res.trades, sign_trades(chain, agent, res.market.matches, opt));
+    // Every new order goes first, so that the chain holds the book the
+    // trades come from (and the orders not matched yet, for later
+    // clearings), then the new readings; each sorted by id.
+    for (const MarketOrder& left : res.market.leftovers) {
+        res.unmatched.push_back(left.id);
+        res.unmatched_remaining_wh.push_back(left.energy_wh);
+    }
+    // New orders of slots not cleared now wait on the chain, whole.
+    for (const auto& [id, e] : res.block->orders) {
+        const OrderFacts f = order_facts(e.order);
+        if (!slots.count(f.slot)) {
+            res.unmatched.push_back(id);
+            res.unmatched_remaining_wh.push_back(f.energy_wh);
+        }
+    }
+    return ok_status();
+}
+
 } // namespace
 
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
@@ -279,24 +355,29 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
     a.early.clear();
     std::vector<LineRecord>().swap(input);
     res.block = std::make_unique<StateDelta>(std::move(a.block));
-    SETM_TRY(std::set<std::int64_t> slots, slots_to_clear(*res.block, opt.now));
-    SETM_CHECK(clear_slots(*res.block, slots, opt, res));
-    SETM_TRY(res.trades, sign_trades(chain, agent, res.market.matches, opt));
-    // Every new order goes first, so that the chain holds the book the
-    // trades come from (and the orders not matched yet, for later
-    // clearings), then the new readings; each sorted by id.
-    for (const MarketOrder& left : res.market.leftovers) {
-        res.unmatched.push_back(left.id);
-        res.unmatched_remaining_wh.push_back(left.energy_wh);
+    SETM_CHECK(clear_and_sign(chain, agent, opt, res));
+    return res;
+}
+
+Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent, std::istream& in,
+                              const BatchOptions& opt) {
+    if (opt.skip_invalid) { // the good lines are applied again once all are checked
+        SETM_TRY(std::vector<LineRecord> input, read_records(in, opt.threads));
+        return run_batch(chain, agent, std::move(input), opt);
     }
-    // New orders of slots not cleared now wait on the chain, whole.
-    for (const auto& [id, e] : res.block->orders) {
-        const OrderFacts f = order_facts(e.order);
-        if (!slots.count(f.slot)) {
-            res.unmatched.push_back(id);
-            res.unmatched_remaining_wh.push_back(f.energy_wh);
-        }
-    }
+    SETM_CHECK(check_agent(chain, agent, opt.now));
+    SETM_CHECK(check_fee(opt.market));
+    StreamAdmitted a{StateDelta(chain), {}, {}, {}};
+    SETM_CHECK(each_record_batch(in, opt.threads, [&](std::vector<LineRecord>&& lines) {
+        return admit_lines(chain, lines, opt, a);
+    }));
+    BatchResult res;
+    for (auto& [id, r] : a.readings) res.readings.push_back(std::move(r));
+    res.early_readings = std::move(a.early);
+    a.readings.clear();
+    a.early_ids.clear();
+    res.block = std::make_unique<StateDelta>(std::move(a.block));
+    SETM_CHECK(clear_and_sign(chain, agent, opt, res));
     return res;
 }
 
@@ -304,7 +385,7 @@ std::size_t BatchResult::new_order_count() const { return block ? block->orders.
 
 Status BatchResult::each_new_order(const std::function<Status(const Record&)>& fn) const {
     if (block)
-        for (const auto& [id, e] : block->orders) SETM_CHECK(fn(e.order));
+        for (const auto& [id, e] : block->orders) SETM_CHECK(fn(as_record(e.order)));
     return ok_status();
 }
 
@@ -322,7 +403,7 @@ Status BatchResult::each_unmatched(const std::function<Status(const Record&)>& f
     for (const Hash32& id : unmatched) {
         SETM_TRY(auto e, block->order(id));
         if (!e) return make_error(Exit::io, "store damaged", "book names a missing order");
-        SETM_CHECK(fn(e->order));
+        SETM_CHECK(fn(as_record(e->order)));
     }
     return ok_status();
 }

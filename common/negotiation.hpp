@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,6 +62,16 @@ struct BatchResult {
 // taken whole and freed once the orders are in the batch's block.
 Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent,
                               std::vector<LineRecord> input, const BatchOptions& opt);
+// The same on a stream of records (the orders and readings as JSON lines),
+// read and applied a few thousand lines at a time and freed once their
+// orders are in the block (with skip_invalid read whole first, as the good
+// lines are applied again once every line is checked). The block, the
+// result and any failure are the same, except which of two errors is
+// named: the agent's key and the fee are checked before the input is read,
+// and a line that cannot be read comes after an order refused in an
+// earlier batch of lines.
+Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent, std::istream& in,
+                              const BatchOptions& opt);
 
 // What each mechanism would make of the book this batch clears (the
 // chain's with these orders, the same slots, the chain's rounds and fee or

@@ -1,5 +1,6 @@
 #include "record_stream.hpp"
 
+#include <iterator>
 #include <optional>
 
 #include "parallel.hpp"
@@ -112,6 +113,32 @@ Result<RecordList> read_record_list(std::istream& in, unsigned threads) {
         out.records.push_back(std::move(lr.record));
         out.lines.push_back(lr.line);
     });
+}
+
+Result<RecordBatches> read_record_batches(std::istream& in, unsigned threads) {
+    RecordBatches out;
+    SETM_CHECK(each_record_batch(in, threads, [&](std::vector<LineRecord>&& b) {
+        std::vector<Record> records;
+        records.reserve(b.size());
+        for (auto& lr : b) {
+            records.push_back(std::move(lr.record));
+            out.lines.push_back(lr.line);
+        }
+        out.batches.push_back(std::move(records));
+        return ok_status();
+    }));
+    return out;
+}
+
+std::vector<Record> RecordBatches::flatten() {
+    std::vector<Record> out;
+    out.reserve(lines.size());
+    for (auto& b : batches) {
+        std::move(b.begin(), b.end(), std::back_inserter(out));
+        std::vector<Record>().swap(b);
+    }
+    batches.clear();
+    return out;
 }
 
 } // namespace setm

@@ -34,6 +34,16 @@ struct RecordList {
 };
 Result<RecordList> read_record_list(std::istream& in, unsigned threads = 1);
 
+// The same in the batches they were read in (a few thousand records each),
+// for a caller that frees each batch once done with it.
+struct RecordBatches {
+    std::vector<std::vector<Record>> batches;
+    std::vector<std::size_t> lines; // every record's, in order
+    // The records as one vector, each batch freed once moved.
+    std::vector<Record> flatten();
+};
+Result<RecordBatches> read_record_batches(std::istream& in, unsigned threads = 1);
+
 // The records of the stream in batches of a few thousand, in order, each
 // decoded on up to `threads` threads; stops at the first bad record (the
 // error read_records returns) or the first error of fn.

@@ -402,7 +402,7 @@ Status check_slot_limit(const StateReader& st, const Record& order, const Creden
 // Applies an order that passed its rules: its entry and its slot index entry.
 void add_order(StateDelta& st, const Record& order, const RecordContext& ctx) {
     const OrderFacts f = order_facts(order);
-    st.orders[ctx.id] = OrderEntry{order, 0, ctx.height};
+    st.orders[ctx.id] = OrderEntry{as_order_record(order), 0, ctx.height};
     st.slot_orders[SlotOrderKey{f.slot, f.side, f.owner, ctx.id}] = f.energy_wh;
 }
 

@@ -6,6 +6,15 @@
 
 namespace setm {
 
+Record as_record(const OrderRecord& o) {
+    return std::visit([](const auto& s) { return Record(s); }, o);
+}
+
+OrderRecord as_order_record(const Record& r) {
+    if (const auto* o = std::get_if<Signed<Offer>>(&r)) return *o;
+    return std::get<Signed<Request>>(r);
+}
+
 namespace {
 
 template <class M, class K>

@@ -13,9 +13,12 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "error.hpp"
@@ -65,13 +68,53 @@ struct KeyLink {
     }
 };
 
+// An order as the tables hold it: an offer or a request, in the room of the
+// larger of the two (232 bytes) rather than a Record's (448).
+using OrderRecord = std::variant<Signed<Offer>, Signed<Request>>;
+// The order as a Record (a copy).
+Record as_record(const OrderRecord& o);
+// An offer or request as an OrderRecord; any other record throws (a caller's bug).
+OrderRecord as_order_record(const Record& r);
+
+// Where T sits in Record (the index a stored Record carries).
+template <class T, class... Ts>
+constexpr std::int32_t index_in(const std::variant<Ts...>*) {
+    std::int32_t i = 0;
+    ((std::is_same_v<T, Ts> ? true : (++i, false)) || ...);
+    return i;
+}
+
 struct OrderEntry {
-    Record order;               // Signed<Offer> or Signed<Request>
+    OrderRecord order;
     std::int64_t filled_wh = 0; // sum of the energy of its trades so far
     std::uint64_t height = 0;
+    // Stored as when `order` was a Record: its index there (offer 3,
+    // request 4), the order, the fill, the height.
+    static constexpr std::int32_t kOfferIndex =
+        index_in<Signed<Offer>>(static_cast<Record*>(nullptr));
+    static constexpr std::int32_t kRequestIndex =
+        index_in<Signed<Request>>(static_cast<Record*>(nullptr));
     template <class A>
-    void serialize(A& ar) {
-        ar(order, filled_wh, height);
+    void save(A& ar) const {
+        const std::int32_t index = order.index() == 0 ? kOfferIndex : kRequestIndex;
+        ar(index);
+        std::visit([&](const auto& s) { ar(s); }, order);
+        ar(filled_wh, height);
+    }
+    template <class A>
+    void load(A& ar) {
+        std::int32_t index = 0;
+        ar(index);
+        if (index == kOfferIndex) {
+            order.emplace<Signed<Offer>>();
+            ar(std::get<Signed<Offer>>(order));
+        } else if (index == kRequestIndex) {
+            order.emplace<Signed<Request>>();
+            ar(std::get<Signed<Request>>(order));
+        } else {
+            throw std::runtime_error("an order entry holds neither an offer nor a request");
+        }
+        ar(filled_wh, height);
     }
 };
 

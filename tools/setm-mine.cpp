@@ -74,24 +74,29 @@ AppendOptions append_options(const Options& o, const tool::MiningMeter& meter) {
 Status run(const Options& o) {
     SETM_TRY(std::int64_t now, tool::now_or(o.now));
     SETM_TRY(auto input, Input::open(o.input));
-    SETM_TRY(RecordList in, read_record_list(input->stream(), o.threads));
+    SETM_TRY(RecordBatches in, read_record_batches(input->stream(), o.threads));
     SETM_TRY(Store store,
              Store::open(o.store, false)); // a wrong --store is an error even with nothing to mine
-    std::vector<Record> records = std::move(in.records); // one copy in memory
     const std::vector<std::size_t> lines = std::move(in.lines);
+    // --split mines the batches as read, each freed once its records are in
+    // a block; otherwise (or to check the blocks fit the network's limit)
+    // they are one vector.
+    std::vector<Record> records;
+    if (!o.split || o.nats.on()) records = in.flatten();
     SETM_TRY(auto link, join_network(o, store, records, now));
-    if (records.empty()) {
+    if (lines.empty()) {
         if (tool::person_watching()) std::cerr << kTool << ": no records: nothing appended\n";
         return ok_status();
     }
     const auto meter = tool::mining_meter(kTool); // progress on a terminal
     AppendOptions ao = append_options(o, meter);
     if (link) replica::replicate(ao, *link, store, now);
-    std::size_t bad = records.size(); // set only when a record breaks a rule
+    std::size_t bad = lines.size(); // set only when a record breaks a rule
     Status done = ok_status();
     if (o.split) {
+        if (!records.empty()) in.batches.push_back(std::move(records));
         done = mine_and_append_split(
-            store, std::move(records), now, ao,
+            store, std::move(in.batches), now, ao,
             [&](const Appended& a) { return print_block(o, a); }, &bad);
     } else {
         auto one = mine_and_append(store, records, now, ao, &bad);

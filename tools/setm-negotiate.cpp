@@ -173,15 +173,18 @@ Status run(const Options& o) {
     opt.threads = o.threads;
     opt.skip_invalid = o.skip_invalid;
     SETM_TRY(auto input, Input::open(o.input));
-    SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream(), o.threads));
     SETM_TRY(auto snap, store.snapshot());
-    if (o.compare) return run_compare(snap->state(), orders, opt);
+    if (o.compare) {
+        SETM_TRY(std::vector<LineRecord> orders, read_records(input->stream(), o.threads));
+        return run_compare(snap->state(), orders, opt);
+    }
     std::optional<std::string> pass_file;
     if (!o.passphrase_file.empty()) pass_file = o.passphrase_file;
     SETM_TRY(auto pass, load_passphrase(pass_file, std::getenv("SETM_PASSPHRASE")));
     SETM_TRY(SecretKey agent, read_key_file(o.key, pass));
-    // run_batch frees the input once the orders are in the batch's block
-    SETM_TRY(BatchResult res, run_batch(snap->state(), agent, std::move(orders), opt));
+    // run_batch reads the input a few thousand lines at a time, each freed
+    // once its orders are in the batch's block
+    SETM_TRY(BatchResult res, run_batch(snap->state(), agent, input->stream(), opt));
     std::string explain;
     if (o.explain) {
         SETM_TRY(std::vector<std::int64_t> only, explain_slots(o));

@@ -39,9 +39,9 @@ std::int64_t order_energy(const Record& r) {
 
 void check_orders(const MemoryState& st) {
     for (const auto& [id, entry] : st.orders) {
-        const std::int64_t energy = order_energy(entry.order);
+        const std::int64_t energy = order_energy(as_record(entry.order));
         FUZZ_CHECK(energy >= 0);
-        FUZZ_CHECK(record_id(entry.order) == id);
+        FUZZ_CHECK(record_id(as_record(entry.order)) == id);
         FUZZ_CHECK(entry.filled_wh >= 0 && entry.filled_wh <= energy);
     }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <sstream>
 
 #include "authority.hpp"
 #include "fixtures.hpp"
@@ -296,4 +297,47 @@ TEST_CASE(
     // Without --skip-invalid the refused reading stops the batch.
     opt.skip_invalid = false;
     CHECK(must_fail(run_batch(m.st, m.c.agent, in, opt)).reason == "duplicate reading");
+}
+
+TEST_CASE(
+    "metering: the agent's batch read from a stream a batch of lines at a time admits what the "
+    "whole input does: a record repeated in a later batch of lines once, a refused line there "
+    "stops it with the same error",
+    "[metering][negotiation]") {
+    Metered m;
+    const auto on_chain = m.reading(m.c.producer, "m-p", 1500, 0);
+    REQUIRE(m.apply({on_chain}, kAfter));
+    const auto fresh = m.reading(m.c.consumer, "m-c", 0, 800);
+    const auto early = m.reading(m.c.consumer, "m-c", 0, 100, kSlot + 30 * kMinute);
+    std::vector<LineRecord> in;
+    std::string text;
+    auto add = [&](const Record& r) {
+        in.push_back({r, in.size() + 1});
+        text += to_json(r) + "\n";
+    };
+    add(fresh);
+    add(early);
+    for (int i = 0; i < 4100; ++i) add(on_chain); // skipped: on the chain; the next batch of lines
+    add(fresh);
+    add(early);
+    BatchOptions opt;
+    opt.market = chain_market(m.st.genesis());
+    opt.now = kAfter + kMinute;
+    const BatchResult whole = must(run_batch(m.st, m.c.agent, in, opt));
+    std::istringstream lines(text);
+    const BatchResult streamed = must(run_batch(m.st, m.c.agent, lines, opt));
+    REQUIRE(streamed.readings.size() == 1);
+    CHECK(record_id(streamed.readings[0]) == fresh.id());
+    REQUIRE(streamed.early_readings.size() == 1);
+    CHECK(record_id(streamed.early_readings[0]) == early.id());
+    CHECK(whole.readings.size() == 1);
+    CHECK(whole.early_readings.size() == 1);
+    CHECK(streamed.block->records == whole.block->records);
+    add(m.reading(m.c.producer, "m-p", 1400, 0)); // a second reading of the meter's slot
+    const Error e = must_fail(run_batch(m.st, m.c.agent, in, opt));
+    std::istringstream again(text);
+    const Error f = must_fail(run_batch(m.st, m.c.agent, again, opt));
+    CHECK(e.reason == "duplicate reading");
+    CHECK(f.message() == e.message());
+    CHECK(f.line == e.line);
 }

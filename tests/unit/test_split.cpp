@@ -86,6 +86,21 @@ TEST_CASE("split: property: the fewest blocks the brute force finds, every rule 
         auto got = split_points(rs, static_cast<std::uint32_t>(max));
         INFO("round " << round << " n " << n << " max " << max);
         REQUIRE(static_cast<bool>(got) == want.has_value());
+        // The same records read in batches of any size (setm-mine --split)
+        // cut in the same places.
+        std::vector<std::vector<Record>> batches;
+        for (std::size_t i = 0; i < n;) {
+            const std::size_t k = std::min(n - i, std::size_t{1} + rng() % 5);
+            batches.emplace_back(rs.begin() + static_cast<std::ptrdiff_t>(i),
+                                 rs.begin() + static_cast<std::ptrdiff_t>(i + k));
+            i += k;
+        }
+        std::size_t bad_flat = n, bad_batches = n;
+        auto flat = split_points(rs, static_cast<std::uint32_t>(max), &bad_flat);
+        auto in_batches = split_points(batches, static_cast<std::uint32_t>(max), &bad_batches);
+        REQUIRE(static_cast<bool>(in_batches) == static_cast<bool>(flat));
+        CHECK(bad_batches == bad_flat);
+        if (flat) CHECK(*in_batches == *flat);
         if (!got) continue;
         CHECK(got->size() == *want);
         std::size_t start = 0;
