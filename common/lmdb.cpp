@@ -211,34 +211,24 @@ Env::~Env() {
     if (env_) mdb_env_close(env_);
 }
 
-void Env::release_pages() const { release_mapped_pages(env_); }
-
-std::vector<MappedRange> data_file_mappings(MDB_env* env) {
+void Env::release_pages() const {
     // LMDB does not say where it mapped the file (me_mapaddr is only set
     // with MDB_FIXEDMAP): find the mappings of its inode in /proc/self/maps.
-    std::vector<MappedRange> out;
     mdb_filehandle_t fd;
     struct stat st;
-    if (!env || mdb_env_get_fd(env, &fd) != 0 || ::fstat(fd, &st) != 0) return out;
+    if (mdb_env_get_fd(env_, &fd) != 0 || ::fstat(fd, &st) != 0) return;
     std::ifstream maps("/proc/self/maps");
     std::string line;
     while (std::getline(maps, line)) {
         unsigned long long lo = 0, hi = 0, inode = 0;
         char perms[8] = {};
-        if (std::sscanf(line.c_str(), "%llx-%llx %7s %*s %*s %llu", &lo, &hi, perms, &inode) == 4 &&
-            inode == static_cast<unsigned long long>(st.st_ino) && perms[3] == 's')
-            out.push_back({static_cast<std::uintptr_t>(lo), static_cast<std::uintptr_t>(hi)});
+        if (std::sscanf(line.c_str(), "%llx-%llx %7s %*s %*s %llu", &lo, &hi, perms, &inode) != 4 ||
+            inode != static_cast<unsigned long long>(st.st_ino) || perms[3] != 's')
+            continue;
+        // Advice only: a failure leaves the pages mapped, which is no error.
+        (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
     }
-    return out;
 }
-
-void release_ranges(const std::vector<MappedRange>& ranges) {
-    // Advice only: a failure leaves the pages mapped, which is no error.
-    for (const MappedRange& r : ranges)
-        (void)::madvise(reinterpret_cast<void*>(r.lo), r.hi - r.lo, MADV_DONTNEED);
-}
-
-void release_mapped_pages(MDB_env* env) { release_ranges(data_file_mappings(env)); }
 
 // LMDB only checks for an open write txn here; remapping under a live read
 // txn (another thread, MDB_NOTLS) would pull its pages away. Callers grow
@@ -272,27 +262,14 @@ Result<Txn> Txn::begin(Env& env, bool write) {
     return error_from(MDB_MAP_RESIZED, "mdb_txn_begin");
 }
 
-Txn::Txn(Txn&& o) noexcept
-    : txn_(std::exchange(o.txn_, nullptr)),
-      reads_(std::exchange(o.reads_, 0)),
-      mapped_(std::move(o.mapped_)) {}
+Txn::Txn(Txn&& o) noexcept : txn_(std::exchange(o.txn_, nullptr)) {}
 
 Txn& Txn::operator=(Txn&& o) noexcept {
     if (this != &o) {
         abort();
         txn_ = std::exchange(o.txn_, nullptr);
-        reads_ = std::exchange(o.reads_, 0);
-        mapped_ = std::move(o.mapped_);
     }
     return *this;
-}
-
-void Txn::count_read() {
-    if (!txn_ || ++reads_ % kReleaseEvery != 0) return;
-    // The map does not move while a txn is open (Env::grow waits for none):
-    // it is looked up once per txn.
-    if (reads_ == kReleaseEvery) mapped_ = data_file_mappings(mdb_txn_env(txn_));
-    release_ranges(mapped_);
 }
 
 Txn::~Txn() { abort(); }
@@ -334,14 +311,11 @@ Result<std::optional<Bytes>> get(Txn& txn, Dbi db, MDB_val key) {
     if (rc == MDB_NOTFOUND) return std::optional<Bytes>();
     if (rc != 0) return error_from(rc, "mdb_get");
     auto p = static_cast<const std::uint8_t*>(val.mv_data);
-    std::optional<Bytes> out(Bytes(p, p + val.mv_size));
-    txn.count_read();
-    return out;
+    return std::optional<Bytes>(Bytes(p, p + val.mv_size));
 }
 
 Status put(Txn& txn, Dbi db, MDB_val key, MDB_val val, unsigned flags) {
     int rc = mdb_put(txn.get(), db.id, &key, &val, flags);
-    txn.count_read(); // the pages of the path to the key
     if (rc != 0) return error_from(rc, "mdb_put");
     return ok_status();
 }
@@ -362,15 +336,10 @@ Result<Cursor> Cursor::open(Txn& txn, Dbi db) {
     Cursor c;
     int rc = mdb_cursor_open(txn.get(), db.id, &c.cur_);
     if (rc != 0) return error_from(rc, "mdb_cursor_open");
-    c.txn_ = &txn;
     return c;
 }
 
-Cursor::Cursor(Cursor&& o) noexcept
-    : cur_(std::exchange(o.cur_, nullptr)),
-      txn_(std::exchange(o.txn_, nullptr)),
-      k_(o.k_),
-      v_(o.v_) {}
+Cursor::Cursor(Cursor&& o) noexcept : cur_(std::exchange(o.cur_, nullptr)), k_(o.k_), v_(o.v_) {}
 
 Cursor::~Cursor() {
     if (cur_) mdb_cursor_close(cur_);
@@ -380,7 +349,6 @@ Result<bool> Cursor::move(MDB_cursor_op op, MDB_val* k) {
     MDB_val key = k ? *k : MDB_val{};
     MDB_val val{};
     int rc = mdb_cursor_get(cur_, &key, &val, op);
-    if (txn_) txn_->count_read(); // what the cursor points at is mapped again when read
     if (rc == MDB_NOTFOUND) {
         k_ = MDB_val{};
         v_ = MDB_val{};

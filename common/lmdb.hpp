@@ -13,7 +13,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <lmdb.h>
 
@@ -55,16 +54,6 @@ private:
     bool read_only_ = false;
 };
 
-// Unmaps the pages of env's data file this process has touched (what
-// Env::release_pages does, for an env known only by its handle); the
-// same in two steps: where the file is mapped, then unmapping there.
-void release_mapped_pages(MDB_env* env);
-struct MappedRange {
-    std::uintptr_t lo = 0, hi = 0;
-};
-std::vector<MappedRange> data_file_mappings(MDB_env* env);
-void release_ranges(const std::vector<MappedRange>& ranges);
-
 class Txn {
 public:
     static Result<Txn> begin(Env& env, bool write);
@@ -75,19 +64,10 @@ public:
     Status commit(); // after a failed commit the txn is already freed
     void abort();
     MDB_txn* get() const { return txn_; }
-    // Counts a read (get, put, a cursor's move) and every kReleaseEvery unmaps the
-    // file pages read so far: a block that checks tens of thousands of
-    // orders scattered over the store would otherwise keep most of the
-    // data file mapped until the transaction ends. What a read returned
-    // was copied out first; a page read again is mapped again.
-    static constexpr unsigned kReleaseEvery = 1024;
-    void count_read();
 
 private:
     Txn() = default;
     MDB_txn* txn_ = nullptr;
-    unsigned reads_ = 0; // a txn is used by one thread at a time
-    std::vector<MappedRange> mapped_;
 };
 
 struct Dbi {
@@ -128,7 +108,6 @@ private:
     Cursor() = default;
     Result<bool> move(MDB_cursor_op op, MDB_val* k = nullptr);
     MDB_cursor* cur_ = nullptr;
-    Txn* txn_ = nullptr; // counts the cursor's reads (Txn::count_read)
     MDB_val k_{}, v_{};
 };
 
