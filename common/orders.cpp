@@ -118,6 +118,13 @@ Error csv_error(std::size_t line, const std::string& reason, const std::string& 
     return make_error(Exit::bad_input, reason, detail).at_line(line);
 }
 
+// getline takes a failed read (its streambuf throws) for the end of the
+// input and sets badbit: a file that could not be read is not a short one.
+Status csv_read_status(const std::istream& in, std::size_t lines_read) {
+    if (!in.bad()) return ok_status();
+    return make_error(Exit::io, "cannot read", "the CSV input").at_line(lines_read + 1);
+}
+
 } // namespace
 
 Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
@@ -181,6 +188,7 @@ Result<std::vector<ProfileRow>> read_profile_csv(std::istream& in) {
                 "more than " + std::to_string(kMaxProfileRows) + " rows in one profile");
         rows.push_back(r);
     }
+    SETM_CHECK(csv_read_status(in, n));
     if (col_slot < 0) return csv_error(n == 0 ? 1 : n, "bad CSV", "no header line");
     return rows;
 }
@@ -279,6 +287,7 @@ Result<std::vector<ReadingRow>> read_readings_csv(std::istream& in) {
         SETM_TRY(ReadingRow r, reading_row(cells, *col, n));
         rows.push_back(std::move(r));
     }
+    SETM_CHECK(csv_read_status(in, n));
     if (!col) return make_error(Exit::bad_input, "bad CSV", "no header and no readings");
     return rows;
 }

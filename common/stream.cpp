@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <system_error>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -99,11 +101,29 @@ Result<std::optional<RawRecord>> RecordReader::next() {
     }
 }
 
+FdReader::FdReader(int fd, std::string name, std::size_t buffer_bytes)
+    : fd_(fd), name_(std::move(name)), buf_(new char[buffer_bytes]), size_(buffer_bytes) {}
+
+FdReader::int_type FdReader::underflow() {
+    if (gptr() < egptr()) return Traits::to_int_type(*gptr());
+    for (;;) {
+        ssize_t n = ::read(fd_, buf_.get(), size_);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0)
+            throw std::ios_base::failure(name_, std::error_code(errno, std::generic_category()));
+        if (n == 0) return Traits::eof();
+        setg(buf_.get(), buf_.get(), buf_.get() + n);
+        return Traits::to_int_type(*gptr());
+    }
+}
+
 Result<std::unique_ptr<Input>> Input::open(const std::string& path) {
     auto in = std::make_unique<Input>();
     in->name_ = path;
     if (path == "-") {
-        in->in_ = &std::cin;
+        in->stdin_buf_ = std::make_unique<FdReader>(STDIN_FILENO, "standard input");
+        in->stdin_ = std::make_unique<std::istream>(in->stdin_buf_.get());
+        in->in_ = in->stdin_.get();
         return in;
     }
     auto cannot = [&](int err) {

@@ -11,6 +11,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <streambuf>
 #include <string>
 #include <string_view>
 
@@ -40,7 +41,28 @@ private:
     bool first_ = true;
 };
 
-// "-" is stdin; anything else a file opened for reading (Exit::io on failure).
+// A file descriptor read through a buffer of its own, for standard input:
+// std::cin, kept synced with stdio, hands over a byte per call (getc) and
+// takes a failed read for the end of input. A failed read here throws
+// std::ios_base::failure naming NAME and the cause, as libstdc++'s filebuf
+// throws for a file, which RecordReader reports as "cannot read". The
+// descriptor stays open.
+class FdReader : public std::streambuf {
+public:
+    FdReader(int fd, std::string name, std::size_t buffer_bytes = 1 << 16);
+
+protected:
+    int_type underflow() override;
+
+private:
+    int fd_;
+    std::string name_;
+    std::unique_ptr<char[]> buf_;
+    std::size_t size_;
+};
+
+// "-" is stdin (through an FdReader); anything else a file opened for
+// reading (Exit::io on failure).
 class Input {
 public:
     static Result<std::unique_ptr<Input>> open(const std::string& path);
@@ -50,6 +72,8 @@ public:
 private:
     std::string name_;
     std::unique_ptr<std::ifstream> file_;
+    std::unique_ptr<FdReader> stdin_buf_; // outlives stdin_, which reads it
+    std::unique_ptr<std::istream> stdin_;
     std::istream* in_ = nullptr;
 };
 

@@ -61,7 +61,10 @@ for ((i = 0; i < n; i++)); do
         if [ -z "$want_err" ]; then
             [ ! -s "$work/.err" ] || why+=("stderr not empty: $(head -c 300 "$work/.err")")
         else
-            grep -qF -- "$want_err" "$work/.err" || why+=("stderr lacks '$want_err': $(head -c 300 "$work/.err")")
+            # One contiguous text, several lines included (grep -F would take
+            # each line for an alternative, and an empty one matches anything).
+            got_err=$(cat "$work/.err")
+            [[ "$got_err" == *"$want_err"* ]] || why+=("stderr lacks '$want_err': $(head -c 300 "$work/.err")")
         fi
     fi
     if has check; then

@@ -304,7 +304,40 @@ TEST_CASE("stream: Input opens files, refuses missing ones and directories") {
 
     auto s = Input::open("-");
     REQUIRE(s.ok());
-    CHECK(&(*s)->stream() == &std::cin);
+    CHECK((*s)->name() == "-");
+    CHECK(&(*s)->stream() != &std::cin); // read through an FdReader on descriptor 0
+}
+
+TEST_CASE("stream: FdReader frames what a pipe holds, across buffer ends, and stops at its end") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    std::string text;
+    for (int i = 0; i < 100; ++i)
+        text += "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(i, 'x') + "\"}\n";
+    REQUIRE(::write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+    FdReader buf(fds[0], "the pipe", 7); // a buffer smaller than any record
+    std::istream in(&buf);
+    auto r = read_all(in);
+    ::close(fds[0]);
+    CHECK(!r.error);
+    REQUIRE(r.records.size() == 100);
+    CHECK(r.records[99].text == "{\"n\":99,\"pad\":\"" + std::string(99, 'x') + "\"}");
+    CHECK(r.records[99].line == 100u);
+}
+
+TEST_CASE("stream: FdReader reports a failed read as an I/O error naming it, not as the end") {
+    TempDir dir;
+    int fd = ::open(dir.path.c_str(), O_RDONLY | O_DIRECTORY); // read() fails: EISDIR
+    REQUIRE(fd >= 0);
+    FdReader buf(fd, "standard input");
+    std::istream in(&buf);
+    auto r = read_all(in);
+    ::close(fd);
+    REQUIRE(r.error);
+    CHECK(r.error->code == Exit::io);
+    CHECK(r.error->reason == "cannot read");
+    CHECK(r.error->detail == "standard input: Is a directory");
 }
 
 TEST_CASE("stream: AtomicOutput commit replaces the file whole") {
