@@ -49,8 +49,10 @@ Result<std::optional<replica::Link>> join_network(const Options& o, Store& store
 // One line per appended block, after its commit (and a note on a terminal).
 Status print_block(const Options& o, const Appended& a) {
     const Block& b = a.block;
-    SETM_CHECK(tool::print(
-        (o.summary ? block_summary_json(b, a.height) : block_to_json(b, a.height)) + "\n"));
+    // The line grows in place: a big block's JSON (hundreds of MB) is not copied for its '\n'.
+    std::string line = o.summary ? block_summary_json(b, a.height) : block_to_json(b, a.height);
+    line += '\n';
+    SETM_CHECK(tool::print(line));
     if (tool::person_watching())
         std::cerr << kTool << ": appended block " << a.height << " with " << b.records.size()
                   << " record(s): " << hash_to_hex(block_hash(b.header)) << "\n";
