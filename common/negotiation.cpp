@@ -101,11 +101,11 @@ std::optional<Error> check_reading(const StateReader& chain, StateDelta& block, 
     return std::nullopt;
 }
 
-Checked check_input(const StateReader& chain, StateDelta& block,
+// The rules of every line; the signatures of those applied go to SIGS.
+Checked check_rules(const StateReader& chain, StateDelta& block,
                     const std::vector<LineRecord>& input, const std::vector<Hash32>& ids,
-                    const BatchOptions& opt, Seen seen) {
+                    const BatchOptions& opt, Seen seen, DeferredSignatures& sigs) {
     Checked c{std::vector<std::optional<Error>>(input.size()), {}, std::vector<bool>(input.size())};
-    DeferredSignatures sigs;
     for (std::size_t i = 0; i < input.size(); ++i) {
         const Record& r = input[i].record;
         const bool reading = std::holds_alternative<Signed<Reading>>(r);
@@ -134,19 +134,37 @@ Checked check_input(const StateReader& chain, StateDelta& block,
             c.applied.push_back(i);
         }
     }
-    if (sigs.verify(opt.threads)) {
-        // Several may be bad: find them all (rare path, checked one by one).
-        for (std::size_t i = 0; i < input.size(); ++i) {
-            if (c.failure[i] || c.early[i]) continue; // not checked, or refused by a rule
-            const Record& r = input[i].record;
-            auto serial = block.serial_of(record_signer(r));
-            if (!serial || !*serial) continue;
-            auto e = block.credential(**serial);
-            if (e && *e && !record_signature_valid(r, (*e)->credential.body.ed25519))
-                c.failure[i] = make_error(Exit::rejected, "wrong user",
-                                          "bad signature by " + participant_hex(record_signer(r)));
-        }
+    return c;
+}
+
+Error bad_signature(const Record& r) {
+    return make_error(Exit::rejected, "wrong user",
+                      "bad signature by " + participant_hex(record_signer(r)));
+}
+
+// Marks every line whose signature fails (several may: the rare path,
+// checked one by one).
+void mark_bad_signatures(const StateDelta& block, const std::vector<LineRecord>& input,
+                         Checked& c) {
+    for (std::size_t i = 0; i < input.size(); ++i) {
+        if (c.failure[i] || c.early[i]) continue; // not checked, or refused by a rule
+        const Record& r = input[i].record;
+        auto serial = block.serial_of(record_signer(r));
+        if (!serial || !*serial) continue;
+        auto e = block.credential(**serial);
+        if (e && *e && !record_signature_valid(r, (*e)->credential.body.ed25519))
+            c.failure[i] = bad_signature(r);
     }
+}
+
+// Why each line fails, if it does: the rules, then the signatures of the
+// lines they applied, on every core.
+Checked check_input(const StateReader& chain, StateDelta& block,
+                    const std::vector<LineRecord>& input, const std::vector<Hash32>& ids,
+                    const BatchOptions& opt, Seen seen) {
+    DeferredSignatures sigs;
+    Checked c = check_rules(chain, block, input, ids, opt, std::move(seen), sigs);
+    if (sigs.verify(opt.threads)) mark_bad_signatures(block, input, c);
     return c;
 }
 
@@ -294,12 +312,42 @@ struct StreamAdmitted {
     std::set<Hash32> early_ids;
 };
 
-Status admit_lines(const StateReader& chain, const std::vector<LineRecord>& input,
-                   const BatchOptions& opt, StreamAdmitted& a) {
-    const std::vector<Hash32> ids = input_ids(input, opt.threads);
-    Checked c = check_input(chain, a.block, input, ids, opt, Seen{&a.block, &a.early_ids, {}});
-    for (std::size_t i = 0; i < input.size(); ++i)
-        if (c.failure[i]) return named_failure(input[i], ids[i], *c.failure[i]);
+// The batch of lines before the one being read, kept while a pool verifies
+// its signatures: they overlap the next batch's reading, decoding and rules.
+// At most one batch waits, so memory stays that of two batches.
+struct PendingLines {
+    std::vector<LineRecord> lines;
+    std::vector<Hash32> ids;
+};
+
+// Waits for the pending batch's signatures (the calling thread checks too);
+// the first bad one names its line, which comes before any line after.
+Status settle_pending(SignaturePool& pool, PendingLines& p) {
+    if (const std::optional<std::size_t> bad = pool.first_bad())
+        return named_failure(p.lines[*bad], p.ids[*bad], bad_signature(p.lines[*bad].record));
+    std::vector<LineRecord>().swap(p.lines);
+    std::vector<Hash32>().swap(p.ids);
+    return ok_status();
+}
+
+// One batch of the stream: its rules while the batch before verifies, then
+// that batch settled; a line of this one that fails is named once the lines
+// before it are known good (its own signatures checked then, here), so the
+// line named is the first that fails, as for the whole input at once.
+Status admit_lines(const StateReader& chain, std::vector<LineRecord>&& input,
+                   const BatchOptions& opt, StreamAdmitted& a, SignaturePool& pool,
+                   PendingLines& pending) {
+    std::vector<Hash32> ids = input_ids(input, opt.threads);
+    DeferredSignatures sigs;
+    Checked c =
+        check_rules(chain, a.block, input, ids, opt, Seen{&a.block, &a.early_ids, {}}, sigs);
+    SETM_CHECK(settle_pending(pool, pending));
+    const auto failed = [&](const std::optional<Error>& f) { return f.has_value(); };
+    if (std::any_of(c.failure.begin(), c.failure.end(), failed)) {
+        if (sigs.verify(opt.threads)) mark_bad_signatures(a.block, input, c);
+        for (std::size_t i = 0; i < input.size(); ++i)
+            if (c.failure[i]) return named_failure(input[i], ids[i], *c.failure[i]);
+    }
     for (std::size_t i = 0; i < input.size(); ++i)
         if (c.early[i]) {
             a.early.push_back(input[i].record);
@@ -307,6 +355,10 @@ Status admit_lines(const StateReader& chain, const std::vector<LineRecord>& inpu
         }
     for (std::size_t i : c.applied)
         if (!is_order(input[i].record)) a.readings.emplace(ids[i], input[i].record);
+    // Moving the vectors keeps the records where the tasks point.
+    pending.lines = std::move(input);
+    pending.ids = std::move(ids);
+    for (const SignatureTask& t : sigs.tasks()) pool.add(t.index, *t.record, t.key);
     return ok_status();
 }
 
@@ -368,9 +420,17 @@ Result<BatchResult> run_batch(const StateReader& chain, const SecretKey& agent, 
     SETM_CHECK(check_agent(chain, agent, opt.now));
     SETM_CHECK(check_fee(opt.market));
     StreamAdmitted a{StateDelta(chain), {}, {}, {}};
-    SETM_CHECK(each_record_batch(in, opt.threads, [&](std::vector<LineRecord>&& lines) {
-        return admit_lines(chain, lines, opt, a);
-    }));
+    PendingLines pending;                                      // outlives the pool's tasks
+    SignaturePool pool(opt.threads > 1 ? opt.threads - 1 : 0); // the caller checks too
+    const Status read = each_record_batch(
+        in, opt.threads,
+        [&](std::vector<LineRecord>&& lines) {
+            return admit_lines(chain, std::move(lines), opt, a, pool, pending);
+        },
+        opt.stream_batch_lines);
+    // Lines read before one that cannot be (bad JSON, not a record) come first.
+    SETM_CHECK(settle_pending(pool, pending));
+    SETM_CHECK(read);
     BatchResult res;
     for (auto& [id, r] : a.readings) res.readings.push_back(std::move(r));
     res.early_readings = std::move(a.early);

@@ -27,6 +27,9 @@ struct BatchOptions {
     std::int64_t now = 0;
     unsigned threads = 1;
     bool skip_invalid = false; // reject bad orders by name and go on
+    // A stream is read, checked and freed this many lines at a time (the
+    // output is the same for any size; tests vary it).
+    std::size_t stream_batch_lines = kRecordBatchLines;
 };
 
 struct Rejected {

@@ -1,5 +1,6 @@
 #include "record_stream.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
 
@@ -41,17 +42,20 @@ Result<Record> decode_record(const RawRecord& raw) {
 } // namespace
 
 Status each_record_batch(std::istream& in, unsigned threads,
-                         const std::function<Status(std::vector<LineRecord>&&)>& fn) {
-    constexpr std::size_t kBatch = 4096; // records split before they are decoded together
+                         const std::function<Status(std::vector<LineRecord>&&)>& fn,
+                         std::size_t batch_lines) {
+    const std::size_t per_batch = std::max<std::size_t>(batch_lines, 1);
     RecordReader reader(in);
     std::vector<RawRecord> raw;
     std::vector<std::optional<Result<Record>>> decoded;
     for (bool more = true; more;) {
         raw.clear();
-        std::optional<Error> split_error; // comes after every record read before it
-        while (raw.size() < kBatch) {
+        // A line that cannot be read or decoded comes after every record
+        // before it, whichever batch it falls in: fn sees those first.
+        std::optional<Error> bad_line;
+        while (raw.size() < per_batch) {
             auto next = reader.next();
-            if (!next) split_error = next.error();
+            if (!next) bad_line = next.error();
             if (!next || !next.value()) {
                 more = false;
                 break;
@@ -64,12 +68,15 @@ Status each_record_batch(std::istream& in, unsigned threads,
         std::vector<LineRecord> batch;
         batch.reserve(raw.size());
         for (std::size_t i = 0; i < raw.size(); ++i) {
-            if (!*decoded[i]) return decoded[i]->error();
+            if (!*decoded[i]) {
+                bad_line = decoded[i]->error();
+                break;
+            }
             batch.push_back(LineRecord{std::move(decoded[i]->value()), raw[i].line});
         }
         decoded.clear();
         if (!batch.empty()) SETM_CHECK(fn(std::move(batch)));
-        if (split_error) return *split_error;
+        if (bad_line) return *bad_line;
     }
     return ok_status();
 }

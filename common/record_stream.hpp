@@ -44,11 +44,14 @@ struct RecordBatches {
 };
 Result<RecordBatches> read_record_batches(std::istream& in, unsigned threads = 1);
 
-// The records of the stream in batches of a few thousand, in order, each
-// decoded on up to `threads` threads; stops at the first bad record (the
-// error read_records returns) or the first error of fn.
+// The records of the stream in batches of `batch_lines` (a few thousand),
+// in order, each decoded on up to `threads` threads; stops at the first bad
+// record (the error read_records returns), fn having had the records before
+// it, or at the first error of fn.
+constexpr std::size_t kRecordBatchLines = 4096;
 Status each_record_batch(std::istream& in, unsigned threads,
-                         const std::function<Status(std::vector<LineRecord>&&)>& fn);
+                         const std::function<Status(std::vector<LineRecord>&&)>& fn,
+                         std::size_t batch_lines = kRecordBatchLines);
 
 // Calls fn for every JSON object of the stream, parsed strictly; stops at
 // the first error, which names its line.

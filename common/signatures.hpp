@@ -70,6 +70,7 @@ public:
     // that verifies is added to it.
     std::optional<std::size_t> verify(unsigned threads, CheckedSignatures* checked = nullptr) const;
     std::size_t size() const { return tasks_.size(); }
+    const std::vector<SignatureTask>& tasks() const { return tasks_; }
     void clear() { tasks_.clear(); }
 
 private:

@@ -341,3 +341,66 @@ TEST_CASE(
     CHECK(f.message() == e.message());
     CHECK(f.line == e.line);
 }
+
+TEST_CASE(
+    "metering: the agent's batch read from a stream in batches of any size names the first line "
+    "that fails, as a brute-force walk of the lines does: a bad signature still being verified "
+    "when a later batch holds a refused order or bad JSON comes first",
+    "[metering][negotiation][property]") {
+    Metered m;
+    BatchOptions opt;
+    opt.market = chain_market(m.st.genesis());
+    opt.now = kT0;
+    opt.threads = 2; // the pool verifies a batch while the next one is read
+    auto offer = [&](std::size_t i, std::uint64_t nonce, std::int64_t wh) {
+        Offer o = m.c.offer_body(m.c.producer, nonce);
+        o.slot = kSlot + static_cast<std::int64_t>(i) * 30 * kMinute; // a slot each: no limit
+        o.expires = o.slot;
+        o.energy_wh = wh;
+        return m.c.sign(o, m.c.producer);
+    };
+    // What a rule says of an order over the producer's 5 kWh, whatever its line.
+    const std::string over_limit =
+        must_fail(run_batch(m.st, m.c.agent, {{offer(0, 1, 6000), 1}}, opt)).reason;
+    std::mt19937 rng(20261204);
+    for (int round = 0; round < 300; ++round) {
+        const std::size_t n = 1 + rng() % 14;
+        std::string text;
+        std::vector<LineRecord> lines; // the records given, without bad JSON
+        std::optional<std::pair<std::size_t, std::string>> first; // line, reason
+        bool json_bad = false;
+        for (std::size_t i = 0; i < n && !json_bad; ++i) {
+            const unsigned kind = rng() % 10; // 0: bad signature, 1: over the limit, 2: bad JSON
+            const std::size_t line = i + 1;
+            if (kind == 2) {
+                text += "{]\n";
+                json_bad = true;
+                if (!first) first = {{line, "bad JSON"}};
+                break;
+            }
+            auto o = offer(i, static_cast<std::uint64_t>(round) * 100 + i, kind == 1 ? 6000 : 100);
+            if (kind == 0) o.signature[7] ^= 0x20;
+            if (kind == 0 && !first) first = {{line, "wrong user"}};
+            if (kind == 1 && !first) first = {{line, over_limit}};
+            text += to_json(Record(o)) + "\n";
+            lines.push_back({o, line});
+        }
+        opt.stream_batch_lines = 1 + rng() % 5;
+        std::istringstream in(text);
+        const auto streamed = run_batch(m.st, m.c.agent, in, opt);
+        INFO("round " << round << ", " << n << " lines, batches of " << opt.stream_batch_lines);
+        if (!first) {
+            REQUIRE(streamed.ok());
+            CHECK(streamed.value().block->orders.size() == lines.size());
+            continue;
+        }
+        REQUIRE(!streamed.ok());
+        CHECK(streamed.error().line == first->first);
+        CHECK(streamed.error().reason == first->second);
+        if (json_bad) continue;
+        // The whole input at once (check_input, no pool) agrees.
+        const Error whole = must_fail(run_batch(m.st, m.c.agent, lines, opt));
+        CHECK(whole.message() == streamed.error().message());
+        CHECK(whole.line == streamed.error().line);
+    }
+}
